@@ -1,0 +1,50 @@
+# nexusgen: the two commands in README.md do all set-up on a fresh machine.
+#   make render  - install nexusgen into .venv and re-create out/ from services.yaml
+#   make test    - install nexusgen, the validators and the Debian tools, then run every test
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+CHECKOV_VENV := .venv-checkov
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+
+.PHONY: render check test validate bench tools clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.base: pyproject.toml | $(BIN)/python
+	$(PIP) -e .
+	touch $@
+
+$(VENV)/.test: pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[test]'
+	touch $@
+
+$(CHECKOV_VENV)/bin/checkov:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'checkov>=3.2'
+
+# Debian's Prometheus and Alertmanager bring promtool and amtool (root, or sudo, needed once).
+tools: $(CHECKOV_VENV)/bin/checkov
+	@command -v promtool >/dev/null && command -v amtool >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null; }
+
+render: $(VENV)/.base
+	$(BIN)/nexusgen render
+
+check: $(VENV)/.base
+	$(BIN)/nexusgen check
+
+test: $(VENV)/.test tools
+	PATH="$(CURDIR)/$(BIN):$(CURDIR)/$(CHECKOV_VENV)/bin:$$PATH" $(BIN)/python -m pytest
+
+validate: $(VENV)/.test tools
+	PATH="$(CURDIR)/$(BIN):$(CURDIR)/$(CHECKOV_VENV)/bin:$$PATH" $(BIN)/nexusgen validate
+
+bench: $(VENV)/.test
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .hypothesis build *.egg-info

@@ -1,0 +1,5 @@
+import sys
+
+from nexusgen.entry import main
+
+sys.exit(main())

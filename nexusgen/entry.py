@@ -1,0 +1,47 @@
+"""The ``nexusgen`` executable.
+
+``nexusgen check`` on a tree that is in sync is the pre-commit hook's common case: it is
+answered from the manifest's digests with the standard library alone. Everything else,
+and any doubt, goes to the full command line in ``cli.py``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_PATH_OPTIONS = {"--catalogue": "services.yaml", "--out": "out", "--templates": None}
+
+
+def _quick_check(argv: list[str]) -> bool:
+    """True when ``argv`` is a plain ``check`` and the tree is provably in sync."""
+    if not argv or argv[0] != "check":
+        return False
+    values = dict(_PATH_OPTIONS)
+    rest = argv[1:]
+    while rest:
+        option, _, value = rest.pop(0).partition("=")
+        if option not in values:
+            return False  # --full, --help or anything unusual: the full command line decides
+        if not value:
+            if not rest:
+                return False
+            value = rest.pop(0)
+        values[option] = value
+    from nexusgen.fingerprint import default_templates, in_sync
+
+    templates = Path(values["--templates"]) if values["--templates"] else default_templates()
+    return templates is not None and in_sync(Path(values["--catalogue"]), Path(values["--out"]), templates)
+
+
+def main() -> int:
+    argv = sys.argv[1:]
+    if _quick_check(argv):
+        return 0
+    from nexusgen.cli import run
+
+    return run(argv)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

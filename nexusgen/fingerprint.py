@@ -1,0 +1,72 @@
+"""What the output depends on, as one digest; and the cheap in-sync test built on it.
+
+Imports only the standard library: ``nexusgen check`` on an unchanged tree runs this and
+nothing else, so it costs less than importing Jinja, PyYAML, pydantic and click.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from nexusgen import __version__
+
+PACKAGE = Path(__file__).resolve().parent
+MANIFEST = ".nexusgen-manifest.json"  # also output.MANIFEST; output imports it from here
+
+
+def default_templates() -> Path | None:
+    """Templates inside an installed wheel, else the checkout's top-level ``templates/``."""
+    for candidate in (PACKAGE / "templates", PACKAGE.parent / "templates"):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def _tree(root: Path, suffixes: tuple[str, ...] | None) -> list[tuple[str, Path]]:
+    found = []
+    for base, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in files:
+            if suffixes is None or name.endswith(suffixes):
+                path = Path(base, name)
+                found.append((path.relative_to(root).as_posix(), path))
+    return sorted(found)
+
+
+def inputs_digest(catalogue: bytes, templates: Path) -> str:
+    """sha256 over the catalogue bytes, every template, and nexusgen's own code and version."""
+    h = hashlib.sha256()
+    h.update(f"nexusgen {__version__}\0".encode())
+    h.update(catalogue)
+    for label, root, suffixes in (("t", templates, None), ("p", PACKAGE, (".py",))):
+        for rel, path in _tree(root, suffixes):
+            if label == "p" and rel.startswith("templates/"):
+                continue  # an installed wheel keeps templates inside the package
+            h.update(f"\0{label}:{rel}\0".encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def in_sync(catalogue: Path, out: Path, templates: Path) -> bool:
+    """True only when inputs and every generated file match the manifest and nothing else is in ``out``.
+
+    Any doubt (no manifest, a changed input, a changed, missing or extra file) answers
+    False, and the caller renders in full to say exactly what differs.
+    """
+    try:
+        manifest = json.loads((out / MANIFEST).read_bytes())
+        files = manifest["files"]
+        if manifest.get("inputs") != inputs_digest(catalogue.read_bytes(), templates):
+            return False
+        on_disk = {rel for rel, _ in _tree(out, None)} - {MANIFEST}
+        if on_disk != set(files):
+            return False
+        for rel, expected in files.items():
+            if hashlib.sha256((out / rel).read_bytes()).hexdigest() != expected:
+                return False
+        return True
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False

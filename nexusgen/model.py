@@ -1,0 +1,323 @@
+"""Frozen pydantic models of the catalogue (``services.yaml``).
+
+Field-level rules live here; rules that relate several fields (the dependency graph,
+port collisions, secret reach, environment overrides) live in ``checks.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+DNS_LABEL = r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
+ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
+METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
+ALERT_NAME = r"^[A-Z][A-Za-z0-9]*$"
+LABEL_NAME = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
+HTTP_PATH = r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$"
+DOMAIN = r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+# OCI distribution reference: [registry[:port]/]path[:tag]; a digest is a separate field.
+IMAGE_REPO = r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]{1,5})?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
+IMAGE_TAG = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
+DIGEST = r"^sha256:[a-f0-9]{64}$"
+COMMIT_SHA = r"^[a-f0-9]{40}$"
+CPU = r"^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$"
+MEMORY = r"^[0-9]+(Ki|Mi|Gi|Ti)?$"
+STORAGE = r"^[0-9]+(Mi|Gi|Ti)$"
+DURATION = r"^[0-9]+(s|m|h|d)$"
+SECRET_PATH = r"^[A-Za-z0-9][A-Za-z0-9_./-]*$"
+
+
+def _text(pattern: str, what: str, max_length: int = 253, *before: BeforeValidator):
+    """A string matching ``pattern``; the message says what was expected, not the regex."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.match(value):
+            raise ValueError(f"{value!r} is not {what}")
+        return value
+
+    return Annotated[str, *before, Field(min_length=1, max_length=max_length), AfterValidator(check)]
+
+
+def _quantity(value: object) -> object:
+    """Let ``cpu: 1`` and ``cpu: 0.5`` stand for the strings Kubernetes expects."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
+
+
+Name = _text(DNS_LABEL, "a DNS-1123 label (lower-case letters, digits and '-', starting with a letter)", 63)
+EnvName = _text(ENV_NAME, "an environment variable name (A-Z, 0-9 and '_', not starting with a digit)", 128)
+MetricName = _text(METRIC_NAME, "a Prometheus metric name", 200)
+AlertName = _text(ALERT_NAME, "an alert name in CamelCase", 100)
+LabelName = _text(LABEL_NAME, "a Prometheus label name", 100)
+HttpPath = _text(HTTP_PATH, "an HTTP path starting with '/'", 200)
+Domain = _text(DOMAIN, "a lower-case DNS domain such as 'nexus.example.com'")
+ImageRepo = _text(IMAGE_REPO, "an image repository such as 'ghcr.io/org/name'", 255)
+ImageTag = _text(IMAGE_TAG, "an image tag (letters, digits, '_', '.', '-'; at most 128)", 128)
+Digest = _text(DIGEST, "a digest of the form 'sha256:<64 hex digits>'", 71)
+CommitSha = _text(COMMIT_SHA, "a full 40-character commit SHA", 40)
+Cpu = _text(CPU, "a CPU quantity such as '250m' or '1.5'", 20, BeforeValidator(_quantity))
+Memory = _text(MEMORY, "a memory quantity such as '256Mi' or '1Gi'", 20, BeforeValidator(_quantity))
+Storage = _text(STORAGE, "a storage size such as '10Gi'", 20)
+Duration = _text(DURATION, "a duration such as '30s', '5m' or '1h'", 20)
+SecretPath = _text(SECRET_PATH, "a secret-store path such as 'nexus/exchanges/binance'", 253)
+Port = Annotated[int, Field(ge=1, le=65535)]
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+Value = Annotated[str, Field(max_length=4096)]
+Priority = Literal["P1", "P2", "P3"]
+Group = Literal["core", "data", "frontend"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Project(Strict):
+    """Who owns the system and where its code and images live."""
+
+    name: Name
+    description: Text
+    repository: Annotated[str, Field(pattern=r"^https://[A-Za-z0-9.-]+/[A-Za-z0-9_./-]+$", max_length=300)]
+    registry: ImageRepo
+
+
+class BaseImage(Strict):
+    """A pinned base image: a tag, and a digest where one is recorded."""
+
+    image: ImageRepo
+    tag: ImageTag
+    digest: Digest | None = None
+
+
+class Runtime(Strict):
+    """How services of one language are built: base images and dependency manifests."""
+
+    build: BaseImage
+    run: BaseImage
+    distroless: BaseImage | None = None
+    manifests: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$")]] = Field(min_length=1)
+    lint: Text
+    test: Text
+
+
+class Ports(Strict):
+    http: Port
+    metrics: Port | None = None
+
+
+class Health(Strict):
+    liveness: HttpPath
+    readiness: HttpPath
+    startup_seconds: Annotated[int, Field(ge=0, le=600)] = 0
+
+
+class Dependencies(Strict):
+    services: list[Name] = []
+    infrastructure: list[Name] = []
+    external: list[Name] = []
+
+
+class Scaling(Strict):
+    mode: Literal["stateless", "singleton", "stateful"]
+    min_replicas: Annotated[int, Field(ge=1, le=1000)] = 1
+    max_replicas: Annotated[int, Field(ge=1, le=1000)] = 1
+    cpu_target_percent: Annotated[int, Field(ge=10, le=100)] = 70
+    storage: Storage | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Scaling:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(f"min_replicas ({self.min_replicas}) must not exceed max_replicas ({self.max_replicas})")
+        if self.mode == "singleton" and (self.min_replicas, self.max_replicas) != (1, 1):
+            raise ValueError("a singleton runs exactly one replica: min_replicas and max_replicas must be 1")
+        if self.mode == "stateful" and self.storage is None:
+            raise ValueError("a stateful service needs 'storage' (for example '10Gi')")
+        return self
+
+
+class Quantities(Strict):
+    cpu: Cpu
+    memory: Memory
+
+
+class Resources(Strict):
+    requests: Quantities
+    limits: Quantities
+
+
+class Metric(Strict):
+    """A custom metric a service exports; alerts and dashboards refer to it by name."""
+
+    name: MetricName
+    type: Literal["counter", "gauge", "histogram"]
+    help: Text
+    labels: list[LabelName] = []
+
+
+class ApiAccess(Strict):
+    """One least-privilege RBAC rule for a service that talks to the Kubernetes API."""
+
+    api_group: Annotated[str, Field(pattern=r"^([a-z0-9.-]*)$", max_length=253)]
+    resources: list[Name] = Field(min_length=1)
+    verbs: list[Literal["get", "list", "watch", "create", "update", "patch", "delete"]] = Field(min_length=1)
+
+
+class Ingress(Strict):
+    """Expose a service at ``<subdomain>.<environment domain>`` over TLS."""
+
+    subdomain: Name
+    path: HttpPath = "/"
+
+
+class Service(Strict):
+    description: Text
+    runtime: Literal["python", "node"]
+    group: Group
+    source: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", max_length=200)]
+    command: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(min_length=1)
+    ports: Ports
+    health: Health
+    depends_on: Dependencies = Dependencies()
+    scaling: Scaling
+    resources: Resources
+    config: dict[EnvName, Value] = {}
+    secrets: dict[EnvName, Name] = {}
+    exchange_access: Literal["none", "read", "trade"] = "none"
+    kubernetes_api: list[ApiAccess] = []
+    ingress: Ingress | None = None
+    writable_paths: list[Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")]] = ["/tmp"]
+    metrics: list[Metric] = []
+
+
+class Infrastructure(Strict):
+    """A stateful or third-party component the services depend on."""
+
+    description: Text
+    image: BaseImage
+    group: Literal["infrastructure", "monitoring"]
+    port: Port
+    optional: bool = False
+    profile: Name | None = None
+    command: list[Annotated[str, Field(min_length=1, max_length=500)]] = []
+    healthcheck: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(min_length=1)
+    config: dict[EnvName, Value] = {}
+    secrets: dict[EnvName, Name] = {}
+    storage: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")] | None = None
+    storage_size: Storage = "10Gi"
+    exporter_port: Port | None = None
+    resources: Resources
+
+    @model_validator(mode="after")
+    def _profile(self) -> Infrastructure:
+        if self.optional != (self.profile is not None):
+            raise ValueError("optional infrastructure needs a 'profile', and only optional infrastructure has one")
+        return self
+
+
+class External(Strict):
+    """An endpoint outside the cluster (an exchange API, a chat service) reached over the internet."""
+
+    description: Text
+    cidrs: list[Annotated[str, Field(pattern=r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$")]] = Field(min_length=1)
+    ports: list[Port] = Field(min_length=1)
+
+
+class Secret(Strict):
+    """A secret known by reference only: where it lives in the store, never its value."""
+
+    description: Text
+    path: SecretPath
+    property: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=253)]
+    exchange: Literal["none", "read", "trade"] = "none"
+
+
+class Override(Strict):
+    """What one environment changes about one service."""
+
+    min_replicas: Annotated[int, Field(ge=1, le=1000)] | None = None
+    max_replicas: Annotated[int, Field(ge=1, le=1000)] | None = None
+    resources: Resources | None = None
+
+
+class SecretStore(Strict):
+    kind: Literal["SecretStore", "ClusterSecretStore"] = "ClusterSecretStore"
+    name: Name
+    refresh: Duration = "1h"
+
+
+class Environment(Strict):
+    registry: ImageRepo | None = None
+    tag: ImageTag
+    digests: dict[Name, Digest] = {}
+    domain: Domain | None = None
+    secret_store: SecretStore | None = None
+    tls_issuer: Name | None = None
+    approval: bool = False
+    min_stateless_replicas: Annotated[int, Field(ge=1, le=100)] = 1
+    services: dict[Name, Override] = {}
+
+
+class Environments(Strict):
+    dev: Environment
+    staging: Environment
+    production: Environment
+
+
+class BusinessAlert(Strict):
+    """An alert on a custom metric, stated as data so services and rules agree."""
+
+    alert: AlertName
+    service: Name
+    metric: MetricName
+    kind: Literal["stale", "above", "below", "p99_above", "ratio_below", "rate_above", "rate_below"]
+    threshold: float
+    good: dict[LabelName, Annotated[str, Field(max_length=200)]] = {}
+    for_: Duration = Field("5m", alias="for")
+    priority: Priority
+    summary: Text
+    description: Text
+
+
+class Thresholds(Strict):
+    error_ratio: Annotated[float, Field(gt=0, lt=1)] = 0.05
+    latency_p99_seconds: Annotated[float, Field(gt=0)] = 1.0
+    cpu_ratio: Annotated[float, Field(gt=0, le=1)] = 0.9
+    memory_ratio: Annotated[float, Field(gt=0, le=1)] = 0.9
+    restarts_per_hour: Annotated[int, Field(ge=1)] = 3
+
+
+class Receivers(Strict):
+    """Alert destinations; credentials are files mounted into Alertmanager, never values."""
+
+    pagerduty_routing_key_file: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")]
+    slack_api_url_file: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")]
+    slack_channel: Annotated[str, Field(pattern=r"^#[a-z0-9_-]+$")]
+    notice_channel: Annotated[str, Field(pattern=r"^#[a-z0-9_-]+$")]
+
+
+class Monitoring(Strict):
+    runbook_base_url: Annotated[str, Field(pattern=r"^https://[A-Za-z0-9./_-]+$")]
+    http_requests_metric: MetricName = "http_requests_total"
+    http_duration_metric: MetricName = "http_request_duration_seconds"
+    thresholds: Thresholds = Thresholds()
+    receivers: Receivers
+    alerts: list[BusinessAlert] = []
+
+
+class Catalogue(Strict):
+    version: Literal[1]
+    project: Project
+    runtimes: dict[Literal["python", "node"], Runtime]
+    actions: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+$")], CommitSha] = {}
+    services: dict[Name, Service] = Field(min_length=1)
+    infrastructure: dict[Name, Infrastructure] = {}
+    external: dict[Name, External] = {}
+    secrets: dict[Name, Secret] = {}
+    environments: Environments
+    monitoring: Monitoring

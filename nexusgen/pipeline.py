@@ -1,0 +1,56 @@
+"""load -> validate -> plan -> render -> write/compare, as two calls the CLI can make."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from nexusgen import catalogue as catalogue_io
+from nexusgen import output
+from nexusgen.errors import CatalogueError, Problem, UsageError
+from nexusgen.fingerprint import default_templates, in_sync, inputs_digest
+from nexusgen.plan import build
+from nexusgen.render import Templates, render_all
+
+
+@dataclass
+class Rendered:
+    files: dict[PurePosixPath, str]
+    inputs: str
+
+
+def render_memory(catalogue: Path, templates: Path | None = None) -> Rendered:
+    """Everything ``render`` would write, without touching the disk."""
+    root = templates or default_templates()
+    if root is None or not root.is_dir():
+        raise UsageError(f"templates folder {root} not found; pass --templates")
+    name = catalogue.name
+    try:
+        raw = catalogue.read_bytes()
+    except FileNotFoundError:
+        raise CatalogueError([Problem(name, 1, 1, "", "file not found")]) from None
+    except IsADirectoryError:
+        raise CatalogueError([Problem(name, 1, 1, "", "is a directory, not a YAML file")]) from None
+    except OSError as exc:
+        raise CatalogueError([Problem(name, 1, 1, "", f"cannot be read: {exc.strerror}")]) from None
+    model = catalogue_io.parse(raw, name)
+    files = render_all(build(model, name), Templates(root))
+    return Rendered(files, inputs_digest(raw, root))
+
+
+@dataclass
+class RenderResult(output.WriteResult):
+    total: int = 0
+
+
+def render(catalogue: Path, out: Path, templates: Path | None = None) -> RenderResult:
+    rendered = render_memory(catalogue, templates)
+    written = output.write(out, rendered.files, rendered.inputs)
+    return RenderResult(written.written, written.removed, written.kept, total=len(rendered.files))
+
+
+def check(catalogue: Path, out: Path, templates: Path | None = None, full: bool = False) -> output.Drift:
+    root = templates or default_templates()
+    if not full and root is not None and in_sync(catalogue, out, root):
+        return output.Drift()
+    return output.compare(out, render_memory(catalogue, templates).files)

@@ -1,0 +1,169 @@
+"""Facts every artifact shares, derived once from the catalogue.
+
+A port, an image reference, a namespace or a dependency edge is computed here and
+nowhere else, so Dockerfile EXPOSE, compose ports, Service ports, probes, scrape
+targets and NetworkPolicies cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from nexusgen.model import BaseImage, Catalogue, Environment, Infrastructure, Resources, Runtime, Service
+from nexusgen.names import env_key
+
+ENVIRONMENTS = ("dev", "staging", "production")
+CLUSTER_ENVIRONMENTS = ("staging", "production")
+SERVICE_UID = 10001  # fixed non-root UID/GID of every service container
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """An environment variable whose value comes from the secret store."""
+
+    secret: str  # catalogue name of the secret
+    path: str  # path in the store
+    property: str  # property at that path
+
+
+@dataclass(frozen=True)
+class Edge:
+    """``source`` talks to ``target``; ``kind`` is service, infrastructure or external."""
+
+    source: str
+    target: str
+    kind: str
+
+
+def image_ref(image: BaseImage) -> str:
+    """``python:3.11-slim`` or ``python:3.11-slim@sha256:...`` (tag kept for readers)."""
+    ref = f"{image.image}:{image.tag}"
+    return f"{ref}@{image.digest}" if image.digest else ref
+
+
+@dataclass(frozen=True)
+class Plan:
+    catalogue: Catalogue
+    source_name: str  # the catalogue's file name, for headers
+
+    @property
+    def project(self) -> str:
+        return self.catalogue.project.name
+
+    @cached_property
+    def services(self) -> dict[str, Service]:
+        return dict(sorted(self.catalogue.services.items()))
+
+    @cached_property
+    def infrastructure(self) -> dict[str, Infrastructure]:
+        return dict(sorted(self.catalogue.infrastructure.items()))
+
+    def runtime(self, service: str) -> Runtime:
+        return self.catalogue.runtimes[self.catalogue.services[service].runtime]
+
+    def environment(self, env: str) -> Environment:
+        return getattr(self.catalogue.environments, env)
+
+    # --- the dependency graph -------------------------------------------------
+
+    @cached_property
+    def edges(self) -> tuple[Edge, ...]:
+        out = []
+        for name, svc in self.services.items():
+            deps = svc.depends_on
+            out += [Edge(name, t, "service") for t in deps.services]
+            out += [Edge(name, t, "infrastructure") for t in deps.infrastructure]
+            out += [Edge(name, t, "external") for t in deps.external]
+        return tuple(sorted(out, key=lambda e: (e.source, e.kind, e.target)))
+
+    @cached_property
+    def dependents(self) -> dict[str, tuple[str, ...]]:
+        """Who calls each service or infrastructure component (sorted)."""
+        out: dict[str, list[str]] = {n: [] for n in (*self.services, *self.infrastructure)}
+        for edge in self.edges:
+            if edge.kind != "external":
+                out[edge.target].append(edge.source)
+        return {k: tuple(sorted(v)) for k, v in out.items()}
+
+    def depends_on(self, service: str, kind: str = "service") -> tuple[str, ...]:
+        deps = self.catalogue.services[service].depends_on
+        field = {"service": "services", "infrastructure": "infrastructure", "external": "external"}[kind]
+        return tuple(sorted(getattr(deps, field)))
+
+    # --- per environment ------------------------------------------------------
+
+    def namespace(self, group: str, env: str) -> str:
+        """``nexus-production-core``: namespaces by group, per environment."""
+        return f"{self.project}-{env}-{group}"
+
+    def service_namespace(self, name: str, env: str) -> str:
+        group = self.services[name].group if name in self.services else self.infrastructure[name].group
+        return self.namespace(group, env)
+
+    def host(self, name: str, env: str) -> str:
+        """How other containers reach ``name``: the compose service name in dev, cluster DNS elsewhere."""
+        if env == "dev":
+            return name
+        return f"{name}.{self.service_namespace(name, env)}.svc.cluster.local"
+
+    def registry(self, env: str) -> str:
+        return self.environment(env).registry or self.catalogue.project.registry
+
+    def image_repo(self, service: str, env: str) -> str:
+        return f"{self.registry(env)}/{service}"
+
+    def image(self, service: str, env: str) -> str:
+        """The image a service runs in ``env``: tag, plus digest where the environment pins one."""
+        environment = self.environment(env)
+        ref = f"{self.image_repo(service, env)}:{environment.tag}"
+        digest = environment.digests.get(service)
+        return f"{ref}@{digest}" if digest else ref
+
+    def replicas(self, service: str, env: str) -> tuple[int, int]:
+        """(min, max) replicas in ``env``: overrides applied, then the environment's floor for stateless."""
+        svc = self.services[service]
+        if svc.scaling.mode != "stateless":
+            return (1, 1)
+        override = self.environment(env).services.get(service)
+        low = (override and override.min_replicas) or svc.scaling.min_replicas
+        high = (override and override.max_replicas) or svc.scaling.max_replicas
+        floor = self.environment(env).min_stateless_replicas
+        return (max(low, floor), max(high, floor))
+
+    def resources(self, service: str, env: str) -> Resources:
+        override = self.environment(env).services.get(service)
+        return (override and override.resources) or self.services[service].resources
+
+    def env(self, service: str, env: str) -> dict[str, str | SecretRef]:
+        """Every environment variable of a service container in ``env``, sorted by name."""
+        svc = self.services[service]
+        out: dict[str, str | SecretRef] = {
+            "NEXUS_ENVIRONMENT": env,
+            "SERVICE_NAME": service,
+            "HTTP_PORT": str(svc.ports.http),
+        }
+        if svc.ports.metrics is not None:
+            out["METRICS_PORT"] = str(svc.ports.metrics)
+        for dep in svc.depends_on.services:
+            out[f"{env_key(dep)}_URL"] = f"http://{self.host(dep, env)}:{self.services[dep].ports.http}"
+        for dep in svc.depends_on.infrastructure:
+            out[f"{env_key(dep)}_HOST"] = self.host(dep, env)
+            out[f"{env_key(dep)}_PORT"] = str(self.infrastructure[dep].port)
+        out.update(svc.config)
+        for var, ref in svc.secrets.items():
+            secret = self.catalogue.secrets[ref]
+            out[var] = SecretRef(ref, secret.path, secret.property)
+        return dict(sorted(out.items()))
+
+    def secret_env(self, name: str) -> dict[str, SecretRef]:
+        """Secret variables of a service or infrastructure component, sorted."""
+        holder = self.services.get(name) or self.infrastructure[name]
+        return {
+            var: SecretRef(ref, self.catalogue.secrets[ref].path, self.catalogue.secrets[ref].property)
+            for var, ref in sorted(holder.secrets.items())
+        }
+
+
+def build(catalogue: Catalogue, source_name: str = "services.yaml") -> Plan:
+    return Plan(catalogue, source_name)

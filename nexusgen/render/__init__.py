@@ -1,0 +1,93 @@
+"""Render a plan into ``{path: text}`` through the artifact families' templates.
+
+Each family module exposes ``render(plan, templates) -> dict[PurePosixPath, str]``.
+Nothing here touches the disk; ``output.finish`` adds headers and parses every file back.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from pathlib import Path, PurePosixPath
+
+import jinja2
+
+from nexusgen.errors import TemplateError, UsageError
+from nexusgen.output import dump_yaml, finish
+from nexusgen.plan import Plan, image_ref
+from nexusgen.names import env_key
+
+FAMILIES = ("docker", "compose", "k8s", "workflows", "monitoring")
+
+# Characters JSON leaves raw but YAML would fold, refuse or misread inside a quoted scalar.
+_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+
+
+def quote(value: object) -> str:
+    """The one quoting filter: a JSON literal, which is also a YAML scalar of exactly that value."""
+    text = json.dumps(value, ensure_ascii=False)
+    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def block(value: object, indent: int = 0) -> str:
+    """A mapping or list as block YAML, indented by ``indent`` spaces after the first line."""
+    text = dump_yaml(value).rstrip("\n")
+    return text.replace("\n", "\n" + " " * indent)
+
+
+class Templates:
+    """Two Jinja environments over one folder.
+
+    ``*.j2`` use Jinja's usual ``{{ }}``. ``*.alt.j2`` are for files whose own syntax is
+    ``{{ }}`` or ``${{ }}`` (GitHub Actions, Prometheus and Alertmanager templates): they use
+    ``<{ }>``, ``<% %>`` and ``<# #>``, so the target syntax is written as it is.
+    """
+
+    def __init__(self, root: Path):
+        self.root = root
+        common = dict(
+            loader=jinja2.FileSystemLoader(str(root)),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            autoescape=False,
+        )
+        self._plain = jinja2.Environment(**common)
+        self._alt = jinja2.Environment(
+            **common,
+            variable_start_string="<{",
+            variable_end_string="}>",
+            block_start_string="<%",
+            block_end_string="%>",
+            comment_start_string="<#",
+            comment_end_string="#>",
+        )
+        for env in (self._plain, self._alt):
+            env.filters.update(tojson=quote, yaml=block, env_key=env_key, image_ref=image_ref)
+
+    def render(self, name: str, **context: object) -> str:
+        env = self._alt if name.endswith(".alt.j2") else self._plain
+        try:
+            return env.get_template(name).render(**context)
+        except jinja2.TemplateNotFound:
+            raise UsageError(f"template {name!r} not found under {self.root}") from None
+        except jinja2.TemplateError as exc:
+            raise TemplateError(f"template {name}: {exc}") from None
+
+
+def render_all(plan: Plan, templates: Templates) -> dict[PurePosixPath, str]:
+    """Every generated file, finished (header, newline, parsed back), sorted by path."""
+    files: dict[PurePosixPath, str] = {}
+    for family in FAMILIES:
+        module = importlib.import_module(f"nexusgen.render.{family}")
+        for path, text in module.render(plan, templates).items():
+            if path in files:
+                raise TemplateError(f"{path} is rendered twice (by {family} and another family)")
+            files[path] = finish(path, text, plan.source_name)
+    from nexusgen.render import index  # last: it lists every other file
+
+    for path, text in index.render(plan, templates, sorted(files)).items():
+        files[path] = finish(path, text, plan.source_name)
+    return dict(sorted(files.items(), key=lambda item: str(item[0])))

@@ -1,0 +1,49 @@
+"""Shared fixtures: the repository, a render of the shipped catalogue, the CLI, the validators."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE = ROOT / "services.yaml"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-goldens", action="store_true", help="rewrite tests/cases/*/expected from the current render")
+
+
+@pytest.fixture(scope="session")
+def update_goldens(request) -> bool:
+    return request.config.getoption("--update-goldens")
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory) -> Path:
+    """out/ as `nexusgen render` writes it for the shipped catalogue, in a fresh folder."""
+    out = tmp_path_factory.mktemp("rendered") / "out"
+    result = nexusgen("render", "--catalogue", str(CATALOGUE), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def nexusgen(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the real executable path (entry point included) in a subprocess."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "nexusgen", *args],
+        cwd=cwd or ROOT, env=full_env, capture_output=True, text=True, timeout=300,
+    )
+
+
+def tool(name: str) -> str:
+    """The path of a validator; a missing one fails the test, it never passes silently."""
+    found = shutil.which(name)
+    if found is None:
+        pytest.fail(f"validator {name!r} is not installed; run the tests through `make test`")
+    return found

@@ -1,0 +1,36 @@
+"""Golden cases: tests/cases/<name>/services.yaml renders exactly tests/cases/<name>/expected/."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, nexusgen
+from nexusgen.fingerprint import MANIFEST
+from nexusgen.output import on_disk
+
+CASES = sorted(p.parent for p in (ROOT / "tests" / "cases").glob("*/services.yaml"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_golden(case: Path, tmp_path: Path, update_goldens: bool):
+    out = tmp_path / "out"
+    result = nexusgen("render", "--catalogue", str(case / "services.yaml"), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    expected = case / "expected"
+    if update_goldens:
+        shutil.rmtree(expected, ignore_errors=True)
+        shutil.copytree(out, expected)
+        (expected / MANIFEST).unlink()
+    got = on_disk(out)
+    assert got == on_disk(expected), "the set of generated files changed (pytest --update-goldens to accept)"
+    for name in got:
+        assert (out / name).read_bytes() == (expected / name).read_bytes(), f"{name} differs from the golden"
+
+
+def test_shipped_out_is_in_sync():
+    """The committed out/ is exactly what the shipped catalogue renders."""
+    result = nexusgen("check", "--full")
+    assert result.returncode == 0, result.stderr
