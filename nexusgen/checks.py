@@ -98,8 +98,8 @@ def _ports(cat: Catalogue) -> Iterator[Finding]:
             entries.append((("services", name, "ports", "metrics"), svc.ports.metrics))
     for name, infra in cat.infrastructure.items():
         entries.append((("infrastructure", name, "port"), infra.port))
-        if infra.exporter_port is not None:
-            entries.append((("infrastructure", name, "exporter_port"), infra.exporter_port))
+        if infra.exporter is not None:
+            entries.append((("infrastructure", name, "exporter", "port"), infra.exporter.port))
     for loc, port in entries:
         label = ".".join(str(part) for part in loc)
         if port in owners:

@@ -195,6 +195,13 @@ class Service(Strict):
     metrics: list[Metric] = []
 
 
+class Exporter(Strict):
+    """Where Prometheus scrapes a component: its own port, or a sidecar exporter image."""
+
+    port: Port
+    image: BaseImage | None = None  # None: the component serves metrics itself
+
+
 class Infrastructure(Strict):
     """A stateful or third-party component the services depend on."""
 
@@ -210,7 +217,7 @@ class Infrastructure(Strict):
     secrets: dict[EnvName, Name] = {}
     storage: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")] | None = None
     storage_size: Storage = "10Gi"
-    exporter_port: Port | None = None
+    exporter: Exporter | None = None
     resources: Resources
 
     @model_validator(mode="after")

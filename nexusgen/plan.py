@@ -28,6 +28,18 @@ class SecretRef:
 
 
 @dataclass(frozen=True)
+class ScrapeTarget:
+    """One thing Prometheus scrapes: a service's metrics port or an infrastructure exporter."""
+
+    job: str  # the Prometheus job name, and the `service` label of alerts
+    component: str  # the service or infrastructure entry it belongs to
+    container: str  # compose service / Kubernetes workload serving the port (`<infra>-exporter` for sidecar images)
+    port: int
+    kind: str  # "service" or "infrastructure"
+    optional: bool  # behind a compose profile
+
+
+@dataclass(frozen=True)
 class Edge:
     """``source`` talks to ``target``; ``kind`` is service, infrastructure or external."""
 
@@ -90,6 +102,19 @@ class Plan:
         deps = self.catalogue.services[service].depends_on
         field = {"service": "services", "infrastructure": "infrastructure", "external": "external"}[kind]
         return tuple(sorted(getattr(deps, field)))
+
+    @cached_property
+    def scrape_targets(self) -> tuple[ScrapeTarget, ...]:
+        out = [
+            ScrapeTarget(name, name, name, svc.ports.metrics, "service", False)
+            for name, svc in self.services.items()
+            if svc.ports.metrics is not None
+        ]
+        for name, infra in self.infrastructure.items():
+            if infra.exporter is not None:
+                container = f"{name}-exporter" if infra.exporter.image else name
+                out.append(ScrapeTarget(name, name, container, infra.exporter.port, "infrastructure", infra.optional))
+        return tuple(out)
 
     # --- per environment ------------------------------------------------------
 
