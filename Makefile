@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 CHECKOV_VENV := .venv-checkov
+BENCH_VENV := .venv-bench
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 .PHONY: render check test validate bench tools clean
@@ -43,8 +44,14 @@ test: $(VENV)/.test tools
 validate: $(VENV)/.test tools
 	PATH="$(CURDIR)/$(BIN):$(CURDIR)/$(CHECKOV_VENV)/bin:$$PATH" $(BIN)/nexusgen validate
 
-bench: $(VENV)/.test
+# The peer of the benchmark: cdk8s-plus on node, in its own venv.
+$(BENCH_VENV)/.installed:
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check cdk8s cdk8s-plus-32 pyyaml
+	touch $@
+
+bench: $(VENV)/.base $(BENCH_VENV)/.installed
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) $(CHECKOV_VENV) $(BENCH_VENV) .pytest_cache .hypothesis build *.egg-info

@@ -1,0 +1,136 @@
+"""nexusgen's benchmark: prints figures, asserts nothing (targets are read, never timed in tests).
+
+Cases, each run several times in this one process tree (median, min, max; peak RSS):
+  floor       python -c "import jinja2, yaml, pydantic, click"   (the bare import of the libraries)
+  check       nexusgen check on the shipped catalogue, in sync
+  check-full  nexusgen check --full on the shipped catalogue
+  render-N    nexusgen render of a synthetic catalogue of N services into an empty folder
+  cdk8s-N     cdk8s-plus-32 synthesizing Deployment, Service, HPA and PDB for the same N services
+
+Usage: python bench/run.py [--runs 5] [--sizes 11,100,1000] [--no-peer]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import synth  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+PEER_PYTHON = ROOT / ".venv-bench" / "bin" / "python"
+
+
+def measure(argv: list[str], runs: int, cwd: Path, before=None) -> dict:
+    """Wall time and peak RSS of ``argv`` over ``runs`` runs; ``before`` resets state each run."""
+    times, peaks = [], []
+    for _ in range(runs):
+        if before:
+            before()
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        times.append(time.perf_counter() - start)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{stderr[-2000:]}")
+        peaks.append(usage.ru_maxrss / 1024)  # KiB -> MiB
+    return {"median": statistics.median(times), "min": min(times), "max": max(times), "peak_mb": max(peaks)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sizes", default="11,100,1000")
+    parser.add_argument("--no-peer", action="store_true", help="skip cdk8s-plus (needs .venv-bench and node)")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    nexusgen = str(VENV_BIN / "nexusgen")
+    python = str(VENV_BIN / "python")
+    peer = not args.no_peer and PEER_PYTHON.exists() and shutil.which("node")
+    results: dict[str, dict] = {}
+
+    with tempfile.TemporaryDirectory(prefix="nexusgen-bench-") as tmp:
+        work = Path(tmp)
+        shipped = work / "shipped"
+        shipped.mkdir()
+        shutil.copy(ROOT / "services.yaml", shipped / "services.yaml")
+        subprocess.run([nexusgen, "render", "-q"], cwd=shipped, check=True)
+
+        # Interleave floor and check so that both see the same machine state.
+        for _ in range(args.runs):
+            for name, argv in (
+                ("floor", [python, "-c", "import jinja2, yaml, pydantic, click"]),
+                ("check", [nexusgen, "check"]),
+                ("check-full", [nexusgen, "check", "--full"]),
+            ):
+                sample = measure(argv, 1, shipped)
+                entry = results.setdefault(name, {"samples": [], "peak_mb": 0.0})
+                entry["samples"].append(sample["median"])
+                entry["peak_mb"] = max(entry["peak_mb"], sample["peak_mb"])
+        for entry in results.values():
+            samples = entry.pop("samples")
+            entry.update(median=statistics.median(samples), min=min(samples), max=max(samples))
+
+        for size in sizes:
+            if size == 11:
+                catalogue = shipped / "services.yaml"
+            else:
+                catalogue = synth.write(size, work / f"services-{size}.yaml")
+            out = work / f"out-{size}"
+            runs = args.runs if size < 1000 else max(3, args.runs // 2)
+            results[f"render-{size}"] = measure(
+                [nexusgen, "render", "-q", "--catalogue", str(catalogue), "--out", str(out)],
+                runs, work, before=lambda out=out: shutil.rmtree(out, ignore_errors=True),
+            )
+            results[f"render-{size}"]["files"] = sum(1 for p in out.rglob("*") if p.is_file())
+            if peer:
+                synth_out = work / f"cdk8s-{size}"
+                results[f"cdk8s-{size}"] = measure(
+                    [str(PEER_PYTHON), str(ROOT / "bench" / "cdk8s_peer.py"), str(catalogue), str(synth_out)],
+                    runs, work, before=lambda d=synth_out: shutil.rmtree(d, ignore_errors=True),
+                )
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cpus, {platform.python_implementation()} {platform.python_version()}, {platform.platform()}")
+    print(f"{'case':<14} {'median s':>9} {'min s':>7} {'max s':>7} {'peak MB':>8} {'files':>6}")
+    for name, r in results.items():
+        print(f"{name:<14} {r['median']:>9.3f} {r['min']:>7.3f} {r['max']:>7.3f} {r['peak_mb']:>8.1f} {r.get('files', ''):>6}")
+
+    floor = results["floor"]["median"]
+    rows = [
+        ("check / floor", results["check"]["median"] / floor, "<= 1.0"),
+        ("check --full / floor", results["check-full"]["median"] / floor, "<= 1.5"),
+    ]
+    if "render-1000" in results:
+        rows += [
+            ("render-1000 seconds", results["render-1000"]["median"], "< 3.0"),
+            ("render-1000 peak MB", results["render-1000"]["peak_mb"], "< 150"),
+        ]
+        if "render-100" in results:
+            rows.append(("render-1000 / render-100", results["render-1000"]["median"] / results["render-100"]["median"], "<= 10"))
+    for size, target in ((11, "<= 0.5"), (1000, "<= 0.2")):
+        if f"cdk8s-{size}" in results:
+            rows.append((f"render-{size} / cdk8s-{size}", results[f"render-{size}"]["median"] / results[f"cdk8s-{size}"]["median"], target))
+    print()
+    print(f"{'ratio':<28} {'value':>8}  target")
+    for label, value, target in rows:
+        limit = float(target.split()[-1])
+        ok = value < limit if target.startswith("<") and not target.startswith("<=") else value <= limit
+        print(f"{label:<28} {value:>8.3f}  {target:<7} {'met' if ok else 'MISSED'}")
+    if not peer:
+        print("\n(cdk8s-plus peer not run: `make bench` installs it into .venv-bench; node is required)")
+
+
+if __name__ == "__main__":
+    main()
