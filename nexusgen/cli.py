@@ -32,7 +32,8 @@ def _paths(command):
 def main() -> None:
     """Render the service catalogue into Dockerfiles, compose, Kubernetes, CI/CD and monitoring.
 
-    Exit codes: 0 ok, 1 drift found by check, 2 invalid catalogue or usage, 3 internal error.
+    Exit codes: 0 ok, 1 drift found by check (or findings by validate), 2 invalid catalogue
+    or usage, 3 internal error.
     """
 
 
@@ -59,6 +60,20 @@ def check(catalogue: Path, out: Path, templates: Path | None, full: bool) -> int
         click.echo("\n".join(drift.report(out)), err=True)
         return EXIT_DRIFT
     return EXIT_OK
+
+
+@main.command()
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False, exists=True), default=Path("out"), show_default=True)
+def validate(out: Path) -> int:
+    """Run every validator over out/ and print one table; a missing validator is never a pass."""
+    from nexusgen import validators
+
+    results = validators.run_all(out)
+    for result in results:
+        for finding in result.findings:
+            click.echo(f"{result.tool}: {finding}", err=True)
+    click.echo("\n".join(validators.table(results)))
+    return EXIT_OK if all(r.status == "ok" for r in results) else EXIT_DRIFT
 
 
 @main.command()

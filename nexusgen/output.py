@@ -1,9 +1,12 @@
 """The only module that touches ``out/``: headers, parse-back checks, manifest, atomic writes, drift.
 
-Render order (crash-safe): take the directory lock; write a manifest naming every file
-old or new; write each changed file via temp file + rename; delete orphans; write the
-final manifest. A kill at any point leaves each file old or new, never half, and a
-manifest that names everything generated, so the next render cleans up after it.
+Render order (crash-safe): take the directory lock; stage every changed file as a temp
+file beside its target (a full or read-only disk fails here, and the staged files are
+removed: nothing changed); write a manifest naming every file old or new; rename each
+staged file into place; delete orphans; write the final manifest. A kill at any point
+leaves each file old or new, never half, and a manifest that names everything generated,
+so the next render removes leftovers and finishes the job. Renames are atomic against a
+killed process; durability against power loss is git's job, so files are not fsynced.
 """
 
 from __future__ import annotations
@@ -246,42 +249,55 @@ def _write_locked(out: Path, rendered: Mapping[PurePosixPath, str], inputs: str)
         )
     changes = [n for n in sorted(wanted) if n not in present or (out / n).read_bytes() != wanted[n]]
     orphans = sorted(n for n in present if n in old.files and n not in wanted)
+    result.kept = sorted(present - wanted.keys() - set(orphans))
     if not changes and not orphans:
         if old.text() != new.text():
-            _atomic(out / MANIFEST, new.text().encode())
-        result.kept = sorted(present - wanted.keys() - set(orphans))
+            _replace(_stage(out / MANIFEST, new.text().encode()), out / MANIFEST)
         return result
-    union = Manifest(inputs, {**old.files, **new.files})
-    _atomic(out / MANIFEST, union.text().encode())
-    for name in changes:
-        _atomic(out / name, wanted[name])
+    staged = _stage_all(out, {name: wanted[name] for name in changes})
+    # From here on only renames and unlinks: they need no free space.
+    _replace(_stage(out / MANIFEST, Manifest(inputs, {**old.files, **new.files}).text().encode()), out / MANIFEST)
+    for name, tmp in staged.items():
+        _replace(tmp, out / name)
         result.written.append(name)
     for name in orphans:
         (out / name).unlink()
         _prune(out, (out / name).parent)
         result.removed.append(name)
-    _atomic(out / MANIFEST, new.text().encode())
-    result.kept = sorted(present - wanted.keys() - set(orphans))
+    _replace(_stage(out / MANIFEST, new.text().encode()), out / MANIFEST)
     return result
 
 
-def _atomic(path: Path, data: bytes) -> None:
+def _stage_all(out: Path, files: Mapping[str, bytes]) -> dict[str, Path]:
+    """Write every new file beside its target first; on any failure remove them all, so nothing changed."""
+    staged: dict[str, Path] = {}
+    try:
+        for name, data in files.items():
+            staged[name] = _stage(out / name, data)
+    except BaseException:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+        for name in files:
+            _prune(out, (out / name).parent)
+        raise
+    return staged
+
+
+def _stage(path: Path, data: bytes) -> Path:
+    """A temp file beside ``path`` holding ``data``; renaming it into place is atomic."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}{TMP_MARK}-{os.getpid()}")
     try:
         with open(tmp, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    return tmp
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    os.replace(tmp, path)
 
 
 def _prune(out: Path, directory: Path) -> None:

@@ -184,11 +184,13 @@ def test_pre_commit_hooks_are_published():
     assert "nexusgen-check" in config
 
 
-def test_installed_wheel_renders_anywhere(tmp_path: Path):
+def test_installed_wheel_renders_anywhere(tmp_path: Path, rendered: Path):
     """`pip install .` ships the templates: the installed package renders outside the checkout."""
     wheels, site, elsewhere = tmp_path / "wheels", tmp_path / "site", tmp_path / "elsewhere"
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    built = subprocess.run([*pip, "wheel", "--no-deps", "-w", str(wheels), str(ROOT)], capture_output=True, text=True)
+    source = tmp_path / "source"  # a clean copy: no stale build/ of the checkout can leak into the wheel
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".*", "build", "*.egg-info", "out", "tests", "bench", "__pycache__"))
+    built = subprocess.run([*pip, "wheel", "--no-deps", "-w", str(wheels), str(source)], capture_output=True, text=True)
     assert built.returncode == 0, built.stderr
     (wheel,) = wheels.glob("nexusgen-*.whl")
     installed = subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)], capture_output=True, text=True)
@@ -200,7 +202,7 @@ def test_installed_wheel_renders_anywhere(tmp_path: Path):
     assert where.stdout.startswith(str(site)), "the test must run the installed copy, not the checkout"
     result = nexusgen("render", cwd=elsewhere, env=env)
     assert result.returncode == 0, result.stderr
-    assert _tree(elsewhere / "out") == _tree(ROOT / "out")
+    assert _tree(elsewhere / "out") == _tree(rendered), "same files, and the same input digest in the manifest"
 
 
 def nexusgen_at(cwd: Path, env: dict, *args: str) -> subprocess.CompletedProcess:

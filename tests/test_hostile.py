@@ -1,0 +1,216 @@
+"""Hostile input and failure: huge files, kills mid-render, full and read-only disks, concurrent renders."""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import CATALOGUE, ROOT, nexusgen
+from nexusgen.fingerprint import MANIFEST
+from nexusgen.output import TMP_MARK
+
+MINIMAL = ROOT / "tests" / "cases" / "minimal" / "services.yaml"
+MEMORY_CAP = 1024 * 1024 * 1024  # bad input must be refused well inside 1 GiB of address space
+
+
+def _tree(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def _capped(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run nexusgen with its address space capped, and a hang guard (not a timing assertion)."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+    return subprocess.run(
+        [sys.executable, "-m", "nexusgen", *args], cwd=cwd, capture_output=True, text=True, timeout=120, preexec_fn=limit
+    )
+
+
+def test_huge_file_is_refused_in_bounded_memory(tmp_path: Path):
+    huge = tmp_path / "services.yaml"
+    with huge.open("w") as handle:
+        handle.write(MINIMAL.read_text())
+        line = "# " + "x" * 1000 + "\n"
+        for _ in range(9 * 1024):
+            handle.write(line)
+    result = _capped("render", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines()[0] == "services.yaml:1:1: is larger than 8 MiB"
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("case", ["alias-bomb", "deep-nesting"])
+def test_bombs_are_refused_in_bounded_memory(tmp_path: Path, case: str):
+    shutil.copy(ROOT / "tests" / "invalid" / case / "services.yaml", tmp_path / "services.yaml")
+    result = _capped("render", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_very_deep_flow_nesting_does_not_crash(tmp_path: Path):
+    """A million open brackets: the parser works from events, so no recursion can overflow."""
+    (tmp_path / "services.yaml").write_text("version: " + "[" * 1_000_000 + "\n")
+    result = _capped("render", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    # libyaml refuses it at its own depth limit, or nexusgen at 32 levels: either way a located message
+    assert result.stderr.startswith("services.yaml:1:") and "nest" in result.stderr
+
+
+# --- a render killed at every step ---------------------------------------------------------
+
+_KILL_AFTER = textwrap.dedent(
+    """
+    import os, signal, sys
+    import nexusgen.output as output
+    budget = int(sys.argv[1])
+    real = os.replace
+    def replace(src, dst):
+        global budget
+        if budget == 0:
+            os.kill(os.getpid(), signal.SIGKILL)
+        budget -= 1
+        real(src, dst)
+    output.os.replace = replace
+    from nexusgen.cli import run
+    sys.exit(run(sys.argv[2:]))
+    """
+)
+
+
+def _render_killed_after(renames: int, cwd: Path) -> int:
+    proc = subprocess.run([sys.executable, "-c", _KILL_AFTER, str(renames), "render", "-q"], cwd=cwd, capture_output=True)
+    return proc.returncode
+
+
+def test_render_killed_at_every_rename_recovers(tmp_path: Path):
+    """Kill the render before each of its renames in turn: every file is old or new, and the next render heals."""
+    old_dir, new_dir = tmp_path / "old", tmp_path / "new"
+    for folder, catalogue in ((old_dir, MINIMAL), (new_dir, CATALOGUE)):
+        folder.mkdir()
+        shutil.copy(catalogue, folder / "services.yaml")
+        assert nexusgen("render", cwd=folder).returncode == 0
+    old, new = _tree(old_dir / "out"), _tree(new_dir / "out")
+    work = tmp_path / "work"
+    step = 0
+    while True:
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.copytree(old_dir, work)
+        shutil.copy(CATALOGUE, work / "services.yaml")
+        code = _render_killed_after(step, work)
+        if code == 0:
+            break  # the budget outlasted the render: every step has been killed once
+        assert code == -signal.SIGKILL
+        for name, data in _tree(work / "out").items():
+            if TMP_MARK in name or name == MANIFEST:
+                continue
+            assert data in (old.get(name), new.get(name)), f"step {step}: {name} is neither old nor new"
+        assert nexusgen("check", cwd=work).returncode == 1, "an interrupted render is drift"
+        healed = nexusgen("render", cwd=work)
+        assert healed.returncode == 0, healed.stderr
+        assert _tree(work / "out") == new, f"step {step}: the next render did not recover"
+        step += 1
+    assert step > 3, "the render should have had several renames to interrupt"
+
+
+def test_render_killed_at_random_moments_recovers(tmp_path: Path):
+    shutil.copy(MINIMAL, tmp_path / "services.yaml")
+    assert nexusgen("render", cwd=tmp_path).returncode == 0
+    old = _tree(tmp_path / "out")
+    shutil.copy(CATALOGUE, tmp_path / "services.yaml")
+    reference = tmp_path / "reference"
+    assert nexusgen("render", "--out", str(reference), cwd=tmp_path).returncode == 0
+    new = _tree(reference)
+    for delay in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4):
+        proc = subprocess.Popen([sys.executable, "-m", "nexusgen", "render", "-q"], cwd=tmp_path)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        for name, data in _tree(tmp_path / "out").items():
+            if TMP_MARK not in name and name != MANIFEST:
+                assert data in (old.get(name), new.get(name)), f"after {delay}s: {name} is half-written"
+    assert nexusgen("render", cwd=tmp_path).returncode == 0
+    assert _tree(tmp_path / "out") == new
+    assert nexusgen("check", cwd=tmp_path).returncode == 0
+
+
+# --- full and read-only disks --------------------------------------------------------------
+
+
+def _in_mount_namespace(script: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run ``script`` in a private mount namespace (tmpfs mounts vanish with it)."""
+    if shutil.which("unshare") is None:
+        pytest.fail("util-linux `unshare` is needed to test full and read-only disks")
+    env = {**os.environ, "NEXUSGEN": f"{sys.executable} -m nexusgen", "PYTHONPATH": str(ROOT)}
+    return subprocess.run(["unshare", "-rm", "sh", "-ec", script], cwd=cwd, capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_full_disk_gives_a_clear_error_and_changes_nothing(tmp_path: Path):
+    shutil.copy(MINIMAL, tmp_path / "services.yaml")
+    assert nexusgen("render", "--out", str(tmp_path / "seed"), cwd=tmp_path).returncode == 0
+    assert nexusgen("render", "--catalogue", str(CATALOGUE), "--out", str(tmp_path / "big")).returncode == 0
+    size_kb = _pages_kb(tmp_path / "seed") + 32
+    assert _pages_kb(tmp_path / "big") > size_kb + 64, "the new render must not fit, or the test proves nothing"
+    script = f"""
+        mkdir -p out && mount -t tmpfs -o size={size_kb}k tmpfs out
+        cp -a seed/. out/
+        find out -type f | sort | xargs sha256sum > before.txt
+        cp {CATALOGUE} services.yaml
+        set +e; $NEXUSGEN render > stdout.txt 2> stderr.txt; echo $? > code.txt; set -e
+        find out -type f | sort | xargs sha256sum > after.txt
+    """
+    done = _in_mount_namespace(script, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "code.txt").read_text().strip() == "2"
+    stderr = (tmp_path / "stderr.txt").read_text()
+    assert "No space left on device" in stderr and "Traceback" not in stderr
+    assert (tmp_path / "before.txt").read_text() == (tmp_path / "after.txt").read_text(), "a full disk changed out/"
+
+
+def _pages_kb(out: Path) -> int:
+    """What a tree occupies on tmpfs: whole 4 KiB pages per file."""
+    return sum(4 * -(-len(data) // 4096) for data in _tree(out).values())
+
+
+def test_read_only_disk_gives_a_clear_error_and_changes_nothing(tmp_path: Path):
+    shutil.copy(MINIMAL, tmp_path / "services.yaml")
+    assert nexusgen("render", "--out", str(tmp_path / "seed"), cwd=tmp_path).returncode == 0
+    script = f"""
+        mkdir -p out && mount -t tmpfs tmpfs out && cp -a seed/. out/ && mount -o remount,ro out
+        find out -type f | sort | xargs sha256sum > before.txt
+        cp {CATALOGUE} services.yaml
+        set +e; $NEXUSGEN render > stdout.txt 2> stderr.txt; echo $? > code.txt
+        $NEXUSGEN check > /dev/null 2> check.txt; echo $? > check-code.txt; set -e
+        find out -type f | sort | xargs sha256sum > after.txt
+    """
+    done = _in_mount_namespace(script, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "code.txt").read_text().strip() == "2"
+    stderr = (tmp_path / "stderr.txt").read_text()
+    assert "Read-only file system" in stderr and "Traceback" not in stderr
+    assert (tmp_path / "before.txt").read_text() == (tmp_path / "after.txt").read_text()
+    assert (tmp_path / "check-code.txt").read_text().strip() == "1", "check still reports drift on a read-only tree"
+
+
+# --- concurrency -----------------------------------------------------------------------------
+
+
+def test_concurrent_renders_do_not_corrupt_the_tree(tmp_path: Path):
+    shutil.copy(CATALOGUE, tmp_path / "services.yaml")
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "nexusgen", "render", "-q"], cwd=tmp_path, stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    codes = [p.wait(timeout=120) for p in procs]
+    assert codes == [0, 0, 0, 0], [p.stderr.read() for p in procs]
+    assert not [n for n in _tree(tmp_path / "out") if TMP_MARK in n]
+    assert nexusgen("check", "--full", cwd=tmp_path).returncode == 0
