@@ -1,0 +1,62 @@
+"""The pre-commit path: an in-sync `check` answers from digests without importing the heavy libraries,
+and stays exactly as strict as a full render."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import CATALOGUE, nexusgen
+from nexusgen.fingerprint import default_templates
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    shutil.copy(CATALOGUE, tmp_path / "services.yaml")
+    shutil.copytree(default_templates(), tmp_path / "templates")
+    assert nexusgen("render", "--templates", "templates", cwd=tmp_path).returncode == 0
+    return tmp_path
+
+
+def _imports(result) -> set[str]:
+    return {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if line.startswith("import time:")}
+
+
+def test_in_sync_check_imports_no_heavy_library(project: Path):
+    result = nexusgen("check", "--templates", "templates", cwd=project, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert result.returncode == 0
+    imported = _imports(result)
+    assert "nexusgen" in imported, "the profile covers nexusgen's own imports"
+    assert not imported & {"jinja2", "yaml", "pydantic", "click"}
+
+
+def test_full_check_renders(project: Path):
+    result = nexusgen("check", "--full", "--templates", "templates", cwd=project, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert result.returncode == 0
+    assert {"jinja2", "pydantic"} <= _imports(result)
+
+
+def test_template_change_is_found(project: Path):
+    template = project / "templates" / "index" / "README.md.j2"
+    template.write_text(template.read_text() + "\nOne more line.\n")
+    result = nexusgen("check", "--templates", "templates", cwd=project)
+    assert result.returncode == 1
+    assert "changed: out/README.md" in result.stderr
+
+
+def test_template_change_without_output_change_is_not_drift(project: Path):
+    template = project / "templates" / "index" / "README.md.j2"
+    template.write_text(template.read_text().replace("# {{ plan.project }}", "{# a comment #}\n# {{ plan.project }}", 1))
+    assert nexusgen("check", "--templates", "templates", cwd=project).returncode == 0
+
+
+def test_manifest_tampering_falls_back_to_a_full_comparison(project: Path):
+    manifest = project / "out" / ".nexusgen-manifest.json"
+    manifest.write_text(manifest.read_text().replace('"inputs": "', '"inputs": "0', 1))
+    assert nexusgen("check", "--templates", "templates", cwd=project).returncode == 0
+    (project / "out" / "README.md").write_text("edited\n")
+    manifest.write_text("not json")
+    result = nexusgen("check", "--templates", "templates", cwd=project)
+    assert result.returncode == 2 and "is damaged" in result.stderr
