@@ -260,6 +260,22 @@ def _unique(cat: Catalogue) -> Iterator[Finding]:
             yield ("infrastructure", name), f"{name!r} is also a service name"
 
 
+def _commands(cat: Catalogue) -> Iterator[Finding]:
+    """A port written into a command would not follow the catalogue: the process must read HTTP_PORT."""
+    for name, svc in cat.services.items():
+        ports = {str(p): label for label, p in (("http", svc.ports.http), ("metrics", svc.ports.metrics)) if p}
+        for index, arg in enumerate(svc.command):
+            for port, label in ports.items():
+                if arg == port or arg.endswith(f":{port}") or arg.endswith(f"={port}"):
+                    yield ("services", name, "command", index), (
+                        f"repeats the {label} port {port}; read it from ${label.upper()}_PORT so a port change reaches the process"
+                    )
+    python = cat.runtimes.get("python")
+    for index, manifest in enumerate(python.manifests if python else []):
+        if not manifest.endswith(".txt"):
+            yield ("runtimes", "python", "manifests", index), f"{manifest!r}: pip installs requirements files (*.txt)"
+
+
 def _choices(known) -> str:
     names = sorted(known)
     if not names:
@@ -282,4 +298,4 @@ def memory_bytes(value: str) -> int:
     return int(value)
 
 
-_RULES = [_references, _cycles, _ports, _secrets, _env_names, _literal_secrets, _resources, _overrides, _alerts, _unique]
+_RULES = [_references, _cycles, _ports, _secrets, _env_names, _literal_secrets, _resources, _overrides, _alerts, _unique, _commands]

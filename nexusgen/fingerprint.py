@@ -15,6 +15,12 @@ from nexusgen import __version__
 
 PACKAGE = Path(__file__).resolve().parent
 MANIFEST = ".nexusgen-manifest.json"  # also output.MANIFEST; output imports it from here
+# A developer's own files beside the generated ones (git-ignored): never drift, never touched.
+LOCAL_ONLY = ("compose/.env", "compose/secrets/")
+
+
+def local_only(rel: str) -> bool:
+    return rel in LOCAL_ONLY or rel.startswith(tuple(p for p in LOCAL_ONLY if p.endswith("/")))
 
 
 def default_templates() -> Path | None:
@@ -61,7 +67,7 @@ def in_sync(catalogue: Path, out: Path, templates: Path) -> bool:
         files = manifest["files"]
         if manifest.get("inputs") != inputs_digest(catalogue.read_bytes(), templates):
             return False
-        on_disk = {rel for rel, _ in _tree(out, None)} - {MANIFEST}
+        on_disk = {rel for rel, _ in _tree(out, None) if not local_only(rel)} - {MANIFEST}
         if on_disk != set(files):
             return False
         for rel, expected in files.items():

@@ -32,7 +32,7 @@ _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
 
 
-_PLAIN = [
+PLAIN_SCALARS = [
     (_NULL, re.compile(r"^(?:~|null|Null|NULL|)$")),
     (_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")),
     (_INT, re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")),
@@ -272,7 +272,7 @@ class _Builder:
         if tag in (None, "!"):
             tag = _STR
             if event.implicit[0]:  # plain scalar: resolve by the YAML 1.2 core schema
-                for candidate, pattern in _PLAIN:
+                for candidate, pattern in PLAIN_SCALARS:
                     if pattern.match(text):
                         tag = candidate
                         break

@@ -27,6 +27,7 @@ CPU = r"^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$"
 MEMORY = r"^[0-9]+(Ki|Mi|Gi|Ti)?$"
 STORAGE = r"^[0-9]+(Mi|Gi|Ti)$"
 DURATION = r"^[0-9]+(s|m|h|d)$"
+SOURCE_PATH = r"^(?!(.*/)?\.\.?(/|$))[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$"
 SECRET_PATH = r"^[A-Za-z0-9][A-Za-z0-9_./-]*$"
 
 
@@ -67,6 +68,7 @@ Memory = _text(MEMORY, "a memory quantity such as '256Mi' or '1Gi'", 20, BeforeV
 Storage = _text(STORAGE, "a storage size such as '10Gi'", 20)
 Duration = _text(DURATION, "a duration such as '30s', '5m' or '1h'", 20)
 SecretPath = _text(SECRET_PATH, "a secret-store path such as 'nexus/exchanges/binance'", 253)
+SourcePath = _text(SOURCE_PATH, "a folder inside the repository such as 'services/gateway' (no '.' or '..')", 200)
 Port = Annotated[int, Field(ge=1, le=65535)]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Value = Annotated[str, Field(max_length=4096)]
@@ -179,7 +181,7 @@ class Service(Strict):
     description: Text
     runtime: Literal["python", "node"]
     group: Group
-    source: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", max_length=200)]
+    source: SourcePath
     command: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(min_length=1)
     ports: Ports
     health: Health

@@ -67,7 +67,7 @@ class Templates:
         for env in (self._plain, self._alt):
             env.filters.update(tojson=quote, yaml=block, env_key=env_key, image_ref=image_ref)
 
-    def render(self, name: str, **context: object) -> str:
+    def render(self, name: str, /, **context: object) -> str:
         env = self._alt if name.endswith(".alt.j2") else self._plain
         try:
             return env.get_template(name).render(**context)
