@@ -270,10 +270,17 @@ def _commands(cat: Catalogue) -> Iterator[Finding]:
                     yield ("services", name, "command", index), (
                         f"repeats the {label} port {port}; read it from ${label.upper()}_PORT so a port change reaches the process"
                     )
-    python = cat.runtimes.get("python")
-    for index, manifest in enumerate(python.manifests if python else []):
-        if not manifest.endswith(".txt"):
-            yield ("runtimes", "python", "manifests", index), f"{manifest!r}: pip installs requirements files (*.txt)"
+
+
+def _runtimes(cat: Catalogue) -> Iterator[Finding]:
+    for name, runtime in cat.runtimes.items():
+        if not re.match(r"^[0-9]+(\.[0-9]+)*", runtime.build.tag):
+            yield ("runtimes", name, "build", "tag"), (
+                f"{runtime.build.tag!r} must start with the language version (such as '3.11-slim'): CI sets up that version"
+            )
+        for index, manifest in enumerate(runtime.manifests if name == "python" else []):
+            if not manifest.endswith(".txt"):
+                yield ("runtimes", name, "manifests", index), f"{manifest!r}: pip installs requirements files (*.txt)"
 
 
 def _choices(known) -> str:
@@ -298,4 +305,4 @@ def memory_bytes(value: str) -> int:
     return int(value)
 
 
-_RULES = [_references, _cycles, _ports, _secrets, _env_names, _literal_secrets, _resources, _overrides, _alerts, _unique, _commands]
+_RULES = [_references, _cycles, _ports, _secrets, _env_names, _literal_secrets, _resources, _overrides, _alerts, _unique, _commands, _runtimes]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import PurePosixPath
 
 from nexusgen.model import BaseImage, Catalogue, Environment, Infrastructure, Resources, Runtime, Service
 from nexusgen.names import env_key
@@ -16,6 +17,9 @@ from nexusgen.names import env_key
 ENVIRONMENTS = ("dev", "staging", "production")
 CLUSTER_ENVIRONMENTS = ("staging", "production")
 SERVICE_UID = 10001  # fixed non-root UID/GID of every service container
+# out/ sits beside the catalogue at the repository root: artifacts that refer to each other
+# or to the sources (build contexts, Dockerfiles, overlays) use paths relative to that root.
+OUT_DIR = PurePosixPath("out")
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,19 @@ class Plan:
                 out.append(ScrapeTarget(name, name, container, infra.exporter.port, "infrastructure", infra.optional))
         return tuple(out)
 
+    # --- where artifacts live (relative to out/) --------------------------------
+
+    @staticmethod
+    def dockerfile(service: str) -> PurePosixPath:
+        return PurePosixPath("docker", service, "Dockerfile")
+
+    @staticmethod
+    def overlay(env: str) -> PurePosixPath:
+        return PurePosixPath("k8s", "overlays", env)
+
+    def workload_kind(self, service: str) -> str:
+        return "StatefulSet" if self.services[service].scaling.mode == "stateful" else "Deployment"
+
     # --- per environment ------------------------------------------------------
 
     def namespace(self, group: str, env: str) -> str:
@@ -131,6 +148,11 @@ class Plan:
         if env == "dev":
             return name
         return f"{name}.{self.service_namespace(name, env)}.svc.cluster.local"
+
+    def public_url(self, service: str, env: str) -> str | None:
+        """``https://<subdomain>.<domain>`` of a service with an ingress, in a cluster environment."""
+        ingress, domain = self.services[service].ingress, self.environment(env).domain
+        return f"https://{ingress.subdomain}.{domain}" if ingress and domain else None
 
     def registry(self, env: str) -> str:
         return self.environment(env).registry or self.catalogue.project.registry

@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 
 from nexusgen.model import Resources
 from nexusgen.names import env_key
-from nexusgen.plan import SERVICE_UID, Plan, SecretRef, image_ref
+from nexusgen.plan import OUT_DIR, SERVICE_UID, Plan, SecretRef, image_ref
 from nexusgen.render import compose_exporters
 from nexusgen.render.docker_probe import probe
 
@@ -101,7 +101,7 @@ def _relative(path: str, start: str) -> str:
 
 def service(plan: Plan, name: str, network: str) -> dict:
     svc = plan.services[name]
-    dockerfile = f"out/docker/{name}/Dockerfile"
+    dockerfile = str(OUT_DIR / plan.dockerfile(name))
     depends = [*plan.depends_on(name, "service"), *plan.depends_on(name, "infrastructure")]
     out = {
         "image": plan.image(name, ENV),

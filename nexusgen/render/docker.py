@@ -114,9 +114,9 @@ def _dockerfile(plan: Plan, templates, name: str) -> str:
 def render(plan: Plan, templates) -> dict[PurePosixPath, str]:
     files: dict[PurePosixPath, str] = {}
     for name, svc in plan.services.items():
-        folder = PurePosixPath("docker", name)
-        files[folder / "Dockerfile"] = _dockerfile(plan, templates, name)
-        files[folder / "Dockerfile.dockerignore"] = templates.render(
+        dockerfile = plan.dockerfile(name)
+        files[dockerfile] = _dockerfile(plan, templates, name)
+        files[dockerfile.with_name("Dockerfile.dockerignore")] = templates.render(
             "docker/dockerignore.j2",
             service=name,
             source=svc.source,

@@ -55,7 +55,7 @@ def _environment(plan: Plan, env: str) -> dict[str, object]:
     urls = facts.public_urls(plan, env)
     return {
         "name": env,
-        "overlay": facts.overlay(env),
+        "overlay": facts.overlay(plan, env),
         "workloads": facts.workloads(plan, env),
         "canaries": facts.workloads(plan, env, canary_only=True),
         "smoke_urls": facts.smoke_urls(plan, env),

@@ -8,8 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from nexusgen.errors import TemplateError
-from nexusgen.plan import Plan
+from nexusgen.plan import OUT_DIR, Plan
 
 # Current major of every action the workflows use (the node24 generation; actionlint
 # flags the node20 majors). A catalogue `actions:` entry pins the action to a commit.
@@ -79,14 +78,14 @@ class Workload:
         return f"{self.namespace} {self.kind} {self.name} {self.image}"
 
 
-def dockerfile(service: str) -> str:
-    """Where the docker family renders the service's Dockerfile (relative to the repository root)."""
-    return f"out/docker/{service}/Dockerfile"
+def dockerfile(plan: Plan, service: str) -> str:
+    """The service's Dockerfile, relative to the repository root."""
+    return str(OUT_DIR / plan.dockerfile(service))
 
 
-def overlay(env: str) -> str:
-    """Where the k8s family renders the environment's kustomize overlay."""
-    return f"out/k8s/overlays/{env}"
+def overlay(plan: Plan, env: str) -> str:
+    """The environment's kustomize overlay, relative to the repository root."""
+    return str(OUT_DIR / plan.overlay(env))
 
 
 def action_refs(plan: Plan) -> dict[str, ActionRef]:
@@ -104,9 +103,7 @@ def runtimes(plan: Plan) -> dict[str, RuntimeCI]:
     out = {}
     for name in used:
         runtime = plan.catalogue.runtimes[name]
-        match = _VERSION.match(runtime.build.tag)
-        if match is None:
-            raise TemplateError(f"runtimes.{name}.build.tag {runtime.build.tag!r} does not start with a version")
+        match = _VERSION.match(runtime.build.tag)  # checks.py guarantees the tag starts with a version
         setup, version_input, cache = _SETUP[name]
         manifests = runtime.manifests
         if name == "python":
@@ -126,13 +123,13 @@ def services(plan: Plan) -> list[ServiceCI]:
     out = []
     for name, svc in plan.services.items():
         images = tuple(sorted({plan.image_repo(name, env) for env in ("staging", "production")}))
-        out.append(ServiceCI(name, svc.runtime, svc.source, dockerfile(name), images))
+        out.append(ServiceCI(name, svc.runtime, svc.source, dockerfile(plan, name), images))
     return out
 
 
 def path_filters(plan: Plan) -> dict[str, list[str]]:
     """dorny/paths-filter rules: a service changed when its build context or its Docker files did."""
-    return {name: [f"{svc.source}/**", f"out/docker/{name}/**"] for name, svc in plan.services.items()}
+    return {name: [f"{svc.source}/**", f"{OUT_DIR / plan.dockerfile(name).parent}/**"] for name, svc in plan.services.items()}
 
 
 def registries(plan: Plan) -> list[str]:
@@ -148,21 +145,15 @@ def workloads(plan: Plan, env: str, canary_only: bool = False) -> str:
         mode = svc.scaling.mode
         if canary_only and mode != "stateless":
             continue
-        kind = "statefulset" if mode == "stateful" else "deployment"
+        kind = plan.workload_kind(name).lower()
         lines.append(Workload(plan.service_namespace(name, env), kind, name, plan.image_repo(name, env)).line())
     return "".join(f"{line}\n" for line in lines)
 
 
 def public_urls(plan: Plan, env: str) -> dict[str, str]:
     """Base URL of every service with an ingress in ``env``."""
-    domain = plan.environment(env).domain
-    out = {}
-    for name, svc in plan.services.items():
-        if svc.ingress is not None:
-            if domain is None:
-                raise TemplateError(f"environments.{env}.domain is needed: {name} has an ingress")
-            out[name] = f"https://{svc.ingress.subdomain}.{domain}"
-    return out
+    urls = {name: plan.public_url(name, env) for name in plan.services}
+    return {name: url for name, url in urls.items() if url is not None}
 
 
 def smoke_urls(plan: Plan, env: str) -> str:
