@@ -188,6 +188,7 @@ def _environments(cat: Catalogue):
 def _overrides(cat: Catalogue) -> Iterator[Finding]:
     needs_domain = any(s.ingress for s in cat.services.values())
     needs_store = bool(cat.secrets)
+    needs_api = sorted(n for n, s in cat.services.items() if s.kubernetes_api)
     for env_name, env in _environments(cat):
         base = ("environments", env_name)
         for name, override in env.services.items():
@@ -211,6 +212,10 @@ def _overrides(cat: Catalogue) -> Iterator[Finding]:
             yield base, "a 'domain' is needed: services have an ingress"
         if needs_store and env.secret_store is None:
             yield base, "a 'secret_store' is needed: services reference secrets"
+        if env.cluster is None:
+            yield base, "a 'cluster' is needed: CI deploys to it" + (
+                f" and {', '.join(needs_api)} (kubernetes_api) call its API server" if needs_api else ""
+            )
         if needs_domain and env.tls_issuer is None:
             yield base, "a 'tls_issuer' (cert-manager ClusterIssuer) is needed: services have an ingress"
     prod = cat.environments.production

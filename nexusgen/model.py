@@ -69,6 +69,7 @@ Storage = _text(STORAGE, "a storage size such as '10Gi'", 20)
 Duration = _text(DURATION, "a duration such as '30s', '5m' or '1h'", 20)
 SecretPath = _text(SECRET_PATH, "a secret-store path such as 'nexus/exchanges/binance'", 253)
 SourcePath = _text(SOURCE_PATH, "a folder inside the repository such as 'services/gateway' (no '.' or '..')", 200)
+Cidr = _text(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$", "an IPv4 CIDR such as '10.0.0.0/16'", 18)
 Port = Annotated[int, Field(ge=1, le=65535)]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Value = Annotated[str, Field(max_length=4096)]
@@ -131,6 +132,7 @@ class Scaling(Strict):
     max_replicas: Annotated[int, Field(ge=1, le=1000)] = 1
     cpu_target_percent: Annotated[int, Field(ge=10, le=100)] = 70
     storage: Storage | None = None
+    storage_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")] = "/data"
 
     @model_validator(mode="after")
     def _bounds(self) -> Scaling:
@@ -233,7 +235,7 @@ class External(Strict):
     """An endpoint outside the cluster (an exchange API, a chat service) reached over the internet."""
 
     description: Text
-    cidrs: list[Annotated[str, Field(pattern=r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$")]] = Field(min_length=1)
+    cidrs: list[Cidr] = Field(min_length=1)
     ports: list[Port] = Field(min_length=1)
 
 
@@ -260,12 +262,24 @@ class SecretStore(Strict):
     refresh: Duration = "1h"
 
 
+class Cluster(Strict):
+    """The Kubernetes cluster of an environment: how CI reaches it (OIDC, no stored keys) and
+    where its API server answers (the only egress a service with `kubernetes_api` gets)."""
+
+    name: Name
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$")]
+    deploy_role: Annotated[str, Field(pattern=r"^arn:aws:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")]
+    api_server_cidrs: list[Cidr] = Field(min_length=1)
+    api_server_port: Port = 443
+
+
 class Environment(Strict):
     registry: ImageRepo | None = None
     tag: ImageTag
     digests: dict[Name, Digest] = {}
     domain: Domain | None = None
     secret_store: SecretStore | None = None
+    cluster: Cluster | None = None
     tls_issuer: Name | None = None
     approval: bool = False
     min_stateless_replicas: Annotated[int, Field(ge=1, le=100)] = 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import re
 from pathlib import Path, PurePosixPath
 
@@ -36,6 +37,30 @@ def block(value: object, indent: int = 0) -> str:
     return text.replace("\n", "\n" + " " * indent)
 
 
+class _Cache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates, keyed by template source: a cache, never an input (safe to delete)."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:  # a read-only or full home: render without caching
+            pass
+
+
+def _bytecode_cache(flavour: str) -> jinja2.BytecodeCache | None:
+    """``$XDG_CACHE_HOME/nexusgen/jinja-<flavour>`` (default ``~/.cache``), one per delimiter set
+    (Jinja keys bytecode by template name and source, not by environment);
+    ``NEXUSGEN_NO_CACHE=1`` turns it off."""
+    if os.environ.get("NEXUSGEN_NO_CACHE"):
+        return None
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nexusgen" / f"jinja-{flavour}"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return _Cache(str(root))
+
+
 class Templates:
     """Two Jinja environments over one folder.
 
@@ -54,9 +79,10 @@ class Templates:
             lstrip_blocks=True,
             autoescape=False,
         )
-        self._plain = jinja2.Environment(**common)
+        self._plain = jinja2.Environment(**common, bytecode_cache=_bytecode_cache("plain"))
         self._alt = jinja2.Environment(
             **common,
+            bytecode_cache=_bytecode_cache("alt"),
             variable_start_string="<{",
             variable_end_string="}>",
             block_start_string="<%",

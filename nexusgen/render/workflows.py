@@ -60,5 +60,5 @@ def _environment(plan: Plan, env: str) -> dict[str, object]:
         "canaries": facts.workloads(plan, env, canary_only=True),
         "smoke_urls": facts.smoke_urls(plan, env),
         "url": e2e.base_url if e2e else next(iter(urls.values()), None),  # the environment's link in GitHub
-        "vars": env.upper(),
+        "cluster": plan.environment(env).cluster,
     }

@@ -1,0 +1,106 @@
+"""Cluster conventions the catalogue does not state, and small facts the k8s family derives once.
+
+Everything here is either a fixed convention of the clusters NEXUS runs on (where the
+ingress controller, Prometheus and DNS live) or a fact computed from the plan that only
+Kubernetes needs (which groups become namespaces, Ingress hosts, volume names).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from nexusgen.plan import CLUSTER_ENVIRONMENTS, Plan
+
+SERVICE_GROUPS = ("core", "data", "frontend")
+MONITORING = "monitoring"
+INFRASTRUCTURE = "infrastructure"
+NAME_LABEL = "app.kubernetes.io/name"
+NAMESPACE_LABEL = "kubernetes.io/metadata.name"
+
+# Where cluster add-ons run: pods matched by these labels in these namespaces.
+DNS = {"namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}, "port": 53}
+INGRESS_CONTROLLER = {"namespace": "ingress-nginx", "labels": {NAME_LABEL: "ingress-nginx"}, "class": "nginx"}
+PROMETHEUS_LABELS = {NAME_LABEL: "prometheus"}  # pods of the Prometheus Operator's Prometheus
+
+# 0.0.0.0/0 in the catalogue means "the internet": never the cluster, the VPC or the
+# cloud metadata service (169.254.169.254 hands out node credentials).
+NOT_INTERNET = ("10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16")
+
+# Exporter sidecars have no resources in the catalogue; these fit the upstream exporters.
+EXPORTER_RESOURCES = {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}}
+
+# Kustomizations other families render, added to a group's overlay (paths relative to it),
+# e.g. {"monitoring": ("../../../base/observability",)} for the PrometheusRules and dashboards.
+GROUP_RESOURCES: dict[str, tuple[str, ...]] = {}
+
+STARTUP_PERIOD_SECONDS = 5
+INFRA_STARTUP_SECONDS = 300  # first start of a database runs initdb / replays its log
+
+
+def cluster_infrastructure(plan: Plan) -> list[str]:
+    """Infrastructure run as workloads on the cluster, sorted.
+
+    Optional components (compose profiles such as rabbitmq) are not: no service may depend
+    on them, so on a cluster they would run with every connection denied. Monitoring
+    components come from the Prometheus Operator (kube-prometheus), not from nexusgen.
+    """
+    return [n for n, i in plan.infrastructure.items() if i.group == INFRASTRUCTURE and not i.optional]
+
+
+def workloads(plan: Plan) -> list[str]:
+    """Every service and cluster infrastructure component, sorted."""
+    return sorted([*plan.services, *cluster_infrastructure(plan)])
+
+
+def group_of(plan: Plan, name: str) -> str:
+    return plan.services[name].group if name in plan.services else plan.infrastructure[name].group
+
+
+def groups(plan: Plan) -> list[str]:
+    """Groups that become namespaces: those with workloads, and monitoring (scrapes point at it)."""
+    return sorted({group_of(plan, n) for n in workloads(plan)} | {MONITORING})
+
+
+def members(plan: Plan, group: str) -> list[str]:
+    return [n for n in workloads(plan) if group_of(plan, n) == group]
+
+
+def monitoring_secrets(plan: Plan) -> list[str]:
+    """Monitoring components whose secrets nexusgen delivers to the stack's namespace."""
+    return [n for n, i in plan.infrastructure.items() if i.group == MONITORING and i.secrets]
+
+
+def ingress_host(plan: Plan, name: str, env: str) -> str:
+    """The host of the service's public URL (the same URL smoke tests and docs use)."""
+    return plan.public_url(name, env).removeprefix("https://")
+
+
+def scrape_targets(plan: Plan):
+    """Scrape targets that run on the cluster."""
+    on_cluster = set(workloads(plan))
+    return [t for t in plan.scrape_targets if t.component in on_cluster]
+
+
+def split_config(plan: Plan, name: str) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Plain variables of a service: those every cluster environment shares (base), and the rest per environment."""
+    per_env = {env: {k: v for k, v in plan.env(name, env).items() if isinstance(v, str)} for env in CLUSTER_ENVIRONMENTS}
+    first = per_env[CLUSTER_ENVIRONMENTS[0]]
+    shared = {k: v for k, v in first.items() if all(e.get(k) == v for e in per_env.values())}
+    return shared, {env: {k: v for k, v in values.items() if k not in shared} for env, values in per_env.items()}
+
+
+def volume_name(path: str, taken: set[str]) -> str:
+    """``/var/run/postgresql`` -> ``var-run-postgresql`` (a DNS label, unique within the pod)."""
+    base = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")[:50].strip("-") or "root"
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}-{n}", n + 1
+    taken.add(name)
+    return name
+
+
+def checksum(config: dict[str, str]) -> str:
+    """Digest of a ConfigMap's data, put on the pod template so a configuration change rolls the pods."""
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()

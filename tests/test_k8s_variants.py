@@ -1,0 +1,123 @@
+"""Catalogue variants: overrides stay in their overlay, stateful services, digests; checkov finds nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import CATALOGUE, nexusgen, tool
+from nexusgen.fingerprint import MANIFEST
+from test_k8s import PLAN, check_object, kustomize
+
+
+def _render(tmp: Path, name: str, catalogue: dict) -> Path:
+    (tmp / name).mkdir()
+    (tmp / name / "services.yaml").write_text(yaml.safe_dump(catalogue, sort_keys=False))
+    result = nexusgen("render", cwd=tmp / name)
+    assert result.returncode == 0, result.stderr
+    return tmp / name / "out"
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def test_staging_override_changes_only_the_staging_overlay(tmp_path: Path):
+    data = yaml.safe_load(CATALOGUE.read_text())
+    before = _render(tmp_path, "before", data)
+    gateway = data["environments"]["staging"]["services"]["gateway"]
+    gateway["max_replicas"] = gateway.get("max_replicas", 1) + 2
+    after = _render(tmp_path, "after", data)
+    old, new = _files(before), _files(after)
+    assert old.keys() == new.keys()
+    changed = {name for name in old if old[name] != new[name]}
+    k8s = {name for name in changed if name.startswith("k8s/")}
+    assert k8s, "the override must reach the staging overlay"
+    assert all(name.startswith("k8s/overlays/staging/") for name in k8s), sorted(k8s)
+    assert MANIFEST in changed
+    hpa = next(d for d in kustomize(after / "k8s" / "overlays" / "staging")
+               if d["kind"] == "HorizontalPodAutoscaler" and d["metadata"]["name"] == "gateway")  # fmt: skip
+    assert hpa["spec"]["maxReplicas"] == gateway["max_replicas"]
+
+
+def _checkov(built: list[dict], folder: Path) -> list[dict]:
+    """Failed checks of checkov on the built manifests (the objects exactly as they are applied)."""
+    folder.mkdir()
+    (folder / "manifests.yaml").write_text(yaml.safe_dump_all(built, sort_keys=False))
+    result = subprocess.run(
+        [tool("checkov"), "-d", str(folder), "--framework", "kubernetes", "--skip-download", "-o", "json", "--quiet"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    report = json.loads(result.stdout)
+    reports = report if isinstance(report, list) else [report]
+    assert sum(r["summary"]["passed"] for r in reports) > 0, "checkov checked nothing"
+    return [c for r in reports for c in r.get("results", {}).get("failed_checks", [])]
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_checkov_finds_only_missing_digests(rendered, tmp_path: Path, env: str):
+    """The shipped catalogue pins tags, not digests: CKV_K8S_43 is the only finding, and only there."""
+    failed = _checkov(kustomize(rendered / "k8s" / "overlays" / env), tmp_path / "scan")
+    undigested = {n for n in PLAN.services if "@sha256:" not in PLAN.image(n, env)}
+    undigested |= {
+        n for n, i in PLAN.infrastructure.items()
+        if not i.image.digest or (i.exporter and i.exporter.image and not i.exporter.image.digest)
+    }  # fmt: skip
+    others = [(c["check_id"], c["resource"]) for c in failed if c["check_id"] != "CKV_K8S_43"]
+    assert others == []
+    assert {c["resource"].rsplit(".", 1)[-1] for c in failed} <= undigested
+
+
+def test_checkov_is_clean_when_the_catalogue_pins_digests(tmp_path: Path):
+    data = yaml.safe_load(CATALOGUE.read_text())
+    digest = "sha256:" + "0" * 64
+    data["environments"]["production"]["digests"] = {name: digest for name in data["services"]}
+    for infra in data["infrastructure"].values():
+        infra["image"]["digest"] = digest
+        if (infra.get("exporter") or {}).get("image"):
+            infra["exporter"]["image"]["digest"] = digest
+    out = _render(tmp_path, "pinned", data)
+    built = kustomize(out / "k8s" / "overlays" / "production")
+    images = [c["image"] for d in built if d["kind"] in ("Deployment", "StatefulSet") for c in d["spec"]["template"]["spec"]["containers"]]
+    assert images and all(i.endswith("@" + digest) for i in images)
+    assert [(c["check_id"], c["resource"]) for c in _checkov(built, tmp_path / "scan")] == []
+
+
+def test_stateful_service_becomes_a_statefulset(tmp_path: Path):
+    data = yaml.safe_load(CATALOGUE.read_text())
+    name = "analytics"
+    data["services"][name]["scaling"] = {"mode": "stateful", "storage": "7Gi"}
+    out = _render(tmp_path, "stateful", data)
+    for env in ("staging", "production"):
+        built = kustomize(out / "k8s" / "overlays" / env)
+        assert [p for doc in built for p in check_object(doc)] == []
+        kinds = {d["kind"] for d in built if d["metadata"]["name"] == name}
+        assert "Deployment" not in kinds and "HorizontalPodAutoscaler" not in kinds and "PodDisruptionBudget" not in kinds
+        (sts,) = [d for d in built if d["kind"] == "StatefulSet" and d["metadata"]["name"] == name]
+        assert sts["spec"]["replicas"] == 1
+        (claim,) = sts["spec"]["volumeClaimTemplates"]
+        assert claim["spec"]["resources"]["requests"]["storage"] == "7Gi"
+        (container,) = sts["spec"]["template"]["spec"]["containers"]
+        assert claim["metadata"]["name"] in {m["name"] for m in container["volumeMounts"]}
+        governing = [d for d in built if d["kind"] == "Service" and d["metadata"]["name"] == sts["spec"]["serviceName"]]
+        assert len(governing) == 1 and governing[0]["spec"]["clusterIP"] == "None"
+
+
+def test_a_configuration_change_rolls_the_pods(tmp_path: Path):
+    data = yaml.safe_load(CATALOGUE.read_text())
+    before = _render(tmp_path, "before", data)
+    data["services"]["gateway"]["config"]["LOG_LEVEL"] = "debug"
+    after = _render(tmp_path, "after", data)
+    for env in ("staging", "production"):
+        old, new = (
+            {(d["kind"], d["metadata"]["name"]): d for d in kustomize(out / "k8s" / "overlays" / env)} for out in (before, after)
+        )
+        assert new[("ConfigMap", "gateway")]["data"]["LOG_LEVEL"] == "debug"
+        pods = [o[("Deployment", "gateway")]["spec"]["template"] for o in (old, new)]
+        assert pods[0] != pods[1], f"{env}: the pod template must change so the pods pick up the new value"
+        assert old[("Deployment", "risk-manager")] == new[("Deployment", "risk-manager")]
