@@ -33,7 +33,7 @@ EXPORTER_RESOURCES = {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"
 
 # Kustomizations other families render, added to a group's overlay (paths relative to it),
 # e.g. {"monitoring": ("../../../base/observability",)} for the PrometheusRules and dashboards.
-GROUP_RESOURCES: dict[str, tuple[str, ...]] = {}
+GROUP_RESOURCES: dict[str, tuple[str, ...]] = {MONITORING: ("../../../base/observability",)}
 
 STARTUP_PERIOD_SECONDS = 5
 INFRA_STARTUP_SECONDS = 300  # first start of a database runs initdb / replays its log

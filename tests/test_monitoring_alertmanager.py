@@ -1,0 +1,134 @@
+"""alertmanager.yml: amtool accepts it, each priority reaches its receiver, credentials are file
+references, and a real Alertmanager lets a P1 inhibit the P2/P3 of the same service only."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import CATALOGUE, tool
+
+CONFIG = Path("monitoring/alertmanager/alertmanager.yml")
+TIERS = {"P1": "pagerduty-p1", "P2": "slack-p2", "P3": "notices-p3"}
+
+
+def receivers() -> dict:
+    return yaml.safe_load(CATALOGUE.read_text())["monitoring"]["receivers"]
+
+
+def route(config: Path, receiver: str, priority: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [tool("amtool"), "config", "routes", "test", f"--config.file={config}", f"--verify.receivers={receiver}",
+         f"priority={priority}", "service=gateway", "alertname=ServiceDown"],
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_amtool_check_config(rendered: Path):
+    result = subprocess.run([tool("amtool"), "check-config", str(rendered / CONFIG)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout and "3 receivers" in result.stdout
+
+
+@pytest.mark.parametrize("priority", sorted(TIERS))
+def test_each_priority_reaches_its_receiver(rendered: Path, priority: str):
+    assert route(rendered / CONFIG, TIERS[priority], priority).returncode == 0
+    for other in set(TIERS.values()) - {TIERS[priority]}:  # the check can fail: no other receiver matches
+        assert route(rendered / CONFIG, other, priority).returncode != 0
+
+
+def test_receivers_use_the_catalogue_and_file_references_only(rendered: Path):
+    config = yaml.safe_load((rendered / CONFIG).read_text())
+    wanted = receivers()
+    by_name = {r["name"]: r for r in config["receivers"]}
+    assert set(by_name) == set(TIERS.values())
+    pagers = by_name["pagerduty-p1"]["pagerduty_configs"]
+    assert [p["routing_key_file"] for p in pagers] == [wanted["pagerduty_routing_key_file"]]
+    channels = {name: [s["channel"] for s in r["slack_configs"]] for name, r in by_name.items()}
+    assert channels == {"pagerduty-p1": [wanted["slack_channel"]], "slack-p2": [wanted["slack_channel"]],
+                        "notices-p3": [wanted["notice_channel"]]}
+    for receiver in by_name.values():
+        for slack in receiver["slack_configs"]:
+            assert slack["api_url_file"] == wanted["slack_api_url_file"]
+    text = (rendered / CONFIG).read_text()
+    for inline in ("routing_key:", "service_key:", "api_url:"):
+        assert inline not in text, f"a credential is written inline ({inline})"
+    assert config["route"]["group_by"] == ["service", "alertname"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def call(url: str, body: object | None = None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        payload = response.read()
+        return json.loads(payload) if payload else None
+
+
+@pytest.fixture()
+def alertmanager(rendered: Path, tmp_path: Path):
+    """A real Alertmanager on 127.0.0.1 with the rendered config; always stopped afterwards."""
+    port = free_port()
+    log = (tmp_path / "alertmanager.log").open("w")
+    proc = subprocess.Popen(
+        [tool("prometheus-alertmanager"), f"--config.file={rendered / CONFIG}", f"--storage.path={tmp_path}",
+         f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, (tmp_path / "alertmanager.log").read_text()
+            try:
+                with urllib.request.urlopen(f"{url}/-/ready", timeout=2):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "Alertmanager did not become ready"
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def test_p1_inhibits_p2_and_p3_of_the_same_service(alertmanager: str):
+    def alert(name: str, priority: str, service: str) -> dict:
+        return {"labels": {"alertname": name, "priority": priority, "service": service}}
+
+    call(f"{alertmanager}/api/v2/alerts", [
+        alert("ServiceDown", "P1", "gateway"),
+        alert("HighErrorRate", "P2", "gateway"),
+        alert("ScalingAtMaximum", "P3", "gateway"),
+        alert("HighErrorRate", "P2", "analytics"),
+    ])
+    deadline = time.monotonic() + 30
+    while True:
+        state = {(a["labels"]["alertname"], a["labels"]["service"]): a["status"]
+                 for a in call(f"{alertmanager}/api/v2/alerts")}
+        if len(state) == 4 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert state[("ServiceDown", "gateway")]["state"] == "active"
+    assert state[("HighErrorRate", "gateway")]["state"] == "suppressed"
+    assert state[("HighErrorRate", "gateway")]["inhibitedBy"]
+    assert state[("ScalingAtMaximum", "gateway")]["state"] == "suppressed"
+    assert state[("HighErrorRate", "analytics")]["state"] == "active", "another service's alert stays active"
