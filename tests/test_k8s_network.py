@@ -45,6 +45,9 @@ def graph_problems(docs: list[dict], env: str) -> list[str]:
     out_edges, in_edges, external, scrape_in, scrape_out, controller, api = (Counter() for _ in range(7))
     namespaces = {d["metadata"]["name"] for d in docs if d["kind"] == "Namespace"}
     deny, dns = set(), set()
+    cluster = PLAN.environment(env).cluster  # the only API server egress allowed is to its CIDRs
+    api_blocks = tuple(sorted((c, ()) for c in cluster.api_server_cidrs))
+    api_ports = (("TCP", cluster.api_server_port),)
     for policy in (d for d in docs if d["kind"] == "NetworkPolicy"):
         ns, spec = policy["metadata"]["namespace"], policy["spec"]
         selector = spec["podSelector"].get("matchLabels", {})
@@ -89,7 +92,7 @@ def graph_problems(docs: list[dict], env: str) -> list[str]:
                         problems.append(f"{owner} -> {kind[1]}: egress on {ports}")
             elif all(k[0] == "cidr" for k in kinds):
                 blocks = tuple(sorted(k[1:] for k in kinds))
-                (api if blocks == (("0.0.0.0/0", ()),) else external)[(owner, blocks, ports)] += 1
+                (api if blocks == api_blocks and ports == api_ports else external)[(owner, blocks, ports)] += 1
             else:
                 problems.append(f"{owner}: unexpected egress to {kinds}")
 
@@ -115,7 +118,7 @@ def graph_problems(docs: list[dict], env: str) -> list[str]:
     ingress = Counter((n, (("TCP", s.ports.http),)) for n, s in PLAN.services.items() if s.ingress)
     if controller != ingress:
         problems.append(f"ingress-controller rules {controller} != {ingress}")
-    if {owner for owner, _, _ in api} != {n for n, s in PLAN.services.items() if s.kubernetes_api}:
+    if Counter(owner for owner, _, _ in api.elements()) != Counter(n for n, s in PLAN.services.items() if s.kubernetes_api):
         problems.append(f"API server egress for {set(api)}")
     for label, covered in (("default-deny", deny), ("DNS", dns)):
         if covered != namespaces:

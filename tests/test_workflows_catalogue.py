@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from conftest import CATALOGUE, nexusgen, tool
-from test_workflows import PIPELINES, _services_everywhere, ungated_production_jobs
+from test_workflows import PIPELINES, PLAN, _services_everywhere, ungated_production_jobs
 
 LEDGER = """\
 services:
@@ -46,8 +46,9 @@ def edited(tmp_path_factory) -> Path:
     """The shipped catalogue plus one service and three pinned actions, rendered by the CLI."""
     root = tmp_path_factory.mktemp("edited")
     text = CATALOGUE.read_text(encoding="utf-8")
-    assert text.count("\nservices:\n") == 1 and text.count("\nactions: {}\n") == 1
-    text = text.replace("\nservices:\n", "\n" + LEDGER, 1).replace("\nactions: {}\n", "\n" + PINS, 1)
+    shipped_pins = "\nactions:\n" + "".join(f"  {a}: {sha}\n" for a, sha in PLAN.catalogue.actions.items())
+    assert text.count("\nservices:\n") == 1 and text.count(shipped_pins) == 1
+    text = text.replace("\nservices:\n", "\n" + LEDGER, 1).replace(shipped_pins, "\n" + PINS, 1)
     (root / "services.yaml").write_text(text, encoding="utf-8")
     result = nexusgen("render", "--catalogue", str(root / "services.yaml"), "--out", str(root / "out"))
     assert result.returncode == 0, result.stderr
@@ -68,11 +69,11 @@ def test_catalogue_pins_replace_tags(edited):
     for name in PIPELINES:
         text = (edited / f"{name}.yml").read_text()
         assert "actions/checkout@v" not in text
-        assert f'uses: "actions/checkout@{CHECKOUT_SHA}" # v7' in text
+        assert f'uses: "actions/checkout@{CHECKOUT_SHA}"  # v7' in text
         if name != "pr":
-            assert f'uses: "aquasecurity/trivy-action@{TRIVY_SHA}" # v0.35.0' in text
+            assert f'uses: "aquasecurity/trivy-action@{TRIVY_SHA}"  # v0.35.0' in text
             # a pin of the repository covers its sub-actions
-            assert f'uses: "github/codeql-action/upload-sarif@{CODEQL_SHA}" # v4' in text
+            assert f'uses: "github/codeql-action/upload-sarif@{CODEQL_SHA}"  # v4' in text
         unpinned = re.findall(r'uses: "([^"@]+)@v', text)
         assert "actions/checkout" not in unpinned and "docker/build-push-action" in unpinned
 
