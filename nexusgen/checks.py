@@ -112,11 +112,12 @@ def _ports(cat: Catalogue) -> Iterator[Finding]:
 
 def _secrets(cat: Catalogue) -> Iterator[Finding]:
     rank = {"none": 0, "read": 1, "trade": 2}
-    holders = [("services", n, s.secrets, s.exchange_access) for n, s in cat.services.items()]
-    holders += [("infrastructure", n, i.secrets, "none") for n, i in cat.infrastructure.items()]
-    for kind, name, secrets, access in holders:
+    holders = [(("services", n), n, s.secrets, s.exchange_access) for n, s in cat.services.items()]
+    holders += [(("infrastructure", n), n, i.secrets, "none") for n, i in cat.infrastructure.items()]
+    holders += [(("infrastructure", n, "exporter"), n, i.exporter.secrets, "none") for n, i in cat.infrastructure.items() if i.exporter]
+    for base, name, secrets, access in holders:
         for env, ref in secrets.items():
-            loc = (kind, name, "secrets", env)
+            loc = (*base, "secrets", env)
             secret = cat.secrets.get(ref)
             if secret is None:
                 yield loc, f"unknown secret {ref!r}" + _choices(cat.secrets)
@@ -147,6 +148,7 @@ def _env_names(cat: Catalogue) -> Iterator[Finding]:
 def _literal_secrets(cat: Catalogue) -> Iterator[Finding]:
     maps = [(("services", n, "config"), s.config) for n, s in cat.services.items()]
     maps += [(("infrastructure", n, "config"), i.config) for n, i in cat.infrastructure.items()]
+    maps += [(("infrastructure", n, "exporter", "config"), i.exporter.config) for n, i in cat.infrastructure.items() if i.exporter]
     for base, config in maps:
         for key, value in config.items():
             loc = (*base, key)
@@ -170,6 +172,7 @@ def _resources(cat: Catalogue) -> Iterator[Finding]:
     items: list[tuple[tuple[str | int, ...], Resources | None]] = []
     items += [(("services", n, "resources"), s.resources) for n, s in cat.services.items()]
     items += [(("infrastructure", n, "resources"), i.resources) for n, i in cat.infrastructure.items()]
+    items += [(("infrastructure", n, "exporter", "resources"), i.exporter.resources) for n, i in cat.infrastructure.items() if i.exporter]
     for env_name, env in _environments(cat):
         items += [(("environments", env_name, "services", n, "resources"), o.resources) for n, o in env.services.items()]
     for loc, res in items:
@@ -277,6 +280,17 @@ def _commands(cat: Catalogue) -> Iterator[Finding]:
                     )
 
 
+def _exporters(cat: Catalogue) -> Iterator[Finding]:
+    """A sidecar reaches its component on localhost: at the component's own port, or nowhere."""
+    for name, infra in cat.infrastructure.items():
+        for key, value in (infra.exporter.config.items() if infra.exporter else ()):
+            for port in re.findall(r"localhost:([0-9]+)", value):
+                if int(port) != infra.port:
+                    yield ("infrastructure", name, "exporter", "config", key), (
+                        f"points at localhost:{port}, but {name} listens on {infra.port}"
+                    )
+
+
 def _runtimes(cat: Catalogue) -> Iterator[Finding]:
     for name, runtime in cat.runtimes.items():
         if not re.match(r"^[0-9]+(\.[0-9]+)*", runtime.build.tag):
@@ -310,4 +324,4 @@ def memory_bytes(value: str) -> int:
     return int(value)
 
 
-_RULES = [_references, _cycles, _ports, _secrets, _env_names, _literal_secrets, _resources, _overrides, _alerts, _unique, _commands, _runtimes]
+_RULES = [_references, _cycles, _ports, _secrets, _env_names, _literal_secrets, _resources, _overrides, _alerts, _unique, _commands, _runtimes, _exporters]

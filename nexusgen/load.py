@@ -96,6 +96,11 @@ def format_loc(loc: Loc) -> str:
 def load_file(path: Path, name: str | None = None) -> Document:
     """Read and load ``path``; every failure is a located ``CatalogueError``."""
     name = name or path.name
+    return load_bytes(read_bytes(path, name), name)
+
+
+def read_bytes(path: Path, name: str) -> bytes:
+    """The catalogue's bytes (at most one byte past the size limit); a failure is located."""
     try:
         with path.open("rb") as handle:
             raw = handle.read(MAX_BYTES + 1)
@@ -105,7 +110,7 @@ def load_file(path: Path, name: str | None = None) -> Document:
         raise CatalogueError([Problem(name, 1, 1, "", "is a directory, not a YAML file")]) from None
     except OSError as exc:
         raise CatalogueError([Problem(name, 1, 1, "", f"cannot be read: {exc.strerror}")]) from None
-    return load_bytes(raw, name)
+    return raw
 
 
 def load_bytes(raw: bytes, name: str) -> Document:

@@ -200,10 +200,26 @@ class Service(Strict):
 
 
 class Exporter(Strict):
-    """Where Prometheus scrapes a component: its own port, or a sidecar exporter image."""
+    """Where Prometheus scrapes a component: its own port, or a sidecar exporter image.
+
+    A sidecar shares the component's network (the same pod on Kubernetes, the component's
+    network namespace in compose), so its ``config`` reaches the component on localhost.
+    """
 
     port: Port
     image: BaseImage | None = None  # None: the component serves metrics itself
+    up_metric: MetricName = "up"  # 1 while the component itself answers (not only its exporter)
+    config: dict[EnvName, Value] = {}
+    secrets: dict[EnvName, Name] = {}
+    resources: Resources | None = None
+
+    @model_validator(mode="after")
+    def _sidecar(self) -> Exporter:
+        if self.image is None and (self.config or self.secrets or self.resources):
+            raise ValueError("config, secrets and resources belong to a sidecar exporter: give its 'image' too")
+        if self.image is not None and self.resources is None:
+            raise ValueError("a sidecar exporter needs 'resources' (requests and limits)")
+        return self
 
 
 class Infrastructure(Strict):
@@ -221,6 +237,7 @@ class Infrastructure(Strict):
     secrets: dict[EnvName, Name] = {}
     storage: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")] | None = None
     storage_size: Storage = "10Gi"
+    writable_paths: list[Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")]] = ["/tmp"]
     exporter: Exporter | None = None
     resources: Resources
 
@@ -313,6 +330,8 @@ class Thresholds(Strict):
     cpu_ratio: Annotated[float, Field(gt=0, le=1)] = 0.9
     memory_ratio: Annotated[float, Field(gt=0, le=1)] = 0.9
     restarts_per_hour: Annotated[int, Field(ge=1)] = 3
+    volume_free_ratio: Annotated[float, Field(gt=0, lt=1)] = 0.15
+    certificate_days: Annotated[int, Field(ge=1, le=90)] = 14
 
 
 class Receivers(Strict):

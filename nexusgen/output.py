@@ -16,6 +16,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -51,13 +52,15 @@ class _Dumper(_CDumper):
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     if "\n" in value:
         style = "|"  # the emitter falls back to quoting where a block cannot hold it
-    elif any(pattern.match(value) for _, pattern in PLAIN_SCALARS):
+    elif _AMBIGUOUS.match(value):
         style = '"'  # PyYAML quotes what YAML 1.1 misreads; YAML 1.2 readers (Compose) also misread 0o12, 1e3
     else:
         style = None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
+# A plain scalar a YAML 1.2 core reader would not read back as this string.
+_AMBIGUOUS = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in PLAIN_SCALARS))
 _Dumper.add_representer(str, _str)
 
 

@@ -7,8 +7,9 @@ from pathlib import Path, PurePosixPath
 
 from nexusgen import catalogue as catalogue_io
 from nexusgen import output
-from nexusgen.errors import CatalogueError, Problem, UsageError
+from nexusgen.errors import UsageError
 from nexusgen.fingerprint import default_templates, in_sync, inputs_digest
+from nexusgen.load import read_bytes
 from nexusgen.plan import build
 from nexusgen.render import Templates, render_all
 
@@ -25,14 +26,7 @@ def render_memory(catalogue: Path, templates: Path | None = None) -> Rendered:
     if root is None or not root.is_dir():
         raise UsageError(f"templates folder {root} not found; pass --templates")
     name = catalogue.name
-    try:
-        raw = catalogue.read_bytes()
-    except FileNotFoundError:
-        raise CatalogueError([Problem(name, 1, 1, "", "file not found")]) from None
-    except IsADirectoryError:
-        raise CatalogueError([Problem(name, 1, 1, "", "is a directory, not a YAML file")]) from None
-    except OSError as exc:
-        raise CatalogueError([Problem(name, 1, 1, "", f"cannot be read: {exc.strerror}")]) from None
+    raw = read_bytes(catalogue, name)
     model = catalogue_io.parse(raw, name)
     files = render_all(build(model, name), Templates(root))
     return Rendered(files, inputs_digest(raw, root))

@@ -36,11 +36,12 @@ class ScrapeTarget:
     """One thing Prometheus scrapes: a service's metrics port or an infrastructure exporter."""
 
     job: str  # the Prometheus job name, and the `service` label of alerts
-    component: str  # the service or infrastructure entry it belongs to
-    container: str  # compose service / Kubernetes workload serving the port (`<infra>-exporter` for sidecar images)
+    component: str  # the service or infrastructure entry it belongs to; also the host to scrape
     port: int
     kind: str  # "service" or "infrastructure"
     optional: bool  # behind a compose profile
+    sidecar: str | None  # `<infra>-exporter`: the container that serves the port, on the component's network
+    up_metric: str  # 1 while the component itself answers
 
 
 @dataclass(frozen=True)
@@ -110,15 +111,28 @@ class Plan:
     @cached_property
     def scrape_targets(self) -> tuple[ScrapeTarget, ...]:
         out = [
-            ScrapeTarget(name, name, name, svc.ports.metrics, "service", False)
+            ScrapeTarget(name, name, svc.ports.metrics, "service", False, None, "up")
             for name, svc in self.services.items()
             if svc.ports.metrics is not None
         ]
         for name, infra in self.infrastructure.items():
-            if infra.exporter is not None:
-                container = f"{name}-exporter" if infra.exporter.image else name
-                out.append(ScrapeTarget(name, name, container, infra.exporter.port, "infrastructure", infra.optional))
+            exporter = infra.exporter
+            if exporter is not None:
+                sidecar = f"{name}-exporter" if exporter.image else None
+                out.append(ScrapeTarget(name, name, exporter.port, "infrastructure", infra.optional, sidecar, exporter.up_metric))
         return tuple(out)
+
+    def exporter_env(self, infra: str) -> dict[str, str | SecretRef]:
+        """Variables of an infrastructure component's sidecar exporter, sorted."""
+        exporter = self.infrastructure[infra].exporter
+        out: dict[str, str | SecretRef] = dict(exporter.config)
+        for var, ref in exporter.secrets.items():
+            out[var] = SecretRef(ref, self.catalogue.secrets[ref].path, self.catalogue.secrets[ref].property)
+        return dict(sorted(out.items()))
+
+    def exporter_args(self, infra: str) -> list[str]:
+        """Sidecar exporters are Prometheus exporter-toolkit images: they listen where the catalogue says."""
+        return [f"--web.listen-address=:{self.infrastructure[infra].exporter.port}"]
 
     # --- where artifacts live (relative to out/) --------------------------------
 
@@ -129,6 +143,18 @@ class Plan:
     @staticmethod
     def overlay(env: str) -> PurePosixPath:
         return PurePosixPath("k8s", "overlays", env)
+
+    # Names the Kubernetes objects share with the alerts and dashboards that watch them.
+    CLAIM = "data"  # the StatefulSets' volumeClaimTemplate: claims are data-<workload>-<ordinal>
+
+    @classmethod
+    def claim_pattern(cls, workload: str) -> str:
+        return f"{cls.CLAIM}-{workload}-[0-9]+"
+
+    @staticmethod
+    def tls_secret(service: str) -> str:
+        """The Ingress's TLS Secret, which cert-manager's Certificate of the same name fills."""
+        return f"{service}-tls"
 
     def workload_kind(self, service: str) -> str:
         return "StatefulSet" if self.services[service].scaling.mode == "stateful" else "Deployment"

@@ -19,7 +19,6 @@ import yaml
 from conftest import CATALOGUE, nexusgen, tool
 from nexusgen import catalogue as catalogue_io
 from nexusgen.plan import SecretRef, build, image_ref
-from nexusgen.render import compose_exporters
 from nexusgen.render.compose import secret_variable
 from nexusgen.render.docker_probe import probe
 
@@ -92,7 +91,7 @@ def test_compose_v2_loader_accepts(rendered: Path, tmp_path: Path, profile: tupl
 
 def test_profiles_gate_optional_infrastructure(rendered: Path, tmp_path: Path):
     folder = stack(rendered, tmp_path)
-    exporters = {t.container for t in PLAN.scrape_targets if t.container != t.component}
+    exporters = {t.sidecar for t in PLAN.scrape_targets if t.sidecar}
     optional = {n for n, i in PLAN.infrastructure.items() if i.optional}
     everything = {*PLAN.services, *PLAN.infrastructure, *exporters}
     assert set(model(folder)["services"]) == everything - optional
@@ -163,11 +162,15 @@ def test_model_follows_the_catalogue(rendered: Path, tmp_path: Path):
         assert int(got["deploy"]["resources"]["limits"]["memory"]) == _bytes(infra.resources.limits.memory)
         assert list(got["networks"]) == [network]
     for target in PLAN.scrape_targets:
-        if target.container != target.component:
-            got = services[target.container]
+        if target.sidecar:
+            got = services[target.sidecar]
             assert got["image"] == image_ref(PLAN.infrastructure[target.component].exporter.image)
-            assert got["expose"] == [str(target.port)]
+            # in its component's network, as in a pod: Prometheus scrapes <component>:<port>
+            assert got["network_mode"] == f"service:{target.component}"
+            assert str(target.port) in services[target.component]["expose"]
             assert got["depends_on"][target.component]["condition"] == "service_healthy"
+            plain = {k: v for k, v in PLAN.exporter_env(target.component).items() if isinstance(v, str)}
+            assert plain and {k: literal(got["environment"][k]) for k in plain} == plain
 
 
 def test_only_catalogued_secrets_reach_each_container(rendered: Path, tmp_path: Path):
@@ -179,8 +182,8 @@ def test_only_catalogued_secrets_reach_each_container(rendered: Path, tmp_path: 
         received = {k for k, v in got.get("environment", {}).items() if literal(v) in secret_of}
         holder = PLAN.services.get(name) or PLAN.infrastructure.get(name)
         if holder is None:  # an exporter sidecar: only what its component passes on
-            component = next(t.component for t in PLAN.scrape_targets if t.container == name)
-            env = compose_exporters.environment(PLAN, component)
+            component = next(t.component for t in PLAN.scrape_targets if t.sidecar == name)
+            env = PLAN.exporter_env(component)
             expected = {k for k, v in env.items() if isinstance(v, SecretRef)}
         else:
             expected = set(holder.secrets)

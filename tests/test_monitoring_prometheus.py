@@ -109,10 +109,10 @@ def test_prometheus_scrapes_every_catalogue_target(prometheus: str):
     for target in plan.scrape_targets:
         job = jobs[target.job]
         if target.optional:  # discovered by DNS: no container, no target, no false "down"
-            assert job["dns_sd_configs"][0]["names"] == [target.container]
+            assert job["dns_sd_configs"][0]["names"] == [target.component]
             assert job["dns_sd_configs"][0]["port"] == target.port
         else:
-            assert job["static_configs"][0]["targets"] == [f"{target.container}:{target.port}"]
+            assert job["static_configs"][0]["targets"] == [f"{target.component}:{target.port}"]
     assert jobs["alertmanager"]["static_configs"][0]["targets"] == [f"alertmanager:{plan.infrastructure['alertmanager'].port}"]
     wanted = {t.job for t in plan.scrape_targets if not t.optional}
     active = eventually(lambda: {t["labels"]["job"] for t in get(f"{prometheus}/api/v1/targets?state=any")["data"]["activeTargets"]},

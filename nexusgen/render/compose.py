@@ -15,7 +15,6 @@ from pathlib import PurePosixPath
 from nexusgen.model import Resources
 from nexusgen.names import env_key
 from nexusgen.plan import OUT_DIR, SERVICE_UID, Plan, SecretRef, image_ref
-from nexusgen.render import compose_exporters
 from nexusgen.render.docker_probe import probe
 
 ENV = "dev"
@@ -151,7 +150,7 @@ def infrastructure(plan: Plan, name: str, network: str) -> dict:
         "command": escape(infra.command),
         "environment": _environment({**infra.config, **plan.secret_env(name)}),
         "ports": [_port(infra.port)],
-        "expose": [str(exporter.port)] if exporter is not None and exporter.image is None else [],
+        "expose": [str(exporter.port)] if exporter is not None else [],
         "volumes": _volumes(plan, name),
         "healthcheck": _healthcheck(infra.healthcheck, INFRA_START_PERIOD),
         "deploy": _deploy(infra.resources),
@@ -161,19 +160,22 @@ def infrastructure(plan: Plan, name: str, network: str) -> dict:
     return {k: v for k, v in out.items() if v != [] and v != {}}
 
 
-def exporter(plan: Plan, name: str, network: str) -> dict:
-    """The sidecar of ``name``; it has no healthcheck of its own (see the report), Prometheus marks it down."""
+def exporter(plan: Plan, name: str) -> dict:
+    """The sidecar of ``name``, in its network namespace (as in a pod): the catalogue's exporter
+    config reaches the component on localhost, and Prometheus scrapes ``<name>:<port>``. Exporter
+    images have no shell for a healthcheck; Prometheus's ``up`` and the exporter's own metric watch it."""
     infra = plan.infrastructure[name]
     out = {
         "image": image_ref(infra.exporter.image),
         "profiles": [infra.profile] if infra.profile else [],
-        "command": escape(compose_exporters.command(plan, name)),
+        "command": escape(plan.exporter_args(name)),
+        "user": f"{SERVICE_UID}:{SERVICE_UID}",
         "read_only": True,
         **HARDENING,
-        "environment": _environment(compose_exporters.environment(plan, name)),
-        "expose": [str(infra.exporter.port)],
+        "environment": _environment(plan.exporter_env(name)),
         "depends_on": {name: {"condition": "service_healthy"}},
-        "networks": [network],
+        "network_mode": f"service:{name}",
+        "deploy": _deploy(infra.exporter.resources),
         "restart": "unless-stopped",
     }
     return {k: v for k, v in out.items() if v != [] and v != {}}
@@ -182,11 +184,10 @@ def exporter(plan: Plan, name: str, network: str) -> dict:
 def containers(plan: Plan) -> dict[str, dict[str, dict]]:
     """Compose services by kind: application services, infrastructure, exporter sidecars."""
     network = f"{plan.project}-network"
-    exporters = {t.container: t.component for t in plan.scrape_targets if t.container != t.component}
     return {
         "services": {n: service(plan, n, network) for n in plan.services},
         "infrastructure": {n: infrastructure(plan, n, network) for n in plan.infrastructure},
-        "exporters": {c: exporter(plan, infra, network) for c, infra in sorted(exporters.items())},
+        "exporters": {t.sidecar: exporter(plan, t.component) for t in plan.scrape_targets if t.sidecar},
     }
 
 
@@ -194,8 +195,7 @@ def secrets(plan: Plan) -> list[dict]:
     """Rows of ``.env.example``: each secret variable, its store reference and who reads it."""
     env_of = {n: plan.env(n, ENV) for n in plan.services}
     env_of.update({n: plan.secret_env(n) for n in plan.infrastructure})
-    for container, infra in ((t.container, t.component) for t in plan.scrape_targets if t.container != t.component):
-        env_of[container] = compose_exporters.environment(plan, infra)
+    env_of.update({t.sidecar: plan.exporter_env(t.component) for t in plan.scrape_targets if t.sidecar})
     rows: dict[str, dict] = {}
     for container, env in sorted(env_of.items()):
         for var, value in env.items():

@@ -28,8 +28,6 @@ PROMETHEUS_LABELS = {NAME_LABEL: "prometheus"}  # pods of the Prometheus Operato
 # cloud metadata service (169.254.169.254 hands out node credentials).
 NOT_INTERNET = ("10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16")
 
-# Exporter sidecars have no resources in the catalogue; these fit the upstream exporters.
-EXPORTER_RESOURCES = {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}}
 
 # Kustomizations other families render, added to a group's overlay (paths relative to it),
 # e.g. {"monitoring": ("../../../base/observability",)} for the PrometheusRules and dashboards.

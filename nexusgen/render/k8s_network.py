@@ -75,7 +75,7 @@ class _Builder:
             peer = _pods(controller["namespace"], controller["labels"])
             ingress.append(Rule(f"ingress controller -> {name}", [peer], _tcp(svc.ports.http)))
         ingress += [
-            Rule(f"prometheus scrapes {t.container}", [self.prometheus()], _tcp(t.port))
+            Rule(f"prometheus scrapes {t.component}", [self.prometheus()], _tcp(t.port))
             for t in cluster.scrape_targets(plan)
             if t.component == name
         ]
@@ -97,7 +97,7 @@ class _Builder:
 
     def scrapes(self) -> Policy:
         egress = [
-            Rule(f"prometheus scrapes {t.container}", [self.component(t.component)], _tcp(t.port))
+            Rule(f"prometheus scrapes {t.component}", [self.component(t.component)], _tcp(t.port))
             for t in cluster.scrape_targets(self.plan)
         ]
         comment = (

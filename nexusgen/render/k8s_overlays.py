@@ -57,6 +57,7 @@ def group(plan: Plan, templates, env: str, group: str, members: list[Workload]) 
             labels={name: labels(plan, name, "service") for name, _, _ in ingresses},
             issuer=plan.environment(env).tls_issuer,
             ingress_class=cluster.INGRESS_CONTROLLER["class"],
+            tls_secret=plan.tls_secret,
         )
     store = plan.environment(env).secret_store
     has_secrets = any(w.secret_refs for w in members) or (

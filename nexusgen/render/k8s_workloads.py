@@ -10,9 +10,8 @@ import math
 from dataclasses import dataclass, field
 
 from nexusgen.model import ApiAccess
-from nexusgen.plan import Plan, image_ref
+from nexusgen.plan import Plan, SecretRef, image_ref
 from nexusgen.render import k8s_cluster as cluster
-from nexusgen.render import k8s_upstream as upstream
 
 
 
@@ -60,7 +59,6 @@ class Workload:
     config: dict[str, str] = field(default_factory=dict)  # ConfigMap data shared by every environment
     secret_refs: list[tuple[str, str, str]] = field(default_factory=list)  # (key, store path, property)
     monitored: bool = False  # has a `metrics` port a ServiceMonitor scrapes
-    notes: list[str] = field(default_factory=list)
 
 
 def _volumes(paths: list[str], taken: set[str]) -> list[tuple[str, str]]:
@@ -73,7 +71,7 @@ def service(plan: Plan, name: str) -> Workload:
     health = svc.health
     taken: set[str] = {"data"}
     mounts = _volumes(list(svc.writable_paths), taken)
-    claims = [("data", svc.scaling.storage)] if mode == "stateful" else []
+    claims = [(plan.CLAIM, svc.scaling.storage)] if mode == "stateful" else []
     startup = None
     if health.startup_seconds:
         period = cluster.STARTUP_PERIOD_SECONDS
@@ -117,10 +115,9 @@ def service(plan: Plan, name: str) -> Workload:
 
 def infrastructure(plan: Plan, name: str) -> Workload:
     infra = plan.infrastructure[name]
-    needs = upstream.main_needs(infra)
-    taken: set[str] = {"data"}
-    scratch = _volumes(["/tmp", *needs.writable], taken)
-    claims = [("data", infra.storage_size)] if infra.storage else []
+    taken: set[str] = {plan.CLAIM}
+    scratch = _volumes(sorted(infra.writable_paths), taken)
+    claims = [(plan.CLAIM, infra.storage_size)] if infra.storage else []
     check = infra.healthcheck
     period = cluster.STARTUP_PERIOD_SECONDS
     exporter = infra.exporter
@@ -135,14 +132,15 @@ def infrastructure(plan: Plan, name: str) -> Workload:
         startup=Probe(period, cluster.INFRA_STARTUP_SECONDS // period, command=tuple(check), timeout=5),
         args=list(infra.command),
         config_map=name if infra.config else None,
-        values=dict(sorted(needs.env.items())),
         secrets=[(var, name, var) for var in plan.secret_env(name)],
-        mounts=scratch + [("data", infra.storage)] * bool(claims),
+        mounts=scratch + [(plan.CLAIM, infra.storage)] * bool(claims),
     )
     containers = [main]
     service_ports = [("tcp", infra.port)]
+    secret_refs = dict(plan.secret_env(name))
     if exporter is not None and exporter.image is not None:
-        values, secrets = upstream.exporter_env(infra, name)
+        env = plan.exporter_env(name)
+        secret_refs.update({var: ref for var, ref in env.items() if isinstance(ref, SecretRef)})
         tmp = cluster.volume_name("/tmp", taken)
         scratch.append((tmp, "/tmp"))
         containers.append(
@@ -150,11 +148,12 @@ def infrastructure(plan: Plan, name: str) -> Workload:
                 name=f"{name}-exporter",
                 image=image_ref(exporter.image),
                 ports=[("metrics", exporter.port)],
-                resources=cluster.EXPORTER_RESOURCES,
+                resources=exporter.resources.model_dump(),
                 liveness=Probe(10, 3, tcp_port="metrics"),
                 readiness=Probe(10, 3, tcp_port="metrics"),
-                values=values,
-                secrets=secrets,
+                args=plan.exporter_args(name),
+                values={var: value for var, value in env.items() if isinstance(value, str)},
+                secrets=[(var, name, var) for var, value in env.items() if isinstance(value, SecretRef)],
                 mounts=[(tmp, "/tmp")],
             )
         )
@@ -171,9 +170,8 @@ def infrastructure(plan: Plan, name: str) -> Workload:
         scratch=[v for v, _ in scratch],
         claims=claims,
         config=dict(sorted(infra.config.items())),
-        secret_refs=[(var, ref.path, ref.property) for var, ref in plan.secret_env(name).items()],
+        secret_refs=[(var, ref.path, ref.property) for var, ref in sorted(secret_refs.items())],
         monitored=exporter is not None,
-        notes=[needs.note] if needs.note else [],
     )
 
 

@@ -65,7 +65,7 @@ def _check_names(plan: Plan, alerts) -> None:
 
 def _jobs(plan: Plan) -> list[dict]:
     jobs = [
-        {"name": t.job, "host": t.container,  # in compose a container's name is its host name
+        {"name": t.job, "host": t.component,  # compose host name (a sidecar exporter shares its component's network)
          "port": t.port, "optional": t.optional, "profile": plan.infrastructure[t.component].profile
          if t.component in plan.infrastructure else None}
         for t in plan.scrape_targets

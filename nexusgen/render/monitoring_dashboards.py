@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from nexusgen.model import Metric
 from nexusgen.plan import Plan
-from nexusgen.render.monitoring_exporters import exporter
+from nexusgen.render.monitoring_exporters import exporter_panels
 from nexusgen.render.monitoring_services import http_rules
 
 DATASOURCE = {"type": "prometheus", "uid": "prometheus"}
@@ -166,22 +166,21 @@ def infrastructure(plan: Plan) -> dict:
     targets = [t for t in plan.scrape_targets if t.kind == "infrastructure"]
     b = Board()
     b.row("Health")
-    health = [(f'max({exporter(plan.infrastructure[t.component].image.image).health}{{job="{t.job}"}})', t.job)
-              for t in targets]
+    health = [(f'max({t.up_metric}{{job="{t.job}"}})', t.job) for t in targets]
     if health:
         b.panel("stat", "Components up", health, width=WIDTH, height=4, **HEALTH)
         b.panels[-1]["fieldConfig"]["defaults"]["thresholds"]["steps"] = [
             {"color": "red", "value": None}, {"color": "green", "value": 1}]
     for target in targets:
-        known = exporter(plan.infrastructure[target.component].image.image)
-        if not known.panels:
+        panels = exporter_panels(plan.infrastructure[target.component].image.image)
+        if not panels:
             continue
         b.row(f"{target.component}: {plan.infrastructure[target.component].description}")
         sel = f'{{job="{target.job}"}}'
-        for title, unit, expr, legend in known.panels:
+        for title, unit, expr, legend in panels:
             b.panel("timeseries", title, [(expr.replace("{sel}", sel), legend)], unit=unit, width=6)
     containers = f'{{container=~"{_regex(plan.infrastructure)}"}}'
-    claims = _regex(f"data-{n}-[0-9]+" for n, i in plan.infrastructure.items() if i.storage is not None)
+    claims = _regex(plan.claim_pattern(n) for n, i in plan.infrastructure.items() if i.storage is not None)
     b.row("Resources and storage")
     b.panel("timeseries", "CPU (cores)", [(
         f"sum by (container) (rate(container_cpu_usage_seconds_total{containers}[5m]))", "{{container}}")])

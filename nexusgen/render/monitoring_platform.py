@@ -10,12 +10,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from nexusgen.plan import Plan
-from nexusgen.render.monitoring_exporters import exporter
 from nexusgen.render.monitoring_model import Alert, Case, Label, Series, Value, series
 from nexusgen.render.monitoring_services import memory_bytes, percent
 
-VOLUME_FREE_RATIO = 0.15  # P3 below this share of free space on a volume
-CERT_DAYS = 14  # P3 when a certificate expires sooner than this
 
 
 def platform_alerts(plan: Plan) -> list[Alert]:
@@ -34,8 +31,8 @@ def _volumes(plan: Plan) -> list[tuple[str, str]]:
 def _infrastructure(plan: Plan, target) -> Alert:
     name, job = target.component, target.job
     infra = plan.infrastructure[name]
-    health = exporter(infra.image.image).health
-    inst = {"job": job, "instance": f"{target.container}:{target.port}"}
+    health = target.up_metric
+    inst = {"job": job, "instance": f"{target.component}:{target.port}"}
     selector = f'{health}{{job="{job}"}}'
     gone = Series(health, tuple(sorted(inst.items())), absent=True)
     cases = [Case((series(health, 0, 0, **inst),), {}, 0)]
@@ -55,17 +52,18 @@ def _infrastructure(plan: Plan, target) -> Alert:
 
 
 def _volume(plan: Plan, name: str, size: str) -> Alert:
-    claim = {"namespace": plan.service_namespace(name, "production"), "persistentvolumeclaim": f"data-{name}-0"}
-    pvc = f'persistentvolumeclaim=~"data-{name}-[0-9]+"'
+    claim = {"namespace": plan.service_namespace(name, "production"), "persistentvolumeclaim": f"{plan.CLAIM}-{name}-0"}
+    pvc = f'persistentvolumeclaim=~"{plan.claim_pattern(name)}"'
     capacity = memory_bytes(size)
-    free = VOLUME_FREE_RATIO / 3
+    limit = plan.catalogue.monitoring.thresholds.volume_free_ratio
+    free = limit / 3
     return Alert(
         name="VolumeSpaceLow", service=name, priority="P3", for_="30m",
         expr=(f"kubelet_volume_stats_available_bytes{{{pvc}}} / kubelet_volume_stats_capacity_bytes{{{pvc}}}"
-              f" < {VOLUME_FREE_RATIO}"),
+              f" < {limit}"),
         summary=(f"The volume of {name} is filling up",),
         description=("Volume ", Label("persistentvolumeclaim"), " in ", Label("namespace"), " has ", Value("%"),
-                     f" free space left (threshold {percent(VOLUME_FREE_RATIO)}, size {size}).",),
+                     f" free space left (threshold {percent(limit)}, size {size}).",),
         calm=(series("kubelet_volume_stats_available_bytes", capacity / 2, 0, **claim),
               series("kubelet_volume_stats_capacity_bytes", capacity, 0, **claim)),
         cases=(Case((series("kubelet_volume_stats_available_bytes", capacity * free, 0, **claim),), claim, free),),
@@ -73,14 +71,14 @@ def _volume(plan: Plan, name: str, size: str) -> Alert:
 
 
 def _certificate(plan: Plan, name: str) -> Alert:
-    cert = {"name": f"{name}-tls", "namespace": plan.service_namespace(name, "production")}
+    cert = {"name": plan.tls_secret(name), "namespace": plan.service_namespace(name, "production")}
     metric = "certmanager_certificate_expiration_timestamp_seconds"
     alert = Alert(
         name="CertificateExpiringSoon", service=name, priority="P3", for_="1h",
-        expr=f'(min by (namespace, name) ({metric}{{name="{name}-tls"}}) - time()) / 86400 < {CERT_DAYS}',
+        expr=f'(min by (namespace, name) ({metric}{{name="{plan.tls_secret(name)}"}}) - time()) / 86400 < {plan.catalogue.monitoring.thresholds.certificate_days}',
         summary=(f"The TLS certificate of {name} expires soon",),
         description=("Certificate ", Label("name"), " in ", Label("namespace"), " expires in ", Value("%.1f"),
-                     f" days (threshold {CERT_DAYS}); cert-manager should have renewed it 30 days ahead.",),
+                     f" days (threshold {plan.catalogue.monitoring.thresholds.certificate_days}); cert-manager should have renewed it 30 days ahead.",),
         calm=(series(metric, 90 * 86400, 0, **cert),), cases=(),
     )
     at = alert.eval_minutes * 60

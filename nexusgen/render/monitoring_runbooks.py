@@ -14,7 +14,6 @@ from pathlib import PurePosixPath
 from nexusgen.plan import Plan
 from nexusgen.render import Templates
 from nexusgen.render.monitoring_model import SEVERITY, Alert
-from nexusgen.render.monitoring_platform import CERT_DAYS, VOLUME_FREE_RATIO
 from nexusgen.render.monitoring_services import percent
 
 FOLDER = PurePosixPath("monitoring/runbooks")
@@ -99,7 +98,8 @@ def context(plan: Plan) -> dict:
         "severity": SEVERITY,
         "rto_critical": RTO_CRITICAL, "rto_full": RTO_FULL, "rpo": RPO,
         "thresholds": plan.catalogue.monitoring.thresholds,
-        "volume_free": percent(VOLUME_FREE_RATIO), "cert_days": CERT_DAYS,
+        "volume_free": percent(plan.catalogue.monitoring.thresholds.volume_free_ratio),
+        "cert_days": plan.catalogue.monitoring.thresholds.certificate_days,
     }
 
 
