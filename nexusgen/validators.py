@@ -169,8 +169,10 @@ def compose_config(out: Path) -> Result:
         copy = Path(tmp) / "out"
         shutil.copytree(out, copy)
         example = copy / "compose" / ".env.example"
-        if example.is_file():
-            (copy / "compose" / ".env").write_text(example.read_text())
+        if example.is_file():  # every secret variable gets a stand-in value, as a developer's .env would
+            lines = example.read_text().splitlines()
+            stand_ins = [f"{line}stand-in\n" for line in lines if line.endswith("=") and not line.startswith("#")]
+            (copy / "compose" / ".env").write_text("".join(stand_ins))
         profiles = sorted({p for s in yaml.safe_load(compose_file.read_text())["services"].values() for p in s.get("profiles", [])})
         for extra in ([], *[["--profile", p] for p in profiles]):
             proc = _run([binary, "-f", str(copy / "compose" / "docker-compose.yml"), *extra, "config", "-q"])
@@ -221,6 +223,7 @@ def _jsonschema(out: Path, label: str, schema: str, pattern: str) -> Result:
 
 def promtool(out: Path) -> Result:
     result = Result("promtool (check rules, test rules, check config)")
+    out = out.resolve()
     rules = _files(out, "monitoring/prometheus/rules/*.yml")
     tests = _files(out, "monitoring/prometheus/tests/*.yml")
     config = out / "monitoring" / "prometheus" / "prometheus.yml"
@@ -261,17 +264,29 @@ def amtool(out: Path) -> Result:
 # --- policy -------------------------------------------------------------------------------
 
 
-def checkov(out: Path) -> Result:
+def checkov(out: Path, built: dict[str, list[dict]]) -> Result:
+    """checkov over what is deployed: the built overlays (kustomize output, one file per
+    environment), the Dockerfiles, and the workflows where GitHub keeps them (checkov only
+    scans workflows under a ``.github/workflows`` folder)."""
     result = Result("checkov (kubernetes, dockerfile, github_actions)")
     tool = find_tool("checkov")
     if tool is None:
         result.missing = "checkov"
         return result
-    proc = _run(
-        [tool, "-d", str(out), "--framework", "kubernetes", "dockerfile", "github_actions",
-         "--skip-download", "--quiet", "--compact", "-o", "json"],
-        env={"CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "BC_SKIP_MAPPING": "TRUE"},
-    )  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="nexusgen-checkov-") as tmp:
+        root = Path(tmp)
+        for env, docs in built.items():
+            (root / "k8s").mkdir(exist_ok=True)
+            (root / "k8s" / f"{env}.yaml").write_text(yaml.safe_dump_all(docs, sort_keys=False))
+        if (out / "docker").is_dir():
+            shutil.copytree(out / "docker", root / "docker")
+        if (out / "github" / "workflows").is_dir():
+            shutil.copytree(out / "github" / "workflows", root / ".github" / "workflows")
+        proc = _run(
+            [tool, "-d", str(root), "--framework", "kubernetes", "dockerfile", "github_actions",
+             "--skip-download", "--quiet", "--compact", "-o", "json"],
+            env={"CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "BC_SKIP_MAPPING": "TRUE"},
+        )  # fmt: skip
     try:
         reports = json.loads(proc.stdout)
     except ValueError:
@@ -304,8 +319,9 @@ def run_all(out: Path) -> list[Result]:
 
     timed(build)
     timed(lambda: kubernetes_schemas(built))
-    for check in (hadolint, compose_spec, compose_config, actionlint, workflow_schema, promtool, amtool, checkov):
+    for check in (hadolint, compose_spec, compose_config, actionlint, workflow_schema, promtool, amtool):
         timed(lambda check=check: check(out))
+    timed(lambda: checkov(out, built))
     return results
 
 

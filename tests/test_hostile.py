@@ -92,24 +92,25 @@ def _render_killed_after(renames: int, cwd: Path) -> int:
     return proc.returncode
 
 
-def test_render_killed_at_every_rename_recovers(tmp_path: Path):
-    """Kill the render before each of its renames in turn: every file is old or new, and the next render heals."""
+def test_render_killed_between_renames_recovers(tmp_path: Path):
+    """Kill the render before its first renames, its last ones, and a spread between (about 30 steps of
+    ~290): every file is old or new at each kill, and the next render heals the tree."""
     old_dir, new_dir = tmp_path / "old", tmp_path / "new"
     for folder, catalogue in ((old_dir, MINIMAL), (new_dir, CATALOGUE)):
         folder.mkdir()
         shutil.copy(catalogue, folder / "services.yaml")
         assert nexusgen("render", cwd=folder).returncode == 0
     old, new = _tree(old_dir / "out"), _tree(new_dir / "out")
+    changed = [n for n in new if n != MANIFEST and old.get(n) != new[n]]
+    renames = len(changed) + 2  # the manifest naming old and new files, each changed file, the final manifest
+    stride = max(1, (renames - 10) // 20)
+    steps = sorted({*range(6), *range(6, renames - 4, stride), *range(max(renames - 4, 0), renames)})
     work = tmp_path / "work"
-    step = 0
-    while True:
+    for step in steps:
         shutil.rmtree(work, ignore_errors=True)
         shutil.copytree(old_dir, work)
         shutil.copy(CATALOGUE, work / "services.yaml")
-        code = _render_killed_after(step, work)
-        if code == 0:
-            break  # the budget outlasted the render: every step has been killed once
-        assert code == -signal.SIGKILL
+        assert _render_killed_after(step, work) == -signal.SIGKILL, f"step {step} of {renames}"
         for name, data in _tree(work / "out").items():
             if TMP_MARK in name or name == MANIFEST:
                 continue
@@ -118,8 +119,11 @@ def test_render_killed_at_every_rename_recovers(tmp_path: Path):
         healed = nexusgen("render", cwd=work)
         assert healed.returncode == 0, healed.stderr
         assert _tree(work / "out") == new, f"step {step}: the next render did not recover"
-        step += 1
-    assert step > 3, "the render should have had several renames to interrupt"
+    shutil.rmtree(work)
+    shutil.copytree(old_dir, work)
+    shutil.copy(CATALOGUE, work / "services.yaml")
+    assert _render_killed_after(renames, work) == 0, "the count of renames is exact: that budget finishes"
+    assert _tree(work / "out") == new
 
 
 def test_render_killed_at_random_moments_recovers(tmp_path: Path):

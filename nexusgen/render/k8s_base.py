@@ -28,8 +28,14 @@ def labels(plan: Plan, name: str, component: str) -> dict[str, str]:
     }
 
 
-def _skips(w: Workload) -> dict[str, str]:
+def _skips(plan: Plan, w: Workload) -> dict[str, str]:
     skips = []
+    infra = plan.infrastructure.get(w.name)
+    if infra is not None:
+        unpinned = [i for i in (infra.image, infra.exporter and infra.exporter.image) if i and not i.digest]
+        if unpinned:
+            tags = ", ".join(f"{i.image}:{i.tag}" for i in unpinned)
+            skips.append(("CKV_K8S_43", f"third-party image pinned by version tag ({tags}); add image.digest in the catalogue to pin the bytes"))
     if any(c.secrets for c in w.containers):
         skips.append(SKIP_SECRET_ENV)
     if w.rules:
@@ -53,7 +59,7 @@ def workload(plan: Plan, templates, w: Workload) -> dict[PurePosixPath, str]:
         labels=labels(plan, w.name, w.component),
         selector={cluster.NAME_LABEL: w.name},
         uid=SERVICE_UID,
-        annotations=_skips(w),
+        annotations=_skips(plan, w),
         pod_annotations=_pod_annotations(w),
     )
     wanted = {
