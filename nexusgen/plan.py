@@ -103,10 +103,41 @@ class Plan:
                 out[edge.target].append(edge.source)
         return {k: tuple(sorted(v)) for k, v in out.items()}
 
+    @cached_property
+    def _depends(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        out = {}
+        for name, svc in self.services.items():
+            deps = svc.depends_on
+            out[(name, "service")] = tuple(sorted(deps.services))
+            out[(name, "infrastructure")] = tuple(sorted(deps.infrastructure))
+            out[(name, "external")] = tuple(sorted(deps.external))
+        return out
+
     def depends_on(self, service: str, kind: str = "service") -> tuple[str, ...]:
-        deps = self.catalogue.services[service].depends_on
-        field = {"service": "services", "infrastructure": "infrastructure", "external": "external"}[kind]
-        return tuple(sorted(getattr(deps, field)))
+        """What ``service`` talks to, of one kind (service, infrastructure or external), sorted."""
+        return self._depends[(service, kind)]
+
+    @cached_property
+    def start_order(self) -> tuple[str, ...]:
+        """Infrastructure, then services each after everything it depends on (Kahn's algorithm,
+        sorted within each layer): the order to start, restart or restore the system in."""
+        waiting = {n: len(self.depends_on(n)) for n in self.services}
+        callers: dict[str, list[str]] = {n: [] for n in self.services}
+        for name in self.services:
+            for dep in self.depends_on(name):
+                callers[dep].append(name)
+        order = list(self.infrastructure)
+        layer = sorted(n for n, count in waiting.items() if count == 0)
+        while layer:
+            order += layer
+            following = []
+            for name in layer:
+                for caller in callers[name]:
+                    waiting[caller] -= 1
+                    if waiting[caller] == 0:
+                        following.append(caller)
+            layer = sorted(following)
+        return tuple(order)
 
     @cached_property
     def scrape_targets(self) -> tuple[ScrapeTarget, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -47,3 +48,46 @@ def tool(name: str) -> str:
     if found is None:
         pytest.fail(f"validator {name!r} is not installed; run the tests through `make test`")
     return found
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(argv_for_port, log_path: Path, name: str, seconds: float = 30):
+    """Run a real server on a free 127.0.0.1 port until its /-/ready answers 200; always stop it.
+
+    ``argv_for_port(port)`` gives the command line; yields the base URL.
+    """
+    import time
+    import urllib.request
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(argv_for_port(port), stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + seconds
+            while True:
+                assert proc.poll() is None, log_path.read_text()
+                try:
+                    with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                assert time.monotonic() < deadline, f"{name} did not become ready"
+                time.sleep(0.2)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -4,7 +4,6 @@ references, and a real Alertmanager lets a P1 inhibit the P2/P3 of the same serv
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import time
 import urllib.request
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import CATALOGUE, tool
+from conftest import CATALOGUE, serve, tool
 
 CONFIG = Path("monitoring/alertmanager/alertmanager.yml")
 TIERS = {"P1": "pagerduty-p1", "P2": "slack-p2", "P3": "notices-p3"}
@@ -64,12 +63,6 @@ def test_receivers_use_the_catalogue_and_file_references_only(rendered: Path):
     assert config["route"]["group_by"] == ["service", "alertname"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def call(url: str, body: object | None = None):
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
@@ -81,33 +74,13 @@ def call(url: str, body: object | None = None):
 @pytest.fixture()
 def alertmanager(rendered: Path, tmp_path: Path):
     """A real Alertmanager on 127.0.0.1 with the rendered config; always stopped afterwards."""
-    port = free_port()
-    log = (tmp_path / "alertmanager.log").open("w")
-    proc = subprocess.Popen(
-        [tool("prometheus-alertmanager"), f"--config.file={rendered / CONFIG}", f"--storage.path={tmp_path}",
-         f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, (tmp_path / "alertmanager.log").read_text()
-            try:
-                with urllib.request.urlopen(f"{url}/-/ready", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "Alertmanager did not become ready"
-                time.sleep(0.2)
+
+    def argv(port: int) -> list[str]:
+        return [tool("prometheus-alertmanager"), f"--config.file={rendered / CONFIG}", f"--storage.path={tmp_path}",
+                f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="]  # fmt: skip
+
+    with serve(argv, tmp_path / "alertmanager.log", "Alertmanager") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def test_p1_inhibits_p2_and_p3_of_the_same_service(alertmanager: str):

@@ -4,7 +4,6 @@ target of the catalogue, alerts to Alertmanager, and accepts every dashboard and
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -14,18 +13,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import CATALOGUE, tool
+from conftest import CATALOGUE, serve, tool
 from nexusgen.catalogue import parse
 from nexusgen.plan import build
 
 CONFIG = Path("monitoring/prometheus/prometheus.yml")
 READY_SECONDS = 30  # upper bound for start-up; it normally takes well under a second
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get(url: str) -> dict:
@@ -36,36 +29,14 @@ def get(url: str) -> dict:
 @pytest.fixture(scope="module")
 def prometheus(rendered: Path, tmp_path_factory):
     """A real Prometheus on 127.0.0.1 with the rendered config; always stopped afterwards."""
-    port = free_port()
     data = tmp_path_factory.mktemp("tsdb")
-    log = (data / "prometheus.log").open("w")
-    proc = subprocess.Popen(
-        [tool("prometheus"), f"--config.file={rendered / CONFIG}", f"--storage.tsdb.path={data}",
-         f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + READY_SECONDS
-        while True:
-            assert proc.poll() is None, (data / "prometheus.log").read_text()
-            try:
-                with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "Prometheus did not become ready"
-            time.sleep(0.2)
+
+    def argv(port: int) -> list[str]:
+        return [tool("prometheus"), f"--config.file={rendered / CONFIG}", f"--storage.tsdb.path={data}",
+                f"--web.listen-address=127.0.0.1:{port}"]  # fmt: skip
+
+    with serve(argv, data / "prometheus.log", "Prometheus", READY_SECONDS) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def eventually(fetch, ok, seconds: float = 30):

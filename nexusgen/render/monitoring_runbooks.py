@@ -47,21 +47,9 @@ def component(plan: Plan, name: str) -> dict:
     }
 
 
-def restart_order(plan: Plan) -> list[str]:
-    """Infrastructure first, then services, each after everything it depends on."""
-    order = list(plan.infrastructure)
-    remaining = dict(plan.services)
-    while remaining:
-        ready = sorted(n for n in remaining if all(d in order for d in plan.depends_on(n)))
-        order += ready
-        for n in ready:
-            del remaining[n]
-    return order
-
-
 def trading_path(plan: Plan) -> list[str]:
     """What the 15-minute RTO covers: services that touch an exchange and everything they need, then
-    every core service whose dependencies are all on that path (detection, allocation)."""
+    every core service whose dependencies are all on that path (detection, allocation); in start order."""
     todo = [n for n, s in plan.services.items() if s.exchange_access != "none"]
     seen: set[str] = set()
     while todo:
@@ -70,28 +58,30 @@ def trading_path(plan: Plan) -> list[str]:
             seen.add(name)
             if name in plan.services:
                 todo += [*plan.depends_on(name, "service"), *plan.depends_on(name, "infrastructure")]
-    grown = True
-    while grown:
-        fed = {n for n, s in plan.services.items() if s.group == "core" and n not in seen
-               and all(d in seen for d in (*plan.depends_on(n, "service"), *plan.depends_on(n, "infrastructure")))}
-        seen |= fed
-        grown = bool(fed)
-    return [n for n in restart_order(plan) if n in seen]
+    for name in plan.start_order:  # dependencies come first, so one pass grows the path fully
+        svc = plan.services.get(name)
+        if svc is not None and svc.group == "core" and name not in seen and all(
+            d in seen for d in (*plan.depends_on(name, "service"), *plan.depends_on(name, "infrastructure"))
+        ):
+            seen.add(name)
+    return [n for n in plan.start_order if n in seen]
 
 
 def context(plan: Plan) -> dict:
     receivers = plan.catalogue.monitoring.receivers
     traders = [n for n, s in plan.services.items() if s.exchange_access == "trade"]
     databases = [n for n, i in plan.infrastructure.items() if i.image.image.rsplit("/", 1)[-1] == "postgres"]
+    critical = trading_path(plan)
+    on_path = set(critical)
     return {
         "plan": plan,
         "project": plan.project,
         "components": {n: component(plan, n) for n in (*plan.services, *plan.infrastructure)},
         "traders": traders,
         "databases": databases,
-        "order": restart_order(plan),
-        "critical": trading_path(plan),
-        "rest": [n for n in restart_order(plan) if n not in trading_path(plan)
+        "order": list(plan.start_order),
+        "critical": critical,
+        "rest": [n for n in plan.start_order if n not in on_path
                  and getattr(plan.infrastructure.get(n), "group", None) != "monitoring"],
         "routes": {"P1": f"PagerDuty (and {receivers.slack_channel})", "P2": receivers.slack_channel,
                    "P3": receivers.notice_channel},
