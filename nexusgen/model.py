@@ -233,6 +233,7 @@ class Infrastructure(Strict):
     profile: Name | None = None
     command: list[Annotated[str, Field(min_length=1, max_length=500)]] = []
     healthcheck: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(min_length=1)
+    startup_seconds: Annotated[int, Field(ge=5, le=1800)] = 300  # a first start may run initdb or replay a log
     config: dict[EnvName, Value] = {}
     secrets: dict[EnvName, Name] = {}
     storage: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")] | None = None

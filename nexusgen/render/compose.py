@@ -21,7 +21,6 @@ ENV = "dev"
 FOLDER = PurePosixPath("compose")
 ROOT_FROM_COMPOSE = "../.."  # out/ sits beside the catalogue; build contexts are relative to it
 HEALTH = {"interval": "10s", "timeout": "5s", "retries": 5}
-INFRA_START_PERIOD = "30s"  # the catalogue gives no start-up time for infrastructure images
 HARDENING = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"]}
 
 # Config rendered by the monitoring family, mounted read-only: (path relative to out/compose, target).
@@ -152,7 +151,7 @@ def infrastructure(plan: Plan, name: str, network: str) -> dict:
         "ports": [_port(infra.port)],
         "expose": [str(exporter.port)] if exporter is not None else [],
         "volumes": _volumes(plan, name),
-        "healthcheck": _healthcheck(infra.healthcheck, INFRA_START_PERIOD),
+        "healthcheck": _healthcheck(infra.healthcheck, f"{infra.startup_seconds}s"),
         "deploy": _deploy(infra.resources),
         "networks": [network],
         "restart": "unless-stopped",

@@ -34,7 +34,6 @@ NOT_INTERNET = ("10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", 
 GROUP_RESOURCES: dict[str, tuple[str, ...]] = {MONITORING: ("../../../base/observability",)}
 
 STARTUP_PERIOD_SECONDS = 5
-INFRA_STARTUP_SECONDS = 300  # first start of a database runs initdb / replays its log
 
 
 def cluster_infrastructure(plan: Plan) -> list[str]:

@@ -129,7 +129,7 @@ def infrastructure(plan: Plan, name: str) -> Workload:
         resources=infra.resources.model_dump(),
         liveness=Probe(10, 6, command=tuple(check), timeout=5),
         readiness=Probe(10, 3, command=tuple(check), timeout=5),
-        startup=Probe(period, cluster.INFRA_STARTUP_SECONDS // period, command=tuple(check), timeout=5),
+        startup=Probe(period, math.ceil(infra.startup_seconds / period), command=tuple(check), timeout=5),
         args=list(infra.command),
         config_map=name if infra.config else None,
         secrets=[(var, name, var) for var in plan.secret_env(name)],
