@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import ValidationError
 
 from nexusgen import checks
 from nexusgen.errors import CatalogueError
-from nexusgen.load import Document, load_bytes, load_file
+from nexusgen.load import Document, load_bytes
 from nexusgen.model import Catalogue
-
-
-def read(path: Path, name: str | None = None) -> Catalogue:
-    return validate(load_file(path, name))
 
 
 def parse(raw: bytes, name: str) -> Catalogue:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from nexusgen.model import Catalogue, Resources
+from nexusgen.model import ENVIRONMENTS, Catalogue, Resources
 from nexusgen.names import derived_env_names
 
 Finding = tuple[tuple[str | int, ...], str]
@@ -185,7 +185,7 @@ def _resources(cat: Catalogue) -> Iterator[Finding]:
 
 
 def _environments(cat: Catalogue):
-    return (("dev", cat.environments.dev), ("staging", cat.environments.staging), ("production", cat.environments.production))
+    return tuple((name, getattr(cat.environments, name)) for name in ENVIRONMENTS)
 
 
 def _overrides(cat: Catalogue) -> Iterator[Finding]:

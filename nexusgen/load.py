@@ -93,12 +93,6 @@ def format_loc(loc: Loc) -> str:
     return out
 
 
-def load_file(path: Path, name: str | None = None) -> Document:
-    """Read and load ``path``; every failure is a located ``CatalogueError``."""
-    name = name or path.name
-    return load_bytes(read_bytes(path, name), name)
-
-
 def read_bytes(path: Path, name: str) -> bytes:
     """The catalogue's bytes (at most one byte past the size limit); a failure is located."""
     try:

@@ -310,6 +310,9 @@ class Environments(Strict):
     production: Environment
 
 
+ENVIRONMENTS = tuple(Environments.model_fields)  # dev (compose), then the cluster environments
+
+
 class BusinessAlert(Strict):
     """An alert on a custom metric, stated as data so services and rules agree."""
 

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import PurePosixPath
 
-from nexusgen.model import BaseImage, Catalogue, Environment, Infrastructure, Resources, Runtime, Service
+from nexusgen.model import ENVIRONMENTS, BaseImage, Catalogue, Environment, Infrastructure, Resources, Runtime, Service
 from nexusgen.names import env_key
 
-ENVIRONMENTS = ("dev", "staging", "production")
-CLUSTER_ENVIRONMENTS = ("staging", "production")
+CLUSTER_ENVIRONMENTS = ENVIRONMENTS[1:]  # staging and production; dev is the compose stack
 SERVICE_UID = 10001  # fixed non-root UID/GID of every service container
 # out/ sits beside the catalogue at the repository root: artifacts that refer to each other
 # or to the sources (build contexts, Dockerfiles, overlays) use paths relative to that root.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import PurePosixPath
 
-from nexusgen.plan import Plan
+from nexusgen.plan import CLUSTER_ENVIRONMENTS, Plan
 from nexusgen.render import workflows_facts as facts
 
 WORKFLOWS = PurePosixPath("github/workflows")
@@ -45,7 +45,7 @@ def _context(plan: Plan) -> dict[str, object]:
         "matrix_json": "[\n" + ",\n".join(json.dumps(row, sort_keys=True) for row in matrix) + "\n]\n",
         "filters": facts.path_filters(plan),
         "registries": facts.registries(plan),
-        "envs": {env: _environment(plan, env) for env in ("staging", "production")},
+        "envs": {env: _environment(plan, env) for env in CLUSTER_ENVIRONMENTS},
         "e2e": facts.end_to_end(plan, "staging"),
     }
 

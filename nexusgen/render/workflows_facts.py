@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from nexusgen.plan import OUT_DIR, Plan
+from nexusgen.plan import CLUSTER_ENVIRONMENTS, OUT_DIR, Plan
 
 # Current major of every action the workflows use (the node24 generation; actionlint
 # flags the node20 majors). A catalogue `actions:` entry pins the action to a commit.
@@ -122,7 +122,7 @@ def runtimes(plan: Plan) -> dict[str, RuntimeCI]:
 def services(plan: Plan) -> list[ServiceCI]:
     out = []
     for name, svc in plan.services.items():
-        images = tuple(sorted({plan.image_repo(name, env) for env in ("staging", "production")}))
+        images = tuple(sorted({plan.image_repo(name, env) for env in CLUSTER_ENVIRONMENTS}))
         out.append(ServiceCI(name, svc.runtime, svc.source, dockerfile(plan, name), images))
     return out
 
