@@ -36,11 +36,17 @@ def _quick_check(argv: list[str]) -> bool:
 
 def main() -> int:
     argv = sys.argv[1:]
-    if _quick_check(argv):
-        return 0
-    from nexusgen.cli import run
+    try:
+        if _quick_check(argv):
+            return 0
+        from nexusgen.cli import run
 
-    return run(argv)
+        return run(argv)
+    except KeyboardInterrupt:  # during start-up; once running, errors.handle answers the same way
+        from nexusgen.errors import EXIT_INTERRUPTED, INTERRUPTED
+
+        print(INTERRUPTED, file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

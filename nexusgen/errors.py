@@ -8,6 +8,8 @@ EXIT_OK = 0
 EXIT_DRIFT = 1
 EXIT_INVALID = 2
 EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
+INTERRUPTED = "nexusgen: interrupted; every file in out/ is as it was or as rendered, never half-written"
 
 
 @dataclass(frozen=True, order=True)
@@ -81,9 +83,9 @@ def handle(call) -> int:
     except click.ClickException as exc:
         exc.show()
         return EXIT_INVALID
-    except click.exceptions.Abort:
-        print("nexusgen: aborted", file=sys.stderr)
-        return EXIT_INVALID
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        print(INTERRUPTED, file=sys.stderr)
+        return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         if os.environ.get("NEXUSGEN_DEBUG"):
             traceback.print_exc()
