@@ -34,3 +34,12 @@ def test_shipped_out_is_in_sync():
     """The committed out/ is exactly what the shipped catalogue renders."""
     result = nexusgen("check", "--full")
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_golden_case_passes_every_validator(case: Path, tmp_path: Path):
+    """Each case's output is proven by the real consumers too, not only compared with itself."""
+    out = tmp_path / "out"
+    assert nexusgen("render", "--catalogue", str(case / "services.yaml"), "--out", str(out)).returncode == 0
+    result = nexusgen("validate", "--out", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
