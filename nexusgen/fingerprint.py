@@ -31,7 +31,8 @@ def default_templates() -> Path | None:
     return None
 
 
-def _tree(root: Path, suffixes: tuple[str, ...] | None) -> list[tuple[str, Path]]:
+def files_under(root: Path, suffixes: tuple[str, ...] | None = None) -> list[tuple[str, Path]]:
+    """(relative POSIX path, path) of every file below ``root`` (``__pycache__`` skipped), sorted."""
     found = []
     for base, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
@@ -48,7 +49,7 @@ def inputs_digest(catalogue: bytes, templates: Path) -> str:
     h.update(f"nexusgen {__version__}\0".encode())
     h.update(catalogue)
     for label, root, suffixes in (("t", templates, None), ("p", PACKAGE, (".py",))):
-        for rel, path in _tree(root, suffixes):
+        for rel, path in files_under(root, suffixes):
             if label == "p" and rel.startswith("templates/"):
                 continue  # an installed wheel keeps templates inside the package
             h.update(f"\0{label}:{rel}\0".encode())
@@ -67,7 +68,7 @@ def in_sync(catalogue: Path, out: Path, templates: Path) -> bool:
         files = manifest["files"]
         if manifest.get("inputs") != inputs_digest(catalogue.read_bytes(), templates):
             return False
-        on_disk = {rel for rel, _ in _tree(out, None) if not local_only(rel)} - {MANIFEST}
+        on_disk = {rel for rel, _ in files_under(out, None) if not local_only(rel)} - {MANIFEST}
         if on_disk != set(files):
             return False
         for rel, expected in files.items():

@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from nexusgen.errors import TemplateError, UsageError
-from nexusgen.fingerprint import MANIFEST, local_only
+from nexusgen.fingerprint import MANIFEST, files_under, local_only
 from nexusgen.load import PLAIN_SCALARS
 
 TMP_MARK = ".nexusgen-tmp"
@@ -176,16 +176,8 @@ class Drift:
 
 
 def on_disk(out: Path) -> list[str]:
-    """Every file under ``out`` (relative POSIX paths, sorted), the manifest excluded."""
-    if not out.is_dir():
-        return []
-    found = []
-    for root, dirs, files in os.walk(out):
-        dirs.sort()
-        rel = Path(root).relative_to(out)
-        for name in files:
-            found.append((rel / name).as_posix())
-    return sorted(p for p in found if p != MANIFEST and not local_only(p))
+    """Every file under ``out`` (relative POSIX paths, sorted), the manifest and local-only files excluded."""
+    return [rel for rel, _ in files_under(out) if rel != MANIFEST and not local_only(rel)]
 
 
 def compare(out: Path, rendered: Mapping[PurePosixPath, str]) -> Drift:

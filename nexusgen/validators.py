@@ -135,19 +135,25 @@ def kubernetes_schemas(built: dict[str, list[dict]]) -> Result:
 # --- containers ---------------------------------------------------------------------------
 
 
-def hadolint(out: Path) -> Result:
-    result = Result("hadolint")
-    dockerfiles = _files(out, "docker/*/Dockerfile")
-    result.files = len(dockerfiles)
-    tool = find_tool("hadolint")
-    if tool is None:
-        result.missing = "hadolint"
+def _over_files(label: str, files: list[Path], tools: dict[str, str], argv) -> Result:
+    """Run one command over ``files``: ``tools`` maps each executable it needs to how to install
+    it (reported when missing); ``argv(tools, paths)`` builds the command from the found tools."""
+    result = Result(label, files=len(files))
+    found = {name: find_tool(name) for name in tools}
+    missing = [hint for name, hint in tools.items() if found[name] is None]
+    if missing:
+        result.missing = " and ".join(missing)
         return result
-    if dockerfiles:
-        proc = _run([tool, "--failure-threshold", "warning", "--no-color", *map(str, dockerfiles)])
+    if files:
+        proc = _run(argv(found, [str(f) for f in files]))
         if proc.returncode != 0:
             result.findings = _lines(proc)
     return result
+
+
+def hadolint(out: Path) -> Result:
+    return _over_files("hadolint", _files(out, "docker/*/Dockerfile"), {"hadolint": "hadolint"},
+                       lambda t, f: [t["hadolint"], "--failure-threshold", "warning", "--no-color", *f])  # fmt: skip
 
 
 def compose_spec(out: Path) -> Result:
@@ -185,18 +191,12 @@ def compose_config(out: Path) -> Result:
 
 
 def actionlint(out: Path) -> Result:
-    result = Result("actionlint + shellcheck")
-    workflows = _files(out, "github/workflows/*.yml")
-    result.files = len(workflows)
-    tool, shellcheck = find_tool("actionlint"), find_tool("shellcheck")
-    if tool is None or shellcheck is None:
-        result.missing = " and ".join(n for n, t in (("actionlint", tool), ("shellcheck", shellcheck)) if t is None)
-        return result
-    if workflows:
-        proc = _run([tool, "-oneline", "-shellcheck", shellcheck, *map(str, workflows)])
-        if proc.returncode != 0:
-            result.findings = _lines(proc)
-    return result
+    """shellcheck is required, not optional: without it actionlint silently skips every `run:` script."""
+    return _over_files(
+        "actionlint + shellcheck", _files(out, "github/workflows/*.yml"),
+        {"actionlint": "actionlint", "shellcheck": "shellcheck"},
+        lambda t, f: [t["actionlint"], "-oneline", "-shellcheck", t["shellcheck"], *f],
+    )  # fmt: skip
 
 
 def workflow_schema(out: Path) -> Result:
@@ -204,18 +204,8 @@ def workflow_schema(out: Path) -> Result:
 
 
 def _jsonschema(out: Path, label: str, schema: str, pattern: str) -> Result:
-    result = Result(label)
-    files = _files(out, pattern)
-    result.files = len(files)
-    tool = find_tool("check-jsonschema")
-    if tool is None:
-        result.missing = "check-jsonschema"
-        return result
-    if files:
-        proc = _run([tool, "--builtin-schema", schema, *map(str, files)])
-        if proc.returncode != 0:
-            result.findings = _lines(proc)
-    return result
+    return _over_files(label, _files(out, pattern), {"check-jsonschema": "check-jsonschema"},
+                       lambda t, f: [t["check-jsonschema"], "--builtin-schema", schema, *f])  # fmt: skip
 
 
 # --- monitoring ---------------------------------------------------------------------------
@@ -247,18 +237,9 @@ def promtool(out: Path) -> Result:
 
 
 def amtool(out: Path) -> Result:
-    result = Result("amtool check-config")
-    config = out / "monitoring" / "alertmanager" / "alertmanager.yml"
-    result.files = int(config.is_file())
-    tool = find_tool("amtool")
-    if tool is None:
-        result.missing = "amtool (Debian package prometheus-alertmanager)"
-        return result
-    if config.is_file():
-        proc = _run([tool, "check-config", str(config)])
-        if proc.returncode != 0:
-            result.findings = _lines(proc)
-    return result
+    return _over_files("amtool check-config", _files(out, "monitoring/alertmanager/alertmanager.yml"),
+                       {"amtool": "amtool (Debian package prometheus-alertmanager)"},
+                       lambda t, f: [t["amtool"], "check-config", *f])  # fmt: skip
 
 
 # --- policy -------------------------------------------------------------------------------

@@ -114,10 +114,7 @@ def overview(plan: Plan) -> dict:
     b.panel("timeseries", "p99 latency", [(f"{names['p99']}{sel}", "{{job}}")], unit="s",
             thresholds=[th.latency_p99_seconds])
     b.row("Resource use")
-    b.panel("timeseries", "CPU (cores)", [(
-        f"sum by (container) (rate(container_cpu_usage_seconds_total{containers}[5m]))", "{{container}}")])
-    b.panel("timeseries", "Memory working set", [(
-        f"sum by (container) (container_memory_working_set_bytes{containers})", "{{container}}")], unit="bytes")
+    _resource_panels(b, containers)
     b.panel("timeseries", "Restarts in the last hour", [(
         f"sum by (job) (changes(process_start_time_seconds{sel}[1h]))", "{{job}}")],
             thresholds=[th.restarts_per_hour])
@@ -162,6 +159,14 @@ def trading(plan: Plan) -> dict:
     return _dashboard(plan, "trading", "Trading Operations", b)
 
 
+def _resource_panels(b: Board, containers: str) -> None:
+    """CPU and memory of the containers matched by ``containers`` (a label selector)."""
+    b.panel("timeseries", "CPU (cores)", [(
+        f"sum by (container) (rate(container_cpu_usage_seconds_total{containers}[5m]))", "{{container}}")])
+    b.panel("timeseries", "Memory working set", [(
+        f"sum by (container) (container_memory_working_set_bytes{containers})", "{{container}}")], unit="bytes")
+
+
 def infrastructure(plan: Plan) -> dict:
     targets = [t for t in plan.scrape_targets if t.kind == "infrastructure"]
     b = Board()
@@ -182,10 +187,7 @@ def infrastructure(plan: Plan) -> dict:
     containers = f'{{container=~"{_regex(plan.infrastructure)}"}}'
     claims = _regex(plan.claim_pattern(n) for n, i in plan.infrastructure.items() if i.storage is not None)
     b.row("Resources and storage")
-    b.panel("timeseries", "CPU (cores)", [(
-        f"sum by (container) (rate(container_cpu_usage_seconds_total{containers}[5m]))", "{{container}}")])
-    b.panel("timeseries", "Memory working set", [(
-        f"sum by (container) (container_memory_working_set_bytes{containers})", "{{container}}")], unit="bytes")
+    _resource_panels(b, containers)
     b.panel("timeseries", "Volume space free", [(
         f'kubelet_volume_stats_available_bytes{{persistentvolumeclaim=~"{claims}"}}'
         f' / kubelet_volume_stats_capacity_bytes{{persistentvolumeclaim=~"{claims}"}}', "{{persistentvolumeclaim}}")],
