@@ -1,12 +1,13 @@
 """The only module that touches ``out/``: headers, parse-back checks, manifest, atomic writes, drift.
 
-Render order (crash-safe): take the directory lock; stage every changed file as a temp
-file beside its target (a full or read-only disk fails here, and the staged files are
-removed: nothing changed); write a manifest naming every file old or new; rename each
-staged file into place; delete orphans; write the final manifest. A kill at any point
-leaves each file old or new, never half, and a manifest that names everything generated,
-so the next render removes leftovers and finishes the job. Renames are atomic against a
-killed process; durability against power loss is git's job, so files are not fsynced.
+Render order (crash-safe): take the directory lock; stage each changed file as a temp file
+beside its target as soon as it is rendered (a full or read-only disk, or a template error,
+fails here, and the staged files are removed: nothing changed); write a manifest naming
+every file old or new; rename each staged file into place; delete orphans; write the final
+manifest. A kill at any point leaves each file old or new, never half, and a manifest that
+names everything generated, so the next render removes leftovers and finishes the job.
+Renames are atomic against a killed process; durability against power loss is git's job,
+so files are not fsynced.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import yaml
 
+from nexusgen.emit import Emitter, Unsupported
 from nexusgen.errors import TemplateError, UsageError
 from nexusgen.fingerprint import MANIFEST, files_under, local_only
 from nexusgen.load import PLAIN_SCALARS
@@ -39,7 +41,24 @@ MAX_REPORT_DIFF_LINES = 400  # in all; file names are always listed
 
 
 _CDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter when PyYAML has it
-_CLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _parse_yaml(text: str) -> None:
+    """Parse every event of ``text`` (the whole stream is well-formed YAML), or raise YAMLError.
+
+    libyaml's parser runs the events in C without making Python objects of them; the
+    pure-Python parser is the fallback where PyYAML was built without libyaml."""
+    if _CParser is not None:
+        _CParser(text).raw_parse()
+    else:  # pragma: no cover - depends on how PyYAML was built
+        for _ in yaml.parse(text, Loader=yaml.SafeLoader):
+            pass
+
+
+try:
+    from yaml._yaml import CParser as _CParser
+except ImportError:  # pragma: no cover
+    _CParser = None
 
 
 class _Dumper(_CDumper):
@@ -49,14 +68,16 @@ class _Dumper(_CDumper):
         return True
 
 
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+def _style(value: str) -> str | None:
     if "\n" in value:
-        style = "|"  # the emitter falls back to quoting where a block cannot hold it
-    elif _AMBIGUOUS.match(value):
-        style = '"'  # PyYAML quotes what YAML 1.1 misreads; YAML 1.2 readers (Compose) also misread 0o12, 1e3
-    else:
-        style = None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+        return "|"  # the emitter falls back to quoting where a block cannot hold it
+    if _AMBIGUOUS.match(value):
+        return '"'  # PyYAML quotes what YAML 1.1 misreads; YAML 1.2 readers (Compose) also misread 0o12, 1e3
+    return None
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=_style(value))
 
 
 # A plain scalar a YAML 1.2 core reader would not read back as this string.
@@ -64,9 +85,21 @@ _AMBIGUOUS = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in PLAI
 _Dumper.add_representer(str, _str)
 
 
-def dump_yaml(data: object) -> str:
-    """The one YAML dumper: deterministic block YAML; strings YAML could misread are quoted."""
+def _libyaml(data: object) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=10**6)
+
+
+_EMITTER = Emitter(_libyaml, styled=lambda value: _style(value) is not None)
+
+
+def dump_yaml(data: object) -> str:
+    """The one YAML dumper: deterministic block YAML; strings YAML could misread are quoted.
+
+    The text is libyaml's; ``emit.Emitter`` writes the same bytes without PyYAML's representer."""
+    try:
+        return _EMITTER.document(data)
+    except Unsupported:
+        return _libyaml(data)
 
 
 def dump_json(data: object) -> str:
@@ -102,8 +135,7 @@ def finish(path: PurePosixPath, text: str, source: str) -> str:
 def _parse_back(path: PurePosixPath, text: str) -> None:
     try:
         if path.suffix in YAML_SUFFIXES:
-            for _ in yaml.parse(text, Loader=_CLoader):  # every event: the whole stream is well-formed YAML
-                pass
+            _parse_yaml(text)
         elif path.suffix == ".json":
             json.loads(text)
     except (yaml.YAMLError, ValueError) as exc:
@@ -180,12 +212,15 @@ def on_disk(out: Path) -> list[str]:
     return [rel for rel, _ in files_under(out) if rel != MANIFEST and not local_only(rel)]
 
 
-def compare(out: Path, rendered: Mapping[PurePosixPath, str]) -> Drift:
+def compare(out: Path, rendered: Iterable[tuple[PurePosixPath, bytes]]) -> Drift:
+    """Drift between ``out`` and the rendered files, read one at a time as they come."""
     drift = Drift()
     manifest = read_manifest(out)
-    wanted = {str(p): text.encode() for p, text in rendered.items()}
     present = set(on_disk(out))
-    for name, data in sorted(wanted.items()):
+    wanted: set[str] = set()
+    for path, data in rendered:
+        name = str(path)
+        wanted.add(name)
         if name not in present:
             drift.missing.append(name)
             continue
@@ -193,7 +228,9 @@ def compare(out: Path, rendered: Mapping[PurePosixPath, str]) -> Drift:
         if current != data:
             drift.changed.append(name)
             drift.diffs[name] = _diff(name, current, data)
-    for name in sorted(present - wanted.keys()):
+    drift.changed.sort()
+    drift.missing.sort()
+    for name in sorted(present - wanted):
         (drift.orphaned if name in manifest.files else drift.unknown).append(name)
     return drift
 
@@ -232,9 +269,11 @@ class WriteResult:
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # unknown files left alone
+    total: int = 0  # files generated
 
 
-def write(out: Path, rendered: Mapping[PurePosixPath, str], inputs: str) -> WriteResult:
+def write(out: Path, rendered: Iterable[tuple[PurePosixPath, bytes]], inputs: str) -> WriteResult:
+    """Write the rendered files (read one at a time as they come) into ``out``; see the module's docstring."""
     try:
         out.mkdir(parents=True, exist_ok=True)
         with locked(out):
@@ -244,7 +283,7 @@ def write(out: Path, rendered: Mapping[PurePosixPath, str], inputs: str) -> Writ
         raise UsageError(f"cannot write {where}: {exc.strerror}; out/ is unchanged or as the last render left it") from None
 
 
-def _write_locked(out: Path, rendered: Mapping[PurePosixPath, str], inputs: str) -> WriteResult:
+def _write_locked(out: Path, rendered: Iterable[tuple[PurePosixPath, bytes]], inputs: str) -> WriteResult:
     result = WriteResult()
     old = read_manifest(out)
     present = set(on_disk(out))
@@ -252,26 +291,31 @@ def _write_locked(out: Path, rendered: Mapping[PurePosixPath, str], inputs: str)
         if TMP_MARK in name:  # leftovers of an interrupted render
             (out / name).unlink()
             present.discard(name)
-    wanted = {str(p): text.encode() for p, text in rendered.items()}
-    new = Manifest(inputs, {name: digest(data) for name, data in wanted.items()})
-    clash = sorted(n for n in wanted if n in present and n not in old.files and (out / n).read_bytes() != wanted[n])
-    if clash:
-        raise UsageError(
-            f"{out / clash[0]} exists and was not generated by nexusgen; move it away so it is not overwritten"
-            + (f" (and {len(clash) - 1} more)" if len(clash) > 1 else "")
-        )
-    changes = [n for n in sorted(wanted) if n not in present or (out / n).read_bytes() != wanted[n]]
-    orphans = sorted(n for n in present if n in old.files and n not in wanted)
-    result.kept = sorted(present - wanted.keys() - set(orphans))
-    if not changes and not orphans:
-        if old.text() != new.text():
-            _replace(_stage(out / MANIFEST, new.text().encode()), out / MANIFEST)
-        return result
-    staged = _stage_all(out, {name: wanted[name] for name in changes})
+    files: dict[str, str] = {}  # every generated file -> its digest
+    staged: dict[str, Path] = {}
+    try:
+        clash = _stage_changed(out, rendered, present, old, files, staged)
+        if clash:
+            raise UsageError(
+                f"{out / clash[0]} exists and was not generated by nexusgen; move it away so it is not overwritten"
+                + (f" (and {len(clash) - 1} more)" if len(clash) > 1 else "")
+            )
+        new = Manifest(inputs, files)
+        result.total = len(files)
+        orphans = sorted(n for n in present if n in old.files and n not in files)
+        result.kept = sorted(present - files.keys() - set(orphans))
+        if not staged and not orphans:
+            if old.text() != new.text():
+                _replace(_stage(out / MANIFEST, new.text().encode()), out / MANIFEST)
+            return result
+        first = _stage(out / MANIFEST, Manifest(inputs, {**old.files, **files}).text().encode())
+    except BaseException:
+        _unstage(out, staged)
+        raise
     # From here on only renames and unlinks: they need no free space.
-    _replace(_stage(out / MANIFEST, Manifest(inputs, {**old.files, **new.files}).text().encode()), out / MANIFEST)
-    for name, tmp in staged.items():
-        _replace(tmp, out / name)
+    _replace(first, out / MANIFEST)
+    for name in sorted(staged):
+        _replace(staged[name], out / name)
         result.written.append(name)
     for name in orphans:
         (out / name).unlink()
@@ -281,19 +325,36 @@ def _write_locked(out: Path, rendered: Mapping[PurePosixPath, str], inputs: str)
     return result
 
 
-def _stage_all(out: Path, files: Mapping[str, bytes]) -> dict[str, Path]:
-    """Write every new file beside its target first; on any failure remove them all, so nothing changed."""
-    staged: dict[str, Path] = {}
-    try:
-        for name, data in files.items():
+def _stage_changed(
+    out: Path,
+    rendered: Iterable[tuple[PurePosixPath, bytes]],
+    present: set[str],
+    old: Manifest,
+    files: dict[str, str],
+    staged: dict[str, Path],
+) -> list[str]:
+    """Digest every file; stage (beside its target) each one whose bytes changed. Returns the
+    files nexusgen did not generate that would be overwritten: then nothing more is staged."""
+    clash: list[str] = []
+    for path, data in rendered:
+        name = str(path)
+        files[name] = digest(data)
+        if name in present:
+            if (out / name).read_bytes() == data:
+                continue
+            if name not in old.files:
+                clash.append(name)
+        if not clash:
             staged[name] = _stage(out / name, data)
-    except BaseException:
-        for tmp in staged.values():
-            tmp.unlink(missing_ok=True)
-        for name in files:
-            _prune(out, (out / name).parent)
-        raise
-    return staged
+    return clash
+
+
+def _unstage(out: Path, staged: Mapping[str, Path]) -> None:
+    """Remove staged files (and folders made for them): nothing changed."""
+    for tmp in staged.values():
+        tmp.unlink(missing_ok=True)
+    for name in staged:
+        _prune(out, (out / name).parent)
 
 
 def _stage(path: Path, data: bytes) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -16,34 +17,32 @@ from nexusgen.render import Templates, render_all
 
 @dataclass
 class Rendered:
-    files: dict[PurePosixPath, str]
+    files: Iterator[tuple[PurePosixPath, bytes]]  # produced as they are consumed
     inputs: str
 
 
-def render_memory(catalogue: Path, templates: Path | None = None) -> Rendered:
-    """Everything ``render`` would write, without touching the disk."""
+def render_stream(catalogue: Path, templates: Path | None = None) -> Rendered:
+    """Load, validate and plan now (so a bad catalogue fails before anything else); render lazily."""
     root = templates or default_templates()
     if root is None or not root.is_dir():
         raise UsageError(f"templates folder {root} not found; pass --templates")
     name = catalogue.name
     raw = read_bytes(catalogue, name)
     model = catalogue_io.parse(raw, name)
-    files = render_all(build(model, name), Templates(root))
-    return Rendered(files, inputs_digest(raw, root))
+    return Rendered(render_all(build(model, name), Templates(root)), inputs_digest(raw, root))
 
 
-@dataclass
-class RenderResult(output.WriteResult):
-    total: int = 0
+def render_memory(catalogue: Path, templates: Path | None = None) -> dict[PurePosixPath, bytes]:
+    """Everything ``render`` would write, sorted by path, without touching the disk."""
+    return dict(sorted(render_stream(catalogue, templates).files, key=lambda item: str(item[0])))
 
 
-def render(catalogue: Path, out: Path, templates: Path | None = None) -> RenderResult:
-    rendered = render_memory(catalogue, templates)
-    written = output.write(out, rendered.files, rendered.inputs)
-    return RenderResult(written.written, written.removed, written.kept, total=len(rendered.files))
+def render(catalogue: Path, out: Path, templates: Path | None = None) -> output.WriteResult:
+    rendered = render_stream(catalogue, templates)
+    return output.write(out, rendered.files, rendered.inputs)
 
 
 def check(catalogue: Path, out: Path, templates: Path | None = None) -> output.Drift:
-    """Render in memory and compare. (A plain ``nexusgen check`` on an unchanged tree never gets
+    """Render and compare file by file. (A plain ``nexusgen check`` on an unchanged tree never gets
     here: ``entry.py`` answers it from the manifest's digests before anything heavy is imported.)"""
-    return output.compare(out, render_memory(catalogue, templates).files)
+    return output.compare(out, render_stream(catalogue, templates).files)

@@ -94,6 +94,14 @@ class Plan:
         return tuple(sorted(out, key=lambda e: (e.source, e.kind, e.target)))
 
     @cached_property
+    def edges_from(self) -> dict[str, tuple[Edge, ...]]:
+        """Each caller's edges, in ``edges`` order (every component has an entry)."""
+        out: dict[str, list[Edge]] = {n: [] for n in (*self.services, *self.infrastructure)}
+        for edge in self.edges:
+            out[edge.source].append(edge)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
     def dependents(self) -> dict[str, tuple[str, ...]]:
         """Who calls each service or infrastructure component (sorted)."""
         out: dict[str, list[str]] = {n: [] for n in (*self.services, *self.infrastructure)}

@@ -60,7 +60,7 @@ def test_user_values_round_trip(tmp_path_factory, config: dict[str, str], descri
     folder = tmp_path_factory.mktemp("prop")
     catalogue = folder / "services.yaml"
     catalogue.write_text(dump_yaml(_catalogue(config, description.strip() or "x")))
-    rendered = pipeline.render_memory(catalogue).files
+    rendered = pipeline.render_memory(catalogue)
 
     for path, text in rendered.items():  # every file parses (render also checks this before writing)
         if path.suffix in (".yml", ".yaml"):

@@ -2,6 +2,7 @@
 
 Each family module exposes ``render(plan, templates) -> dict[PurePosixPath, str]``.
 Nothing here touches the disk; ``output.finish`` adds headers and parses every file back.
+``render_all`` yields the files one family at a time; ``output`` writes or compares them as they come.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import importlib
 import json
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 import jinja2
@@ -25,9 +27,13 @@ FAMILIES = ("docker", "compose", "k8s", "workflows", "monitoring")
 _YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps would build one per call
+_JSON_STR = json.encoder.encode_basestring  # what _JSON does for a str, without the dispatch
+
+
 def quote(value: object) -> str:
     """The one quoting filter: a JSON literal, which is also a YAML scalar of exactly that value."""
-    text = json.dumps(value, ensure_ascii=False)
+    text = _JSON_STR(value) if type(value) is str else _JSON.encode(value)
     return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
@@ -78,6 +84,7 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
             autoescape=False,
+            auto_reload=False,  # templates do not change during a run: no stat per get_template
         )
         self._plain = jinja2.Environment(**common, bytecode_cache=_bytecode_cache("plain"))
         self._alt = jinja2.Environment(
@@ -103,17 +110,18 @@ class Templates:
             raise TemplateError(f"template {name}: {exc}") from None
 
 
-def render_all(plan: Plan, templates: Templates) -> dict[PurePosixPath, str]:
-    """Every generated file, finished (header, newline, parsed back), sorted by path."""
-    files: dict[PurePosixPath, str] = {}
+def render_all(plan: Plan, templates: Templates) -> Iterator[tuple[PurePosixPath, bytes]]:
+    """Every generated file, finished (header, newline, parsed back) and encoded, one family at a
+    time, so only one family's text is held at once. The index of all files comes last."""
+    seen: set[PurePosixPath] = set()
     for family in FAMILIES:
         module = importlib.import_module(f"nexusgen.render.{family}")
         for path, text in module.render(plan, templates).items():
-            if path in files:
+            if path in seen:
                 raise TemplateError(f"{path} is rendered twice (by {family} and another family)")
-            files[path] = finish(path, text, plan.source_name)
+            seen.add(path)
+            yield path, finish(path, text, plan.source_name).encode()
     from nexusgen.render import index  # last: it lists every other file
 
-    for path, text in index.render(plan, templates, sorted(files)).items():
-        files[path] = finish(path, text, plan.source_name)
-    return dict(sorted(files.items(), key=lambda item: str(item[0])))
+    for path, text in index.render(plan, templates, sorted(seen)).items():
+        yield path, finish(path, text, plan.source_name).encode()

@@ -55,6 +55,10 @@ def port_of(plan: Plan, name: str) -> int:
 class _Builder:
     def __init__(self, plan: Plan, env: str):
         self.plan, self.env = plan, env
+        self.targets = cluster.scrape_targets(plan)
+        self.scraped: dict[str, list] = {}
+        for target in self.targets:
+            self.scraped.setdefault(target.component, []).append(target)
 
     def component(self, name: str) -> dict:
         namespace = self.plan.namespace(cluster.group_of(self.plan, name), self.env)
@@ -76,13 +80,10 @@ class _Builder:
             ingress.append(Rule(f"ingress controller -> {name}", [peer], _tcp(svc.ports.http)))
         ingress += [
             Rule(f"prometheus scrapes {t.component}", [self.prometheus()], _tcp(t.port))
-            for t in cluster.scrape_targets(plan)
-            if t.component == name
+            for t in self.scraped.get(name, ())
         ]
         egress = []
-        for edge in plan.edges:
-            if edge.source != name:
-                continue
+        for edge in plan.edges_from[name]:
             if edge.kind == "external":
                 ext = plan.catalogue.external[edge.target]
                 peers = [_cidr(c) for c in sorted(ext.cidrs)]
@@ -98,7 +99,7 @@ class _Builder:
     def scrapes(self) -> Policy:
         egress = [
             Rule(f"prometheus scrapes {t.component}", [self.component(t.component)], _tcp(t.port))
-            for t in cluster.scrape_targets(self.plan)
+            for t in self.targets
         ]
         comment = (
             "Prometheus (from the Prometheus Operator) scrapes every metrics port. The stack's own traffic\n"

@@ -1,0 +1,82 @@
+"""The fast emitter writes exactly libyaml's bytes (nexusgen's dumper), for any plain data."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nexusgen.emit import Emitter, Unsupported
+from nexusgen.output import _libyaml, _style, dump_yaml
+
+# Characters libyaml's scalar analysis treats specially, and ones it does not.
+SPECIAL = " -?:#,[]{}&*!|>'\"%@`.=~<+0129eExab\\\t\n"
+scalars = st.one_of(
+    st.text(alphabet=SPECIAL, max_size=8),
+    st.text(max_size=12),
+    st.sampled_from(["yes", "No", "on", "~", "null", "0o12", "1_000", "1:20", "2001-12-14", "<<", "=", ".inf", "---", "...",
+                     "a\n", "a\n\n", " lead\nx", "x\n  indented\n", "trail \nx", "line\u2028sep", "tab\tx", "caf\u00e9"]),
+    st.integers(), st.floats(allow_nan=False), st.booleans(), st.none(),
+)  # fmt: skip
+keys = st.one_of(st.text(alphabet=SPECIAL, min_size=0, max_size=6), st.text(max_size=10), st.integers(), st.booleans())
+documents = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=4)),
+    max_leaves=25,
+)
+
+
+def fresh() -> Emitter:
+    return Emitter(_libyaml, styled=lambda value: _style(value) is not None)
+
+
+def same_as_libyaml(data: object) -> None:
+    try:
+        text = fresh().document(data)
+    except Unsupported:
+        return  # dump_yaml hands this document to libyaml
+    assert text == _libyaml(data)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(st.lists(documents, max_size=4), st.dictionaries(keys, documents, max_size=4)))
+def test_any_document_is_written_as_libyaml_writes_it(data):
+    same_as_libyaml(data)
+
+
+@pytest.mark.parametrize("length", [1, 2, 3])
+def test_every_short_string_of_special_characters(length):
+    emitter = fresh()  # one emitter for all: its memory must not change any text
+    for chars in itertools.product(SPECIAL, repeat=length):
+        text = "".join(chars)
+        for data in ({"k": text}, [text], {text: 1}, {"k": [{"j": text}]}, [[text]]):
+            try:
+                assert emitter.document(data) == _libyaml(data), data
+            except Unsupported:
+                pass
+
+
+def test_literal_blocks_follow_their_column():
+    data = {"a": {"b": ["x\ny\n", {"c": "p\n\n q\n", "d": [["r\ns"]]}]}, "e": "  lead\nz"}
+    assert fresh().document(data) == _libyaml(data)
+
+
+def test_fast_path_covers_the_common_shapes():
+    """Most scalars must not need libyaml at all, or the emitter is not worth having."""
+    calls = []
+    emitter = Emitter(lambda data: calls.append(data) or _libyaml(data), styled=lambda value: _style(value) is not None)
+    data = {"metadata": {"name": "gateway", "labels": {"app.kubernetes.io/name": "gateway"}},
+            "expr": 'rate(http_requests_total{job="gateway",code=~"5.."}[5m]) > 0.05',
+            "image": "ghcr.io/nexus/gateway:1.2.3", "url": "http://gateway:8080/health", "summary": "It's down: see #ops"}  # fmt: skip
+    assert emitter.document(data) == _libyaml(data)
+    assert calls == []
+
+
+def test_what_it_cannot_write_goes_to_libyaml():
+    for data in ("root scalar", {"k": "keep\n\n"}, {"k" * 200: 1}, {"k": (1, 2)}):
+        with pytest.raises(Unsupported):
+            fresh().document(data)
+        assert dump_yaml(data) == _libyaml(data)
