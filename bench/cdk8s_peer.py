@@ -1,6 +1,6 @@
 """The peer: cdk8s-plus synthesizing Deployment, Service, HPA and PDB per catalogue service.
 
-Usage: python cdk8s_peer.py CATALOGUE OUTDIR  (run with the bench venv that has cdk8s-plus-32).
+Usage: python cdk8s_peer.py CATALOGUE --out OUTDIR  (run with the bench venv that has cdk8s-plus-32).
 """
 
 from __future__ import annotations
@@ -59,8 +59,11 @@ def _mib(memory: str) -> int:
 
 
 def main() -> None:
-    catalogue = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))
-    app = cdk8s.App(outdir=sys.argv[2])
+    source, flag, outdir = sys.argv[1:4]
+    if flag != "--out":
+        raise SystemExit(__doc__)
+    catalogue = yaml.safe_load(open(source, encoding="utf-8"))
+    app = cdk8s.App(outdir=outdir)
     Nexus(app, "nexus", catalogue)
     app.synth()
 

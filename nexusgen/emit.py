@@ -34,6 +34,12 @@ def _shift(literal: str, indent: int) -> str:
     return literal.replace("\n  ", "\n" + " " * indent + "  ") if indent else literal
 
 
+def _memo_key(value: object) -> object:
+    """What tells two non-string scalars apart: their type, and for floats their text
+    (``0.0 == -0.0`` and ``nan != nan``, but each is written differently)."""
+    return (float, repr(value)) if type(value) is float else (type(value), value)
+
+
 class Unsupported(Exception):
     """This document needs libyaml's own layout."""
 
@@ -131,7 +137,7 @@ class Emitter:
 
     def _value(self, value: object) -> str:
         """The scalar as a mapping value or sequence item at column 0, remembered."""
-        memo = value if type(value) is str else (type(value), value)
+        memo = value if type(value) is str else _memo_key(value)
         text = self._values.get(memo)
         if text is None:
             text = self._values[memo] = self._value_text(value)
@@ -152,7 +158,7 @@ class Emitter:
         return text
 
     def _key(self, key: object) -> str:
-        memo = (key if type(key) is str else (type(key), key))
+        memo = key if type(key) is str else _memo_key(key)
         text = self._keys.get(memo)
         if text is None:
             text = self._fast(key) if type(key) is not str or len(key) <= MAX_SIMPLE_KEY else None

@@ -11,7 +11,7 @@ import importlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
 import jinja2
@@ -19,9 +19,13 @@ import jinja2
 from nexusgen.errors import TemplateError, UsageError
 from nexusgen.output import dump_yaml, finish
 from nexusgen.plan import Plan, image_ref
+from nexusgen.render.forked import Forked
 from nexusgen.names import env_key
 
 FAMILIES = ("docker", "compose", "k8s", "workflows", "monitoring")
+# Rendered in a forked child on machines with two cores or more, while the parent renders the
+# rest and writes every file: about an even split of a large render (see bench/run.py).
+FORKED = ("docker", "k8s", "workflows")
 
 # Characters JSON leaves raw but YAML would fold, refuse or misread inside a quoted scalar.
 _YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
@@ -112,16 +116,35 @@ class Templates:
 
 def render_all(plan: Plan, templates: Templates) -> Iterator[tuple[PurePosixPath, bytes]]:
     """Every generated file, finished (header, newline, parsed back) and encoded, one family at a
-    time, so only one family's text is held at once. The index of all files comes last."""
+    time, so only one family's text is held at once; the index of all files comes last.
+
+    With two cores the ``FORKED`` families render in a child process meanwhile (``forked.py``)."""
     seen: set[PurePosixPath] = set()
-    for family in FAMILIES:
-        module = importlib.import_module(f"nexusgen.render.{family}")
-        for path, text in module.render(plan, templates).items():
-            if path in seen:
-                raise TemplateError(f"{path} is rendered twice (by {family} and another family)")
-            seen.add(path)
-            yield path, finish(path, text, plan.source_name).encode()
+
+    def accept(family: str, path: PurePosixPath) -> PurePosixPath:
+        if path in seen:
+            raise TemplateError(f"{path} is rendered twice (by {family} and another family)")
+        seen.add(path)
+        return path
+
+    child = Forked.start(lambda: _families(plan, templates, FORKED))
+    try:
+        for family, path, data in _families(plan, templates, [f for f in FAMILIES if child is None or f not in FORKED]):
+            yield accept(family, path), data
+        if child is not None:
+            for family, path, data in child.results():
+                yield accept(family, path), data
+    finally:
+        if child is not None:
+            child.stop()
     from nexusgen.render import index  # last: it lists every other file
 
     for path, text in index.render(plan, templates, sorted(seen)).items():
         yield path, finish(path, text, plan.source_name).encode()
+
+
+def _families(plan: Plan, templates: Templates, families: Sequence[str]) -> Iterator[tuple[str, PurePosixPath, bytes]]:
+    for family in families:
+        module = importlib.import_module(f"nexusgen.render.{family}")
+        for path, text in module.render(plan, templates).items():
+            yield family, path, finish(path, text, plan.source_name).encode()
