@@ -1,0 +1,92 @@
+"""The ways a render can go: in one process or two (forked families), and failing in either."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+
+from conftest import CATALOGUE, ROOT, nexusgen
+from nexusgen import pipeline
+from nexusgen.output import TMP_MARK
+from nexusgen.render import FAMILIES, FORKED, forked
+
+
+def _tree(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_forked_render_gives_the_bytes_of_a_single_process(monkeypatch: pytest.MonkeyPatch):
+    assert FORKED and set(FORKED) < set(FAMILIES), "some families, not all, go to the child"
+    two = pipeline.render_memory(CATALOGUE)
+    monkeypatch.setattr(forked.Forked, "start", classmethod(lambda cls, work: None))
+    one = pipeline.render_memory(CATALOGUE)
+    assert list(one) == list(two) and one == two
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["k8s/service.yaml.j2", "monitoring/prometheus/prometheus.yml.j2"],  # by the child / by the parent, late
+)
+def test_a_template_that_renders_broken_yaml_changes_nothing(tmp_path: Path, template: str):
+    assert (template.split("/")[0] in FORKED) == template.startswith("k8s")
+    shutil.copy(CATALOGUE, tmp_path / "services.yaml")
+    assert nexusgen("render", cwd=tmp_path).returncode == 0
+    before = _tree(tmp_path / "out")
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    (templates / template).write_text((templates / template).read_text() + "\nbroken: [unclosed\n")
+    # the catalogue changes too, so that files before the broken one would be rewritten
+    catalogue = (tmp_path / "services.yaml").read_text()
+    assert "{http: 8000," in catalogue
+    (tmp_path / "services.yaml").write_text(catalogue.replace("{http: 8000,", "{http: 8100,", 1))
+
+    result = nexusgen("render", "--templates", str(templates), cwd=tmp_path)
+    assert result.returncode == 3, result.stderr
+    assert "does not parse" in result.stderr and "nothing was written" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert _tree(tmp_path / "out") == before, "staged files are removed: out/ is as it was"
+    assert not [p for p in (tmp_path / "out").rglob("*") if TMP_MARK in p.name]
+
+
+def test_a_child_that_dies_is_an_internal_error():
+    def die():
+        os.kill(os.getpid(), signal.SIGKILL)
+        yield  # pragma: no cover
+
+    child = forked.Forked.start(die)
+    if child is None:
+        pytest.skip("this machine renders in one process")
+    with pytest.raises(RuntimeError, match="signal 9"):
+        list(child.results())
+
+
+def test_an_error_in_the_child_comes_back_as_itself():
+    from nexusgen.errors import TemplateError
+
+    def fail():
+        raise TemplateError("template k8s/x.yaml.j2: boom")
+        yield  # pragma: no cover
+
+    child = forked.Forked.start(fail)
+    if child is None:
+        pytest.skip("this machine renders in one process")
+    with pytest.raises(TemplateError, match="boom"):
+        list(child.results())
+
+
+def test_a_failure_elsewhere_stops_the_child():
+    def forever():
+        while True:
+            yield "k8s", Path("x"), b""
+
+    child = forked.Forked.start(forever)
+    if child is None:
+        pytest.skip("this machine renders in one process")
+    pid = child._pid
+    child.stop()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # killed and reaped: no zombie left behind
