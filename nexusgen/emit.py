@@ -92,46 +92,47 @@ class Emitter:
         pad = " " * indent
         keys, values, append = self._keys, self._values, out.append
         for key, value in data.items():
-            name = keys.get(key) if type(key) is str else None
-            head = lead + (name or self._key(key)) + ":"
-            lead = pad
+            name = (keys.get(key) if type(key) is str else None) or self._key(key)
             kind = type(value)
-            if kind is dict:
+            if kind is str:
+                text = values.get(value) or self._value(value)
+                append(f"{lead}{name}: {_shift(text, indent) if text[0] == '|' else text}")
+            elif kind is dict:
                 if value:
-                    append(head)
+                    append(f"{lead}{name}:")
                     self._mapping(value, indent + 2, pad + "  ", out)
                 else:
-                    append(head + " {}")
+                    append(f"{lead}{name}: {{}}")
             elif kind is list:
                 if value:
-                    append(head)
+                    append(f"{lead}{name}:")
                     self._sequence(value, indent, pad, out)  # indentless under a key
                 else:
-                    append(head + " []")
+                    append(f"{lead}{name}: []")
             else:
-                text = (values.get(value) if kind is str else None) or self._value(value)
-                append(head + " " + (_shift(text, indent) if text[0] == "|" else text))
+                text = self._value(value)
+                append(f"{lead}{name}: {_shift(text, indent) if text[0] == '|' else text}")
+            lead = pad
 
     def _sequence(self, data: list, indent: int, lead: str, out: list[str]) -> None:
         pad = " " * indent
         values, append = self._values, out.append
         for item in data:
-            head = lead + "- "
-            lead = pad
             kind = type(item)
             if kind is dict:
                 if item:
-                    self._mapping(item, indent + 2, head, out)
+                    self._mapping(item, indent + 2, lead + "- ", out)
                 else:
-                    append(head + "{}")
+                    append(f"{lead}- {{}}")
             elif kind is list:
                 if item:
-                    self._sequence(item, indent + 2, head, out)
+                    self._sequence(item, indent + 2, lead + "- ", out)
                 else:
-                    append(head + "[]")
+                    append(f"{lead}- []")
             else:
                 text = (values.get(item) if kind is str else None) or self._value(item)
-                append(head + (_shift(text, indent) if text[0] == "|" else text))
+                append(f"{lead}- {_shift(text, indent) if text[0] == '|' else text}")
+            lead = pad
 
     # --- scalars --------------------------------------------------------------
 

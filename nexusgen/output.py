@@ -308,7 +308,9 @@ def _write_locked(out: Path, rendered: Iterable[tuple[PurePosixPath, bytes]], in
             if old.text() != new.text():
                 _replace(stage.temp(MANIFEST, new.text().encode()), out / MANIFEST)
             return result
-        first = stage.temp(MANIFEST, Manifest(inputs, {**old.files, **files}).text().encode())
+        final = new.text().encode()
+        both = Manifest(inputs, {**old.files, **files})  # every file old or new, while renames run
+        first = stage.temp(MANIFEST, final if both.files.keys() == files.keys() else both.text().encode())
     except BaseException:
         stage.undo()
         raise
@@ -321,7 +323,7 @@ def _write_locked(out: Path, rendered: Iterable[tuple[PurePosixPath, bytes]], in
         (out / name).unlink()
         _prune(out, (out / name).parent)
         result.removed.append(name)
-    _replace(stage.temp(MANIFEST, new.text().encode()), out / MANIFEST)
+    _replace(stage.temp(MANIFEST, final), out / MANIFEST)
     return result
 
 
