@@ -50,7 +50,9 @@ $(BENCH_VENV)/.installed:
 	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check cdk8s cdk8s-plus-32 pyyaml
 	touch $@
 
+# Byte-compiled first, as pip does when it installs the wheel (an editable install does not).
 bench: $(VENV)/.base $(BENCH_VENV)/.installed
+	$(BIN)/python -m compileall -q nexusgen
 	$(BIN)/python bench/run.py
 
 clean:

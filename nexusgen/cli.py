@@ -83,7 +83,7 @@ def validate(out: Path) -> int:
 @main.command()
 def schema() -> int:
     """Print the catalogue's JSON Schema (also rendered as out/services.schema.json)."""
-    from nexusgen.output import dump_json
+    from nexusgen.text import dump_json
     from nexusgen.schema import catalogue_schema
 
     click.echo(dump_json(catalogue_schema()), nl=False)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nexusgen.emit import Emitter, Unsupported
-from nexusgen.output import _libyaml, _style, dump_yaml
+from nexusgen.text import _libyaml, _style, dump_yaml
 
 # Characters libyaml's scalar analysis treats specially, and ones it does not.
 SPECIAL = " -?:#,[]{}&*!|>'\"%@`.=~<+0129eExab\\\t\n"

@@ -18,7 +18,7 @@ from conftest import ROOT
 from nexusgen import pipeline
 from nexusgen.checks import _SECRET_KEY, _looks_secret
 from nexusgen.names import STANDARD_ENV
-from nexusgen.output import dump_yaml
+from nexusgen.text import dump_yaml
 
 MINIMAL = yaml.safe_load((ROOT / "tests" / "cases" / "minimal" / "services.yaml").read_text())
 

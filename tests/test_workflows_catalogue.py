@@ -95,7 +95,7 @@ def test_smallest_catalogue_renders_valid_workflows(tmp_path):
     Rendered through this family alone and finished as `output` finishes every file, so the
     check holds whatever state the other families are in."""
     from nexusgen import catalogue as catalogue_io
-    from nexusgen.output import finish
+    from nexusgen.text import finish
     from nexusgen.plan import build
     from nexusgen.render import Templates, workflows
 

@@ -1,7 +1,7 @@
 """Render a plan into ``{path: text}`` through the artifact families' templates.
 
 Each family module exposes ``render(plan, templates) -> dict[PurePosixPath, str]``.
-Nothing here touches the disk; ``output.finish`` adds headers and parses every file back.
+Nothing here touches the disk; ``text.finish`` adds headers and parses every file back.
 ``render_all`` yields the files one family at a time; ``output`` writes or compares them as they come.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 import jinja2
 
 from nexusgen.errors import TemplateError, UsageError
-from nexusgen.output import dump_yaml, finish
+from nexusgen.text import dump_yaml, finish
 from nexusgen.plan import Plan, image_ref
 from nexusgen.render.forked import Forked
 from nexusgen.names import env_key

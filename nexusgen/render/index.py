@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from nexusgen.output import dump_json
+from nexusgen.text import dump_json
 from nexusgen.plan import Plan
 from nexusgen.schema import catalogue_schema
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from nexusgen.errors import TemplateError
-from nexusgen.output import dump_json, dump_yaml
+from nexusgen.text import dump_json, dump_yaml
 from nexusgen.plan import Plan
 from nexusgen.render import Templates, monitoring_runbooks
 from nexusgen.render.monitoring_dashboards import DATASOURCE, dashboards
