@@ -330,6 +330,9 @@ class BusinessAlert(Strict):
 
 class Thresholds(Strict):
     error_ratio: Annotated[float, Field(gt=0, lt=1)] = 0.05
+    # Below this many requests per second HighErrorRate stays silent: one failed request of
+    # two at night is not an outage (ServiceDown and the business alerts still watch).
+    min_request_rate: Annotated[float, Field(ge=0, le=1000)] = 0.1
     latency_p99_seconds: Annotated[float, Field(gt=0)] = 1.0
     cpu_ratio: Annotated[float, Field(gt=0, le=1)] = 0.9
     memory_ratio: Annotated[float, Field(gt=0, le=1)] = 0.9

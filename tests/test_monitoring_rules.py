@@ -81,6 +81,28 @@ def test_unit_tests_catch_a_broken_rule(rendered: Path, tmp_path: Path, mutation
     assert reported == names, f"{expect} cases missing for {sorted(names - reported)}"
 
 
+def test_error_ratio_alert_is_silent_on_a_trickle_of_traffic(rendered: Path, tmp_path: Path):
+    """Without its traffic guard, HighErrorRate would fire on one failed request of one: the
+    generated quiet case (every answer a 5xx, at half the minimum rate) must catch that."""
+    copy = tmp_path / "prometheus"
+    shutil.copytree(rendered / PROM, copy)
+    stripped = 0
+    for path in sorted((copy / "rules").glob("service-*.yml")):
+        doc = load(path)
+        for group in doc["groups"]:
+            for rule in group["rules"]:
+                if rule.get("alert") == "HighErrorRate":
+                    rule["expr"] = rule["expr"].split(" and on(job) ")[0]
+                    stripped += 1
+        path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    assert stripped
+    result = run(tool("promtool"), "test", "rules", *map(str, sorted((copy / "tests").glob("service-*.yml"))))
+    assert result.returncode != 0
+    output = (result.stdout + result.stderr).splitlines()
+    reported = {line.split("alertname: ")[1].split(",")[0] for line in output if "alertname: " in line}
+    assert reported == {"HighErrorRate"}
+
+
 def test_every_alert_has_a_firing_test_a_silent_test_and_a_runbook(rendered: Path):
     """Done-when check, from the rendered files alone: rules on one side, unit tests and runbooks on the other."""
     firing, silent = set(), set()
@@ -130,7 +152,9 @@ def test_tiers_and_catalogue_alerts(rendered: Path):
         assert f'job="{name}"' in by_key[("ServiceDown", name)]["expr"]
         for alert in ("HighErrorRate", "HighLatency", "CpuSaturation", "MemorySaturation", "FrequentRestarts"):
             assert by_key[(alert, name)]["labels"]["priority"] == "P2", (alert, name)
-        assert by_key[("HighErrorRate", name)]["expr"].endswith(f"> {thresholds['error_ratio']}")
+        ratio, guard = by_key[("HighErrorRate", name)]["expr"].split(" and on(job) ")
+        assert ratio.endswith(f"> {thresholds['error_ratio']}")
+        assert guard == f'job:http_requests:rate5m{{job="{name}"}} >= {thresholds["min_request_rate"]}'
         assert by_key[("HighLatency", name)]["expr"].endswith(f"> {float(thresholds['latency_p99_seconds']):g}")
     for alert in cat["monitoring"]["alerts"]:
         rule = by_key[(alert["alert"], alert["service"])]

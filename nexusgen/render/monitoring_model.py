@@ -145,6 +145,7 @@ class Alert:
     description: tuple[Part, ...]
     calm: tuple[Series, ...]
     cases: tuple[Case, ...]
+    quiet: tuple[tuple[Series, ...], ...] = ()  # unhealthy-looking series under which it must stay silent
     warmup: int = WARMUP_MINUTES
     facts: dict[str, str] = field(default_factory=dict)  # what the runbook says about this alert
 

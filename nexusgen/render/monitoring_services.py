@@ -10,6 +10,8 @@ scaling headroom from kube-state-metrics. The Kubernetes container and HPA carry
 
 from __future__ import annotations
 
+import math
+
 from nexusgen.errors import TemplateError
 from nexusgen.plan import Plan, ScrapeTarget
 from nexusgen.render.monitoring_model import Alert, Case, Label, Series, Value, num, series, stable
@@ -154,7 +156,10 @@ def _alerts(plan: Plan, target: ScrapeTarget) -> list[Alert]:
     bad = {"status": "500", **inst}
     req = mon.http_requests_metric
 
-    errors = (30, 30) if th.error_ratio < 0.5 else (999, 1)
+    # Per minute: 5xx and 2xx answers, at twice the minimum rate at least (a firing case must clear the guard).
+    scale = max(1, math.ceil(th.min_request_rate * 2))
+    errors = (30 * scale, 30 * scale) if th.error_ratio < 0.5 else (999 * scale, scale)
+    trickle = th.min_request_rate * 60 / 2  # per minute, every answer a 5xx: half the minimum rate
     slow, p99 = slow_histogram(mon.http_duration_metric, th.latency_p99_seconds, inst)
     restarts = th.restarts_per_hour
     plateaus = tuple(float(k * 300) for k in range(restarts + 1) for _ in range(RESTART_PLATEAU))
@@ -180,13 +185,15 @@ def _alerts(plan: Plan, target: ScrapeTarget) -> list[Alert]:
         ),
         Alert(
             name="HighErrorRate", service=name, priority="P2", for_="5m",
-            expr=f'{names["ratio"]}{{job="{job}"}} > {num(th.error_ratio)}',
+            expr=(f'{names["ratio"]}{{job="{job}"}} > {num(th.error_ratio)}'
+                  f' and on(job) {names["rate"]}{{job="{job}"}} >= {num(th.min_request_rate)}'),
             summary=(f"{name} answers with server errors",),
             description=(PERCENT, f" of the HTTP requests to {name} failed with a 5xx status over 5 minutes"
-                         f" (threshold {percent(th.error_ratio)}).",),
+                         f" (threshold {percent(th.error_ratio)}, at {num(th.min_request_rate)} requests/s or more).",),
             calm=(series(req, 0, 60, **ok), series(req, 0, 0, **bad)),
             cases=(Case((series(req, 0, errors[1], **ok), series(req, 0, errors[0], **bad)), {"job": job},
                         errors[0] / sum(errors)),),
+            quiet=((series(req, 0, 0, **ok), series(req, 0, trickle, **bad)),) if th.min_request_rate > 0 else (),
         ),
         Alert(
             name="HighLatency", service=name, priority="P2", for_="10m",

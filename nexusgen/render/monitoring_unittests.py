@@ -2,8 +2,9 @@
 
 Each rule file gets one test file. One test group per alert and case lays the case's series over
 the healthy (``calm``) series of every alert of the same name (the only ones that test can see)
-and expects exactly that alert, with its labels and expanded annotations; one more group runs the
-healthy series of the whole file and expects every alert in it to stay silent.
+and expects exactly that alert, with its labels and expanded annotations; a group per ``quiet``
+set expects the alert to stay silent under it (an error burst on almost no traffic); one more
+group runs the healthy series of the whole file and expects every alert in it to stay silent.
 """
 
 from __future__ import annotations
@@ -43,13 +44,9 @@ def alert_tests(plan: Plan, rule_file: RuleFile) -> dict:
         # Only alerts of the same name can answer this test: their healthy series are its background.
         namesakes = _background([a for a in rule_file.alerts if a.name == alert.name])
         for case in alert.cases:
-            found = dict(namesakes)
-            for s in case.series:
-                if s.absent:
-                    found.pop(s.key, None)
-                else:
-                    found[s.key] = s
-            tests.append(_group(found, alert, [alert.expected(case, base)]))
+            tests.append(_group(_over(namesakes, case.series), alert, [alert.expected(case, base)]))
+        for quiet in alert.quiet:
+            tests.append(_group(_over(namesakes, quiet), alert, []))
     longest = max(a.eval_minutes for a in rule_file.alerts)
     silent = sorted({(a.eval_minutes, a.name) for a in rule_file.alerts})
     tests.append({
@@ -58,6 +55,17 @@ def alert_tests(plan: Plan, rule_file: RuleFile) -> dict:
         "alert_rule_test": [{"eval_time": f"{m}m", "alertname": name, "exp_alerts": []} for m, name in silent],
     })
     return {"rule_files": _rule_files(rule_file.stem), "evaluation_interval": INTERVAL, "tests": tests}
+
+
+def _over(background: dict[str, Series], series: tuple[Series, ...]) -> dict[str, Series]:
+    """``series`` laid over the background (an absent series removes its key)."""
+    found = dict(background)
+    for s in series:
+        if s.absent:
+            found.pop(s.key, None)
+        else:
+            found[s.key] = s
+    return found
 
 
 def _group(found: dict[str, Series], alert: Alert, expected: list[dict]) -> dict:
