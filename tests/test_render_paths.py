@@ -52,6 +52,18 @@ def test_a_template_that_renders_broken_yaml_changes_nothing(tmp_path: Path, tem
     assert not [p for p in (tmp_path / "out").rglob("*") if TMP_MARK in p.name]
 
 
+@pytest.mark.parametrize("refused", ["memfd_create", "fork"])
+def test_a_refused_fork_renders_in_one_process(monkeypatch: pytest.MonkeyPatch, refused: str):
+    expected = pipeline.render_memory(CATALOGUE)
+
+    def refuse(*args):
+        raise OSError(38, "refused by the sandbox")
+
+    monkeypatch.setattr(forked.os, refused, refuse)
+    assert forked.Forked.start(lambda: iter(())) is None
+    assert pipeline.render_memory(CATALOGUE) == expected
+
+
 def test_a_child_that_dies_is_an_internal_error():
     def die():
         os.kill(os.getpid(), signal.SIGKILL)

@@ -9,8 +9,9 @@ renders, and a thread cannot: it gets the GIL only between the parent's switch i
 The child never touches ``out/``. A template error in the child comes back as the same
 ``TemplateError``; a child that dies without finishing is an internal error.
 
-Where ``fork`` or ``memfd_create`` is missing (not Linux), or one core is all there is,
-``start`` returns None and the parent renders every family itself: the same bytes either way.
+Where ``fork`` or ``memfd_create`` is missing (not Linux) or refused (a sandbox, a process
+limit), or one core is all there is, ``start`` returns None and the parent renders every
+family itself: the same bytes either way.
 """
 
 from __future__ import annotations
@@ -38,8 +39,15 @@ class Forked:
     def start(cls, work: Callable[[], Iterator[Item]]) -> Forked | None:
         if not hasattr(os, "fork") or not hasattr(os, "memfd_create") or (os.cpu_count() or 1) < 2:
             return None
-        fd = os.memfd_create("nexusgen-render", os.MFD_CLOEXEC)
-        pid = os.fork()
+        try:
+            fd = os.memfd_create("nexusgen-render", os.MFD_CLOEXEC)
+        except OSError:  # a sandbox without memfd: render in one process
+            return None
+        try:
+            pid = os.fork()
+        except OSError:  # out of processes or memory: render in one process
+            os.close(fd)
+            return None
         if pid == 0:  # the child: never returns
             _child(work, fd)
         return cls(pid, fd)
