@@ -3,8 +3,10 @@
 PyYAML spends most of a dump in its Python representer and serializer (a node object per
 value), not in libyaml. Here the layout is written directly: block mappings, block
 sequences (indentless under a mapping key, as libyaml writes them), ``{}`` and ``[]``.
-Each distinct scalar is written once by libyaml itself, through ``scalar_dump`` (nexusgen's
-dumper), and remembered; a string that a strict pattern proves plain skips even that.
+Each distinct scalar's text is found once and remembered: a one-line printable ASCII string
+the representer leaves unstyled goes through libyaml's own plain-or-quoted analysis, redone
+here (``_block_plain``) with PyYAML's resolver; any other scalar is written by libyaml
+itself, through ``scalar_dump`` (nexusgen's dumper).
 
 A document outside these rules (a scalar at the root, a key libyaml would not write as a
 one-line simple key, a scalar whose text depends on its column, a ``|+`` block that libyaml

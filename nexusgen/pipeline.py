@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -17,7 +18,7 @@ from nexusgen.render import Templates, render_all
 
 @dataclass
 class Rendered:
-    files: Iterator[tuple[PurePosixPath, bytes]]  # produced as they are consumed
+    files: Generator[tuple[PurePosixPath, bytes], None, None]  # produced as they are consumed
     inputs: str
 
 
@@ -39,10 +40,12 @@ def render_memory(catalogue: Path, templates: Path | None = None) -> dict[PurePo
 
 def render(catalogue: Path, out: Path, templates: Path | None = None) -> output.WriteResult:
     rendered = render_stream(catalogue, templates)
-    return output.write(out, rendered.files, rendered.inputs)
+    with closing(rendered.files):  # a failed write stops the render (and its forked child) now
+        return output.write(out, rendered.files, rendered.inputs)
 
 
 def check(catalogue: Path, out: Path, templates: Path | None = None) -> output.Drift:
     """Render and compare file by file. (A plain ``nexusgen check`` on an unchanged tree never gets
     here: ``entry.py`` answers it from the manifest's digests before anything heavy is imported.)"""
-    return output.compare(out, render_stream(catalogue, templates).files)
+    with closing(render_stream(catalogue, templates).files) as files:
+        return output.compare(out, files)

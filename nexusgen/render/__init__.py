@@ -11,7 +11,7 @@ import importlib
 import json
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
 import jinja2
@@ -114,7 +114,7 @@ class Templates:
             raise TemplateError(f"template {name}: {exc}") from None
 
 
-def render_all(plan: Plan, templates: Templates) -> Iterator[tuple[PurePosixPath, bytes]]:
+def render_all(plan: Plan, templates: Templates) -> Generator[tuple[PurePosixPath, bytes], None, None]:
     """Every generated file, finished (header, newline, parsed back) and encoded, one family at a
     time, so only one family's text is held at once; the index of all files comes last.
 
