@@ -31,6 +31,11 @@ VENV_BIN = Path(sys.executable).parent
 PEER_PYTHON = ROOT / ".venv-bench" / "bin" / "python"
 
 
+def run_folder(fresh: Path, run: int) -> Path:
+    """Where run number ``run`` of a case with ``fresh`` folders writes."""
+    return fresh.with_name(f"{fresh.name}-{run}")
+
+
 def measure(argv: list[str], runs: int, cwd: Path, fresh: Path | None = None) -> dict:
     """Wall time and peak RSS of ``argv`` over ``runs`` runs. With ``fresh``, each run writes into a
     new folder (appended to ``argv`` as ``--out``), and the disk is synced first: deleting the last
@@ -40,7 +45,7 @@ def measure(argv: list[str], runs: int, cwd: Path, fresh: Path | None = None) ->
     for run in range(runs):
         command = argv
         if fresh is not None:
-            command = [*argv, "--out", str(fresh.with_name(f"{fresh.name}-{run}"))]
+            command = [*argv, "--out", str(run_folder(fresh, run))]
             os.sync()
         start = time.perf_counter()
         proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -98,7 +103,7 @@ def main() -> None:
             results[f"render-{size}"] = measure(
                 [nexusgen, "render", "-q", "--catalogue", str(catalogue)], runs, work, fresh=out
             )
-            results[f"render-{size}"]["files"] = sum(1 for p in out.with_name(f"{out.name}-0").rglob("*") if p.is_file())
+            results[f"render-{size}"]["files"] = sum(1 for p in run_folder(out, 0).rglob("*") if p.is_file())
             if peer:
                 results[f"cdk8s-{size}"] = measure(
                     [str(PEER_PYTHON), str(ROOT / "bench" / "cdk8s_peer.py"), str(catalogue)],

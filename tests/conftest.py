@@ -33,6 +33,11 @@ def rendered(tmp_path_factory) -> Path:
     return out
 
 
+def tree(out: Path) -> dict[str, bytes]:
+    """Every file under ``out`` by relative POSIX path, with its bytes."""
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
 def nexusgen(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run the real executable path (entry point included) in a subprocess."""
     full_env = {**os.environ, **(env or {})}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CATALOGUE, ROOT, nexusgen
+from conftest import CATALOGUE, ROOT, nexusgen, tree
 from nexusgen.fingerprint import MANIFEST
 
 
@@ -22,10 +22,6 @@ def project(tmp_path: Path) -> Path:
     result = nexusgen("render", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     return tmp_path
-
-
-def _tree(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
 def test_version_and_help():
@@ -64,7 +60,7 @@ def test_second_render_rewrites_nothing(project: Path):
 def test_render_into_empty_out_gives_same_bytes(project: Path, tmp_path_factory):
     other = tmp_path_factory.mktemp("again") / "out"
     assert nexusgen("render", "--out", str(other), cwd=project).returncode == 0
-    assert _tree(other) == _tree(project / "out")
+    assert tree(other) == tree(project / "out")
 
 
 @pytest.mark.parametrize("case", ["edited", "deleted", "orphaned", "unknown"])
@@ -87,12 +83,12 @@ def test_check_names_each_kind_of_drift(project: Path, case: str):
     else:
         (out / "stray.txt").write_text("not generated\n")
         expected = "unknown: " + str(Path("out") / "stray.txt")
-    before = _tree(out)
+    before = tree(out)
     for args in (("check",), ("check", "--full")):
         result = nexusgen(*args, cwd=project)
         assert result.returncode == 1, result.stderr
         assert expected in result.stderr
-    assert _tree(out) == before, "check must never write"
+    assert tree(out) == before, "check must never write"
     if case == "edited":
         assert "+++ out/README.md (rendered)" in result.stderr and "-hand edit" in result.stderr
 
@@ -163,7 +159,7 @@ def test_output_is_byte_identical_whatever_the_environment(project: Path, tmp_pa
     out = elsewhere / "rendered"
     result = nexusgen("render", "--catalogue", str(project / "services.yaml"), "--out", str(out), cwd=elsewhere, env=env)
     assert result.returncode == 0, result.stderr
-    assert _tree(out) == _tree(project / "out")
+    assert tree(out) == tree(project / "out")
 
 
 def test_every_generated_file_has_a_header_and_one_trailing_newline(rendered: Path):
@@ -202,7 +198,7 @@ def test_installed_wheel_renders_anywhere(tmp_path: Path, rendered: Path):
     assert where.stdout.startswith(str(site)), "the test must run the installed copy, not the checkout"
     result = nexusgen("render", cwd=elsewhere, env=env)
     assert result.returncode == 0, result.stderr
-    assert _tree(elsewhere / "out") == _tree(rendered), "same files, and the same input digest in the manifest"
+    assert tree(elsewhere / "out") == tree(rendered), "same files, and the same input digest in the manifest"
 
 
 def nexusgen_at(cwd: Path, env: dict, *args: str) -> subprocess.CompletedProcess:

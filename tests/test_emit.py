@@ -29,8 +29,8 @@ documents = st.recursive(
 )
 
 
-def fresh() -> Emitter:
-    return Emitter(_libyaml, styled=lambda value: _style(value) is not None)
+def fresh(dump=_libyaml) -> Emitter:
+    return Emitter(dump, styled=lambda value: _style(value) is not None)
 
 
 def same_as_libyaml(data: object) -> None:
@@ -67,7 +67,7 @@ def test_literal_blocks_follow_their_column():
 def test_fast_path_covers_the_common_shapes():
     """Most scalars must not need libyaml at all, or the emitter is not worth having."""
     calls = []
-    emitter = Emitter(lambda data: calls.append(data) or _libyaml(data), styled=lambda value: _style(value) is not None)
+    emitter = fresh(lambda data: calls.append(data) or _libyaml(data))
     data = {"metadata": {"name": "gateway", "labels": {"app.kubernetes.io/name": "gateway"}},
             "expr": 'rate(http_requests_total{job="gateway",code=~"5.."}[5m]) > 0.05',
             "image": "ghcr.io/nexus/gateway:1.2.3", "url": "http://gateway:8080/health", "summary": "It's down: see #ops"}  # fmt: skip

@@ -14,16 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CATALOGUE, ROOT, nexusgen
+from conftest import CATALOGUE, ROOT, nexusgen, tree
 from nexusgen.fingerprint import MANIFEST
 from nexusgen.output import TMP_MARK
 
 MINIMAL = ROOT / "tests" / "cases" / "minimal" / "services.yaml"
 MEMORY_CAP = 1024 * 1024 * 1024  # bad input must be refused well inside 1 GiB of address space
-
-
-def _tree(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
 def _capped(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -100,7 +96,7 @@ def test_render_killed_between_renames_recovers(tmp_path: Path):
         folder.mkdir()
         shutil.copy(catalogue, folder / "services.yaml")
         assert nexusgen("render", cwd=folder).returncode == 0
-    old, new = _tree(old_dir / "out"), _tree(new_dir / "out")
+    old, new = tree(old_dir / "out"), tree(new_dir / "out")
     changed = [n for n in new if n != MANIFEST and old.get(n) != new[n]]
     renames = len(changed) + 2  # the manifest naming old and new files, each changed file, the final manifest
     stride = max(1, (renames - 10) // 20)
@@ -111,39 +107,39 @@ def test_render_killed_between_renames_recovers(tmp_path: Path):
         shutil.copytree(old_dir, work)
         shutil.copy(CATALOGUE, work / "services.yaml")
         assert _render_killed_after(step, work) == -signal.SIGKILL, f"step {step} of {renames}"
-        for name, data in _tree(work / "out").items():
+        for name, data in tree(work / "out").items():
             if TMP_MARK in name or name == MANIFEST:
                 continue
             assert data in (old.get(name), new.get(name)), f"step {step}: {name} is neither old nor new"
         assert nexusgen("check", cwd=work).returncode == 1, "an interrupted render is drift"
         healed = nexusgen("render", cwd=work)
         assert healed.returncode == 0, healed.stderr
-        assert _tree(work / "out") == new, f"step {step}: the next render did not recover"
+        assert tree(work / "out") == new, f"step {step}: the next render did not recover"
     shutil.rmtree(work)
     shutil.copytree(old_dir, work)
     shutil.copy(CATALOGUE, work / "services.yaml")
     assert _render_killed_after(renames, work) == 0, "the count of renames is exact: that budget finishes"
-    assert _tree(work / "out") == new
+    assert tree(work / "out") == new
 
 
 def test_render_killed_at_random_moments_recovers(tmp_path: Path):
     shutil.copy(MINIMAL, tmp_path / "services.yaml")
     assert nexusgen("render", cwd=tmp_path).returncode == 0
-    old = _tree(tmp_path / "out")
+    old = tree(tmp_path / "out")
     shutil.copy(CATALOGUE, tmp_path / "services.yaml")
     reference = tmp_path / "reference"
     assert nexusgen("render", "--out", str(reference), cwd=tmp_path).returncode == 0
-    new = _tree(reference)
+    new = tree(reference)
     for delay in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4):
         proc = subprocess.Popen([sys.executable, "-m", "nexusgen", "render", "-q"], cwd=tmp_path)
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        for name, data in _tree(tmp_path / "out").items():
+        for name, data in tree(tmp_path / "out").items():
             if TMP_MARK not in name and name != MANIFEST:
                 assert data in (old.get(name), new.get(name)), f"after {delay}s: {name} is half-written"
     assert nexusgen("render", cwd=tmp_path).returncode == 0
-    assert _tree(tmp_path / "out") == new
+    assert tree(tmp_path / "out") == new
     assert nexusgen("check", cwd=tmp_path).returncode == 0
 
 
@@ -182,7 +178,7 @@ def test_full_disk_gives_a_clear_error_and_changes_nothing(tmp_path: Path):
 
 def _pages_kb(out: Path) -> int:
     """What a tree occupies on tmpfs: whole 4 KiB pages per file."""
-    return sum(4 * -(-len(data) // 4096) for data in _tree(out).values())
+    return sum(4 * -(-len(data) // 4096) for data in tree(out).values())
 
 
 def test_read_only_disk_gives_a_clear_error_and_changes_nothing(tmp_path: Path):
@@ -216,5 +212,5 @@ def test_concurrent_renders_do_not_corrupt_the_tree(tmp_path: Path):
     ]
     codes = [p.wait(timeout=120) for p in procs]
     assert codes == [0, 0, 0, 0], [p.stderr.read() for p in procs]
-    assert not [n for n in _tree(tmp_path / "out") if TMP_MARK in n]
+    assert not [n for n in tree(tmp_path / "out") if TMP_MARK in n]
     assert nexusgen("check", "--full", cwd=tmp_path).returncode == 0

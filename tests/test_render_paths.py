@@ -9,14 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CATALOGUE, ROOT, nexusgen
+from conftest import CATALOGUE, ROOT, nexusgen, tree
 from nexusgen import pipeline
 from nexusgen.output import TMP_MARK
 from nexusgen.render import FAMILIES, FORKED, forked
-
-
-def _tree(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
 def test_forked_render_gives_the_bytes_of_a_single_process(monkeypatch: pytest.MonkeyPatch):
@@ -35,7 +31,7 @@ def test_a_template_that_renders_broken_yaml_changes_nothing(tmp_path: Path, tem
     assert (template.split("/")[0] in FORKED) == template.startswith("k8s")
     shutil.copy(CATALOGUE, tmp_path / "services.yaml")
     assert nexusgen("render", cwd=tmp_path).returncode == 0
-    before = _tree(tmp_path / "out")
+    before = tree(tmp_path / "out")
     templates = tmp_path / "templates"
     shutil.copytree(ROOT / "templates", templates)
     (templates / template).write_text((templates / template).read_text() + "\nbroken: [unclosed\n")
@@ -48,7 +44,7 @@ def test_a_template_that_renders_broken_yaml_changes_nothing(tmp_path: Path, tem
     assert result.returncode == 3, result.stderr
     assert "does not parse" in result.stderr and "nothing was written" in result.stderr
     assert "Traceback" not in result.stderr
-    assert _tree(tmp_path / "out") == before, "staged files are removed: out/ is as it was"
+    assert tree(tmp_path / "out") == before, "staged files are removed: out/ is as it was"
     assert not [p for p in (tmp_path / "out").rglob("*") if TMP_MARK in p.name]
 
 
@@ -64,14 +60,19 @@ def test_a_refused_fork_renders_in_one_process(monkeypatch: pytest.MonkeyPatch, 
     assert pipeline.render_memory(CATALOGUE) == expected
 
 
+def _started(work) -> forked.Forked:
+    child = forked.Forked.start(work)
+    if child is None:
+        pytest.skip("this machine renders in one process")
+    return child
+
+
 def test_a_child_that_dies_is_an_internal_error():
     def die():
         os.kill(os.getpid(), signal.SIGKILL)
         yield  # pragma: no cover
 
-    child = forked.Forked.start(die)
-    if child is None:
-        pytest.skip("this machine renders in one process")
+    child = _started(die)
     with pytest.raises(RuntimeError, match="signal 9"):
         list(child.results())
 
@@ -83,9 +84,7 @@ def test_an_error_in_the_child_comes_back_as_itself():
         raise TemplateError("template k8s/x.yaml.j2: boom")
         yield  # pragma: no cover
 
-    child = forked.Forked.start(fail)
-    if child is None:
-        pytest.skip("this machine renders in one process")
+    child = _started(fail)
     with pytest.raises(TemplateError, match="boom"):
         list(child.results())
 
@@ -95,9 +94,7 @@ def test_a_failure_elsewhere_stops_the_child():
         while True:
             yield "k8s", Path("x"), b""
 
-    child = forked.Forked.start(forever)
-    if child is None:
-        pytest.skip("this machine renders in one process")
+    child = _started(forever)
     pid = child._pid
     child.stop()
     with pytest.raises(ChildProcessError):
