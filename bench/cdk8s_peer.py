@@ -1,11 +1,16 @@
 """The peer: cdk8s-plus synthesizing Deployment, Service, HPA and PDB per catalogue service.
 
-Usage: python cdk8s_peer.py CATALOGUE --out OUTDIR  (run with the bench venv that has cdk8s-plus-32).
+Usage: python cdk8s_peer.py CATALOGUE --out OUTDIR [--chart-per-service]
+(run with the bench venv that has cdk8s-plus-32).
+
+Two shapes of the same app: one chart holding every service (one manifest), or one chart per
+service (one manifest each, the usual layout for microservices). They synthesize the same
+objects; the second costs more per service (see the README's Benchmark section).
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 
 import cdk8s
 import cdk8s_plus_32 as kplus
@@ -14,10 +19,11 @@ from constructs import Construct
 
 
 class Nexus(cdk8s.Chart):
-    def __init__(self, scope: Construct, name: str, catalogue: dict):
+    def __init__(self, scope: Construct, name: str, catalogue: dict, services: list[str]):
         super().__init__(scope, name)
         registry = catalogue["project"]["registry"]
-        for svc_name, svc in sorted(catalogue["services"].items()):
+        for svc_name in services:
+            svc = catalogue["services"][svc_name]
             low, high = svc["scaling"].get("min_replicas", 1), svc["scaling"].get("max_replicas", 1)
             limits, requests = svc["resources"]["limits"], svc["resources"]["requests"]
             deployment = kplus.Deployment(
@@ -59,12 +65,20 @@ def _mib(memory: str) -> int:
 
 
 def main() -> None:
-    source, flag, outdir = sys.argv[1:4]
-    if flag != "--out":
-        raise SystemExit(__doc__)
-    catalogue = yaml.safe_load(open(source, encoding="utf-8"))
-    app = cdk8s.App(outdir=outdir)
-    Nexus(app, "nexus", catalogue)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("catalogue")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--chart-per-service", action="store_true")
+    args = parser.parse_args()
+    with open(args.catalogue, encoding="utf-8") as f:
+        catalogue = yaml.safe_load(f)
+    services = sorted(catalogue["services"])
+    app = cdk8s.App(outdir=args.out)
+    if args.chart_per_service:
+        for name in services:
+            Nexus(app, name, catalogue, [name])
+    else:
+        Nexus(app, "nexus", catalogue, services)
     app.synth()
 
 
