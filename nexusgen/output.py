@@ -1,6 +1,10 @@
 """The only module that touches ``out/``: manifest, atomic writes, drift. (The text of each file,
 headers and parse-back included, is ``text.py``'s.)
 
+Both take the render as a function of a per-file step (``render(step)``, ``Render`` below): the
+step runs on each file in the process that rendered it, a forked render child included
+(``render/forked.py``), so the disk work is split like the rendering; only its answers come back.
+
 Render order (crash-safe): take the directory lock; stage each changed file as a temp file
 beside its target as soon as it is rendered (a full or read-only disk, or a template error,
 fails here, and the staged files are removed: nothing changed); write a manifest naming
@@ -18,15 +22,19 @@ import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+from typing import Any
 
 from nexusgen.errors import UsageError
 from nexusgen.fingerprint import MANIFEST, files_under, local_only
 from nexusgen.text import dump_json
 
+# render(step): runs step(name, data) on every generated file (name: its POSIX path in out/)
+# and yields (name, the step's answer).
+Render = Callable[[Callable[[str, bytes], Any]], Iterator[tuple[str, Any]]]
 TMP_MARK = ".nexusgen-tmp"
 MAX_DIFF_LINES = 40  # per file
 MAX_REPORT_DIFF_LINES = 400  # in all; file names are always listed
@@ -102,22 +110,29 @@ def on_disk(out: Path) -> list[str]:
     return [rel for rel, _ in files_under(out) if rel != MANIFEST and not local_only(rel)]
 
 
-def compare(out: Path, rendered: Iterable[tuple[PurePosixPath, bytes]]) -> Drift:
-    """Drift between ``out`` and the rendered files, read one at a time as they come."""
+def compare(out: Path, render: Render) -> Drift:
+    """Drift between ``out`` and the rendered files, each compared where and when it is rendered."""
     drift = Drift()
     manifest = read_manifest(out)
     present = set(on_disk(out))
-    wanted: set[str] = set()
-    for path, data in rendered:
-        name = str(path)
-        wanted.add(name)
+    root = os.fspath(out)
+
+    def step(name: str, data: bytes) -> list[str] | None:
+        """None: missing; []: the same; else the diff."""
         if name not in present:
-            drift.missing.append(name)
-            continue
-        current = (out / name).read_bytes()
-        if current != data:
-            drift.changed.append(name)
-            drift.diffs[name] = _diff(name, current, data)
+            return None
+        current = _read(f"{root}/{name}")
+        return [] if current == data else _diff(name, current, data)
+
+    wanted: set[str] = set()
+    with closing(render(step)) as answers:
+        for name, diff in answers:
+            wanted.add(name)
+            if diff is None:
+                drift.missing.append(name)
+            elif diff:
+                drift.changed.append(name)
+                drift.diffs[name] = diff
     drift.changed.sort()
     drift.missing.sort()
     for name in sorted(present - wanted):
@@ -162,18 +177,18 @@ class WriteResult:
     total: int = 0  # files generated
 
 
-def write(out: Path, rendered: Iterable[tuple[PurePosixPath, bytes]], inputs: str) -> WriteResult:
-    """Write the rendered files (read one at a time as they come) into ``out``; see the module's docstring."""
+def write(out: Path, render: Render, inputs: str) -> WriteResult:
+    """Write the rendered files into ``out``, each staged where and when it is rendered; see the module's docstring."""
     try:
         out.mkdir(parents=True, exist_ok=True)
         with locked(out):
-            return _write_locked(out, rendered, inputs)
+            return _write_locked(out, render, inputs)
     except OSError as exc:
         where = exc.filename or out
         raise UsageError(f"cannot write {where}: {exc.strerror}; out/ is unchanged or as the last render left it") from None
 
 
-def _write_locked(out: Path, rendered: Iterable[tuple[PurePosixPath, bytes]], inputs: str) -> WriteResult:
+def _write_locked(out: Path, render: Render, inputs: str) -> WriteResult:
     result = WriteResult()
     old = read_manifest(out)
     present = set(on_disk(out))
@@ -181,10 +196,18 @@ def _write_locked(out: Path, rendered: Iterable[tuple[PurePosixPath, bytes]], in
         if TMP_MARK in name:  # leftovers of an interrupted render
             (out / name).unlink()
             present.discard(name)
-    stage = _Stage(out)
+    stage = _Stage(out, present, old)
     files: dict[str, str] = {}  # every generated file -> its digest
+    clash: list[str] = []  # files nexusgen did not generate that would be overwritten
     try:
-        clash = _stage_changed(out, rendered, present, old, files, stage)
+        # closing: a failure here stops a forked child (and its staging) before the undo below
+        with closing(render(stage.step)) as answers:
+            for name, (sha, tmp) in answers:
+                files[name] = sha
+                if tmp == _CLASH:
+                    clash.append(name)
+                elif tmp is not None:
+                    stage.files[name] = tmp
         if clash:
             raise UsageError(
                 f"{out / clash[0]} exists and was not generated by nexusgen; move it away so it is not overwritten"
@@ -196,7 +219,7 @@ def _write_locked(out: Path, rendered: Iterable[tuple[PurePosixPath, bytes]], in
         result.kept = sorted(present - files.keys() - set(orphans))
         if not stage.files and not orphans:
             if old.text() != new.text():
-                _replace(stage.temp(MANIFEST, new.text().encode()), out / MANIFEST)
+                os.replace(stage.temp(MANIFEST, new.text().encode()), out / MANIFEST)
             return result
         final = new.text().encode()
         both = Manifest(inputs, {**old.files, **files})  # every file old or new, while renames run
@@ -205,40 +228,24 @@ def _write_locked(out: Path, rendered: Iterable[tuple[PurePosixPath, bytes]], in
         stage.undo()
         raise
     # From here on only renames and unlinks: they need no free space.
-    _replace(first, out / MANIFEST)
+    os.replace(first, out / MANIFEST)
     for name in sorted(stage.files):
-        _replace(stage.files[name], out / name)
+        os.replace(stage.files[name], f"{stage.root}/{name}")
         result.written.append(name)
     for name in orphans:
         (out / name).unlink()
         _prune(out, (out / name).parent)
         result.removed.append(name)
-    _replace(stage.temp(MANIFEST, final), out / MANIFEST)
+    os.replace(stage.temp(MANIFEST, final), out / MANIFEST)
     return result
 
 
-def _stage_changed(
-    out: Path,
-    rendered: Iterable[tuple[PurePosixPath, bytes]],
-    present: set[str],
-    old: Manifest,
-    files: dict[str, str],
-    stage: _Stage,
-) -> list[str]:
-    """Digest every file; stage each one whose bytes changed. Returns the files nexusgen did not
-    generate that would be overwritten: once there is one, nothing more is staged."""
-    clash: list[str] = []
-    for path, data in rendered:
-        name = str(path)
-        files[name] = digest(data)
-        if name in present:
-            if (out / name).read_bytes() == data:
-                continue
-            if name not in old.files:
-                clash.append(name)
-        if not clash:
-            stage.add(name, data)
-    return clash
+_CLASH = ""  # the step's answer for a file nexusgen did not generate that would be overwritten
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
 
 
 class _Stage:
@@ -247,15 +254,27 @@ class _Stage:
     Plain ``os`` calls on string paths: at thousands of files, pathlib and buffered file
     objects cost more than the writes."""
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, present: set[str], old: Manifest):
         self.out = out
         self.root = os.fspath(out)
+        self.present, self.generated = present, old.files
         self.files: dict[str, str] = {}  # name -> temp path
-        self._suffix = f"{TMP_MARK}-{os.getpid()}"
+        self._suffix = f"{TMP_MARK}-{os.getpid()}"  # a forked child stages with its parent's
         self._folders: set[str] = set()  # made or found already: one mkdir per folder
+        self._clashed = False  # once a clash is found, nothing more is staged (in this process)
 
-    def add(self, name: str, data: bytes) -> None:
-        self.files[name] = self.temp(name, data)
+    def step(self, name: str, data: bytes) -> tuple[str, str | None]:
+        """Digest the file and stage it if its bytes changed: (digest, temp path), else
+        (digest, None), or (digest, ``_CLASH``) when it would overwrite a file nexusgen did not
+        generate."""
+        sha = digest(data)
+        if name in self.present:
+            if _read(f"{self.root}/{name}") == data:
+                return sha, None
+            if name not in self.generated:
+                self._clashed = True
+                return sha, _CLASH
+        return sha, None if self._clashed else self.temp(name, data)
 
     def temp(self, name: str, data: bytes) -> str:
         """A temp file beside ``out/name`` holding ``data``."""
@@ -279,18 +298,17 @@ class _Stage:
         return tmp
 
     def undo(self) -> None:
-        """Remove every staged file (and folders made for them): nothing changed."""
-        for tmp in self.files.values():
+        """Remove every staged file (and folders made for them): nothing changed. Found by their
+        suffix, so that those a forked child staged and never reported go too (it is stopped by
+        the time this runs: the render stream is closed first)."""
+        staged = [path for rel, path in files_under(self.out) if rel.endswith(self._suffix)]
+        for path in staged:
             try:
-                os.unlink(tmp)
+                path.unlink()
             except FileNotFoundError:
                 pass
-        for name in self.files:
-            _prune(self.out, (self.out / name).parent)
-
-
-def _replace(tmp: str, path: Path) -> None:
-    os.replace(tmp, path)
+        for path in staged:
+            _prune(self.out, path.parent)
 
 
 def _prune(out: Path, directory: Path) -> None:

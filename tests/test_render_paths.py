@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import signal
@@ -10,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import CATALOGUE, ROOT, nexusgen, tree
-from nexusgen import pipeline
+from nexusgen import output, pipeline
+from nexusgen.errors import UsageError
 from nexusgen.output import TMP_MARK
 from nexusgen.render import FAMILIES, FORKED, forked
 
@@ -87,6 +89,41 @@ def test_an_error_in_the_child_comes_back_as_itself():
     child = _started(fail)
     with pytest.raises(TemplateError, match="boom"):
         list(child.results())
+
+
+def test_a_disk_error_in_the_child_comes_back_as_itself():
+    def fail():
+        raise OSError(errno.ENOSPC, "No space left on device", "out/k8s/x.yaml")
+        yield  # pragma: no cover
+
+    child = _started(fail)
+    with pytest.raises(OSError, match="No space left") as raised:
+        list(child.results())
+    assert raised.value.errno == errno.ENOSPC and raised.value.filename == "out/k8s/x.yaml"
+
+
+def test_the_child_stages_its_own_files_and_a_disk_error_there_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The child stages the files it renders; when that fails, the render fails as a full disk
+    does in the parent (exit 2, a clear message), and what either process staged is removed."""
+    if forked.Forked.start(lambda: iter(())) is None:
+        pytest.skip("this machine renders in one process")
+    parent, staged_by = os.getpid(), tmp_path / "staged-by"
+    real = output._Stage.temp
+
+    def temp(self, name: str, data: bytes) -> str:
+        if name.startswith("k8s/") and os.getpid() != parent:
+            with open(staged_by, "a") as log:  # the child staged before it failed
+                log.write(f"{name}\n")
+            if len(staged_by.read_text().splitlines()) > 20:
+                raise OSError(errno.ENOSPC, "No space left on device", f"{self.root}/{name}")
+        return real(self, name, data)
+
+    monkeypatch.setattr(output._Stage, "temp", temp)
+    out = tmp_path / "out"
+    with pytest.raises(UsageError, match="No space left on device"):
+        pipeline.render(CATALOGUE, out)
+    assert len(staged_by.read_text().splitlines()) == 21, "only the child stages k8s files"
+    assert list(out.rglob("*")) == [], "what the child or the parent staged is removed, folders too"
 
 
 def test_a_failure_elsewhere_stops_the_child():

@@ -2,7 +2,8 @@
 
 Each family module exposes ``render(plan, templates) -> dict[PurePosixPath, str]``.
 Nothing here touches the disk; ``text.finish`` adds headers and parses every file back.
-``render_all`` yields the files one family at a time; ``output`` writes or compares them as they come.
+``render_all`` hands each finished file to a step of ``output`` (stage it, or compare it) in the
+process that rendered it, and yields the steps' answers one family at a time.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import importlib
 import json
 import os
 import re
-from collections.abc import Generator, Iterator, Sequence
-from pathlib import Path, PurePosixPath
+from collections.abc import Callable, Generator, Iterator, Sequence
+from pathlib import Path
 
 import jinja2
 
@@ -23,6 +24,7 @@ from nexusgen.render.forked import Forked
 from nexusgen.names import env_key
 
 FAMILIES = ("docker", "compose", "k8s", "workflows", "monitoring")
+Each = Callable[[str, bytes], object]  # what to do with one finished file (POSIX path in out/, bytes)
 # Rendered in a forked child on machines with two cores or more, while the parent renders the
 # rest and writes every file: about an even split of a large render (see bench/run.py).
 FORKED = ("docker", "k8s", "workflows")
@@ -114,42 +116,43 @@ class Templates:
             raise TemplateError(f"template {name}: {exc}") from None
 
 
-def render_all(plan: Plan, templates: Templates) -> Generator[tuple[PurePosixPath, bytes], None, None]:
-    """Every generated file, finished (header, newline, parsed back) and encoded, one family at a
-    time, so only one family's text is held at once; the index of all files comes last.
+def render_all(plan: Plan, templates: Templates, each: Each) -> Generator[tuple[str, object], None, None]:
+    """``(name, each(name, data))`` for every generated file (``name``: its POSIX path in out/),
+    finished (header, newline, parsed back) and encoded, one family at a time, so only one
+    family's text is held at once; the index of all files comes last.
 
-    With two cores the ``FORKED`` families render in a child process meanwhile (``forked.py``)."""
-    seen: set[PurePosixPath] = set()
+    With two cores the ``FORKED`` families render in a child process meanwhile (``forked.py``),
+    which runs ``each`` on its own files: the disk work (staging, comparing) is split too, and
+    only the answers come back."""
+    seen: set[str] = set()
 
-    def accept(family: str, path: PurePosixPath) -> PurePosixPath:
-        if path in seen:
-            raise TemplateError(f"{path} is rendered twice (by {family} and another family)")
-        seen.add(path)
-        return path
+    def accept(family: str, name: str) -> str:
+        if name in seen:
+            raise TemplateError(f"{name} is rendered twice (by {family} and another family)")
+        seen.add(name)
+        return name
 
-    child = Forked.start(lambda: _families(plan, templates, FORKED))
+    child = Forked.start(lambda: _families(plan, templates, FORKED, each))
     try:
-        for family, path, data in _families(plan, templates, [f for f in FAMILIES if child is None or f not in FORKED]):
-            yield accept(family, path), data
+        own = [f for f in FAMILIES if child is None or f not in FORKED]
+        for family, name, answer in _families(plan, templates, own, each):
+            yield accept(family, name), answer
         if child is not None:
-            for family, path, data in child.results():
-                yield accept(family, path), data
+            for family, name, answer in child.results():
+                yield accept(family, name), answer
     finally:
         if child is not None:
             child.stop()
     from nexusgen.render import index  # last: it lists every other file
 
-    for path, text in index.render(plan, templates, sorted(seen, key=_parts)).items():
-        yield path, finish(path, text, plan.source_name).encode()
+    for path, text in index.render(plan, templates, seen).items():
+        name = str(path)
+        yield name, each(name, finish(path, text, plan.source_name).encode())
 
 
-def _parts(path: PurePosixPath) -> tuple[str, ...]:
-    """The order of ``sorted`` on paths (part by part), without thousands of ``__lt__`` calls."""
-    return path.parts
-
-
-def _families(plan: Plan, templates: Templates, families: Sequence[str]) -> Iterator[tuple[str, PurePosixPath, bytes]]:
+def _families(plan: Plan, templates: Templates, families: Sequence[str], each: Each) -> Iterator[tuple[str, str, object]]:
     for family in families:
         module = importlib.import_module(f"nexusgen.render.{family}")
         for path, text in module.render(plan, templates).items():
-            yield family, path, finish(path, text, plan.source_name).encode()
+            name = str(path)
+            yield family, name, each(name, finish(path, text, plan.source_name).encode())

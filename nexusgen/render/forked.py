@@ -1,13 +1,15 @@
 """Some artifact families rendered in a forked child while the parent renders the others.
 
-A large catalogue renders in about half the time on two cores. The child inherits the plan
-and the templates (fork: nothing is imported or validated twice), renders, finishes and
-encodes its families exactly as the parent would, and writes each file to an anonymous
-in-memory file (memfd); when the parent has rendered its own share it waits for the child
-and reads the files back one at a time. (A pipe would need the parent to drain it while it
-renders, and a thread cannot: it gets the GIL only between the parent's switch intervals.)
-The child never touches ``out/``. A template error in the child comes back as the same
-``TemplateError``; a child that dies without finishing is an internal error.
+A large catalogue renders in about half the time on two cores. The child inherits the plan,
+the templates and the step to run on each file (fork: nothing is imported or validated
+twice), renders, finishes and encodes its families exactly as the parent would, runs the step
+on each file (``output`` stages or compares it: the disk work is split too), and writes each
+answer to an anonymous in-memory file (memfd); when the parent has rendered its own share it
+waits for the child and reads the answers back one at a time. (A pipe would need the parent
+to drain it while it renders, and a thread cannot: it gets the GIL only between the parent's
+switch intervals.) A template error in the child comes back as the same ``TemplateError``; a
+child that dies without finishing is an internal error, and an ``OSError`` (a full disk) comes
+back as itself. Either way ``output`` removes what the child staged, as it removes its own.
 
 Where ``fork`` or ``memfd_create`` is missing (not Linux) or refused (a sandbox, a process
 limit), or one core is all there is, ``start`` returns None and the parent renders every
@@ -20,11 +22,10 @@ import os
 import pickle
 import signal
 from collections.abc import Callable, Iterator
-from pathlib import PurePosixPath
 
 from nexusgen.errors import NexusgenError, TemplateError, UsageError
 
-Item = tuple[str, PurePosixPath, bytes]  # (family, path, finished bytes)
+Item = tuple[str, str, object]  # (family, POSIX path in out/, the answer of output's step for the file)
 _ERRORS = {cls.__name__: cls for cls in (TemplateError, UsageError)}
 
 
@@ -53,7 +54,7 @@ class Forked:
         return cls(pid, fd)
 
     def results(self) -> Iterator[Item]:
-        """Wait for the child, then its files one at a time; raises what the child reported."""
+        """Wait for the child, then its answers one at a time; raises what the child reported."""
         assert self._pid is not None and self._fd is not None
         _, status = os.waitpid(self._pid, 0)
         self._pid = None
@@ -68,11 +69,13 @@ class Forked:
                     raise RuntimeError(f"the render worker ended {how} without finishing") from None
                 kind = message[0]
                 if kind == "file":
-                    yield message[1], PurePosixPath(message[2]), message[3]
+                    yield message[1], message[2], message[3]
                 elif kind == "done":
                     return
                 elif kind == "error":
                     raise _ERRORS[message[1]](message[2])
+                elif kind == "oserror":
+                    raise OSError(*message[1:])
                 else:
                     raise RuntimeError(message[1])
 
@@ -91,17 +94,19 @@ class Forked:
 
 
 def _child(work: Callable[[], Iterator[Item]], fd: int) -> None:
-    """Render, write every file, then a last message saying how it ended; exit without cleanup
+    """Render, write every answer, then a last message saying how it ended; exit without cleanup
     (atexit handlers, buffers and locks belong to the parent)."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the parent reports it, the child just stops
     try:
         with os.fdopen(fd, "wb", buffering=1 << 16) as results:
             try:
-                for family, path, data in work():
-                    pickle.dump(("file", family, str(path), data), results, protocol=pickle.HIGHEST_PROTOCOL)
+                for family, name, answer in work():
+                    pickle.dump(("file", family, name, answer), results, protocol=pickle.HIGHEST_PROTOCOL)
                 last: tuple = ("done",)
             except NexusgenError as exc:
                 last = ("error", type(exc).__name__ if type(exc).__name__ in _ERRORS else "TemplateError", str(exc))
+            except OSError as exc:  # staging on a full or read-only disk: output reports it as its own
+                last = ("oserror", exc.errno, exc.strerror, exc.filename)
             except BaseException as exc:  # noqa: BLE001 - reported by the parent as an internal error
                 last = ("crash", f"render worker: {type(exc).__name__}: {exc}")
             pickle.dump(last, results, protocol=pickle.HIGHEST_PROTOCOL)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import PurePosixPath
 
 from nexusgen.text import dump_json
@@ -11,8 +12,9 @@ from nexusgen.schema import catalogue_schema
 SCHEMA_PATH = PurePosixPath("services.schema.json")
 
 
-def render(plan: Plan, templates, paths: list[PurePosixPath]) -> dict[PurePosixPath, str]:
-    listed = sorted([*paths, SCHEMA_PATH, PurePosixPath("README.md")], key=str)
+def render(plan: Plan, templates, names: Iterable[str]) -> dict[PurePosixPath, str]:
+    """``names``: every other generated file (POSIX paths in out/), listed with these two."""
+    listed = sorted([*names, str(SCHEMA_PATH), "README.md"])
     rows = []
     for name, svc in plan.services.items():
         low, high = plan.replicas(name, "production")
