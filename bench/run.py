@@ -5,6 +5,7 @@ Cases, each run several times in this one process tree (median, min, max; peak R
   check       nexusgen check on the shipped catalogue, in sync
   check-full  nexusgen check --full on the shipped catalogue
   render-N    nexusgen render of a synthetic catalogue of N services into an empty folder
+  render-N-tmpfs  the same, writing to /dev/shm (information: the difference is the disk's share)
   cdk8s-N     cdk8s-plus-32 synthesizing Deployment, Service, HPA and PDB for the same N services,
               all in one chart
   cdk8s-charts-N  the same objects, one chart per service
@@ -15,6 +16,7 @@ Usage: python bench/run.py [--runs 5] [--sizes 11,100,1000] [--no-peer]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import shutil
@@ -76,8 +78,10 @@ def main() -> None:
     peer = not args.no_peer and PEER_PYTHON.exists() and shutil.which("node")
     results: dict[str, dict] = {}
 
-    with tempfile.TemporaryDirectory(prefix="nexusgen-bench-") as tmp:
+    memory = Path("/dev/shm")
+    with tempfile.TemporaryDirectory(prefix="nexusgen-bench-") as tmp, contextlib.ExitStack() as stack:
         work = Path(tmp)
+        in_memory = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=memory))) if memory.is_dir() else None
         shipped = work / "shipped"
         shipped.mkdir()
         shutil.copy(ROOT / "services.yaml", shipped / "services.yaml")
@@ -109,6 +113,10 @@ def main() -> None:
                 [nexusgen, "render", "-q", "--catalogue", str(catalogue)], runs, work, fresh=out
             )
             results[f"render-{size}"]["files"] = sum(1 for p in run_folder(out, 0).rglob("*") if p.is_file())
+            if in_memory is not None:  # the same render, writing to tmpfs: what the disk costs
+                results[f"render-{size}-tmpfs"] = measure(
+                    [nexusgen, "render", "-q", "--catalogue", str(catalogue)], runs, work, fresh=in_memory / f"out-{size}"
+                )
             for case, shape in PEERS.items() if peer else ():
                 results[f"{case}-{size}"] = measure(
                     [str(PEER_PYTHON), str(ROOT / "bench" / "cdk8s_peer.py"), str(catalogue), *shape],
