@@ -45,6 +45,8 @@ PLAIN_SCALARS = [
     ),
 ]
 _SCALAR_TAGS = {_STR, _INT, _FLOAT, _BOOL, _NULL}
+# Every non-string above starts with one of these (or is empty): any other plain scalar is a string.
+_NOT_STR_FIRST = frozenset("~nNtTfF0123456789+-.")
 
 try:  # libyaml parses several times faster; the pure-Python parser is the fallback
     from yaml._yaml import CParser as _Parser
@@ -270,7 +272,7 @@ class _Builder:
         tag, text = event.tag, event.value
         if tag in (None, "!"):
             tag = _STR
-            if event.implicit[0]:  # plain scalar: resolve by the YAML 1.2 core schema
+            if event.implicit[0] and (not text or text[0] in _NOT_STR_FIRST):  # plain: YAML 1.2 core schema
                 for candidate, pattern in PLAIN_SCALARS:
                     if pattern.match(text):
                         tag = candidate

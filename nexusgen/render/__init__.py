@@ -43,10 +43,24 @@ def quote(value: object) -> str:
     return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+_BLOCKS: dict[tuple, str] = {}  # small string mappings (labels, selectors) recur thousands of times
+_BLOCKS_LIMIT = 10_000
+
+
 def block(value: object, indent: int = 0) -> str:
     """A mapping or list as block YAML, indented by ``indent`` spaces after the first line."""
-    text = dump_yaml(value).rstrip("\n")
-    return text.replace("\n", "\n" + " " * indent)
+    key = None
+    if type(value) is dict and len(value) <= 4:
+        items = tuple(value.items())
+        if all(type(k) is str and type(v) is str for k, v in items):
+            key = (indent, items)
+            text = _BLOCKS.get(key)
+            if text is not None:
+                return text
+    text = dump_yaml(value).rstrip("\n").replace("\n", "\n" + " " * indent)
+    if key is not None and len(_BLOCKS) < _BLOCKS_LIMIT:
+        _BLOCKS[key] = text
+    return text
 
 
 class _Cache(jinja2.FileSystemBytecodeCache):
@@ -105,11 +119,15 @@ class Templates:
         )
         for env in (self._plain, self._alt):
             env.filters.update(tojson=quote, yaml=block, env_key=env_key, image_ref=image_ref)
+        self._loaded: dict[str, jinja2.Template] = {}  # get_template's own cache costs more per call
 
     def render(self, name: str, /, **context: object) -> str:
-        env = self._alt if name.endswith(".alt.j2") else self._plain
         try:
-            return env.get_template(name).render(**context)
+            template = self._loaded.get(name)
+            if template is None:
+                env = self._alt if name.endswith(".alt.j2") else self._plain
+                template = self._loaded[name] = env.get_template(name)
+            return template.render(**context)
         except jinja2.TemplateNotFound:
             raise UsageError(f"template {name!r} not found under {self.root}") from None
         except jinja2.TemplateError as exc:

@@ -59,10 +59,14 @@ class _Builder:
         self.scraped: dict[str, list] = {}
         for target in self.targets:
             self.scraped.setdefault(target.component, []).append(target)
+        self._peers: dict[str, dict] = {}  # component -> its pods as a peer (read-only, shared by rules)
 
     def component(self, name: str) -> dict:
-        namespace = self.plan.namespace(cluster.group_of(self.plan, name), self.env)
-        return _pods(namespace, {cluster.NAME_LABEL: name})
+        peer = self._peers.get(name)
+        if peer is None:
+            namespace = self.plan.namespace(cluster.group_of(self.plan, name), self.env)
+            peer = self._peers[name] = _pods(namespace, {cluster.NAME_LABEL: name})
+        return peer
 
     def prometheus(self) -> dict:
         return _pods(self.plan.namespace(cluster.MONITORING, self.env), cluster.PROMETHEUS_LABELS)

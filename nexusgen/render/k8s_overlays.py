@@ -44,13 +44,12 @@ def group(plan: Plan, templates, env: str, group: str, members: list[Workload]) 
     for w in services:
         path = PurePosixPath("patches") / f"{w.name}.yaml"
         patches.append(str(path))
-        shared, own = cluster.split_config(plan, w.name)
         files[folder / path] = templates.render(
             "k8s/patch-workload.yaml.j2",
             w=w,
             env=env,
-            config=own[env],
-            checksum=cluster.checksum({**shared, **own[env]}),
+            config=w.env_config[env],
+            checksum=cluster.checksum({**w.config, **w.env_config[env]}),
             resources=plan.resources(w.name, env).model_dump(),
             bounds=plan.replicas(w.name, env) if w.autoscale else None,
             skip_digest=skip_digest(plan, w.name, env),

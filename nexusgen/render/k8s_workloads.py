@@ -57,6 +57,7 @@ class Workload:
     autoscale: tuple[int, int, int] | None = None  # (min, max, cpu %) of the catalogue
     disruption_budget: bool = False
     config: dict[str, str] = field(default_factory=dict)  # ConfigMap data shared by every environment
+    env_config: dict[str, dict[str, str]] = field(default_factory=dict)  # the rest, per cluster environment
     secret_refs: list[tuple[str, str, str]] = field(default_factory=list)  # (key, store path, property)
     monitored: bool = False  # has a `metrics` port a ServiceMonitor scrapes
 
@@ -77,7 +78,7 @@ def service(plan: Plan, name: str) -> Workload:
         period = cluster.STARTUP_PERIOD_SECONDS
         startup = Probe(period, math.ceil(health.startup_seconds / period), http_path=health.liveness)
     ports = [("http", svc.ports.http)] + ([("metrics", svc.ports.metrics)] if svc.ports.metrics else [])
-    shared, _ = cluster.split_config(plan, name)
+    shared, own = cluster.split_config(plan, name)
     secrets = plan.secret_env(name)
     container = Container(
         name=name,
@@ -108,6 +109,7 @@ def service(plan: Plan, name: str) -> Workload:
         else None,
         disruption_budget=mode == "stateless",
         config=shared,
+        env_config=own,
         secret_refs=[(var, ref.path, ref.property) for var, ref in secrets.items()],
         monitored=svc.ports.metrics is not None,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from nexusgen.errors import TemplateError
 
@@ -106,7 +107,7 @@ class Series:
     head: tuple[float, ...] = ()
     absent: bool = False  # in a case: remove this series from the healthy background
 
-    @property
+    @cached_property  # frozen, so computed once; cached_property writes around __setattr__
     def key(self) -> str:
         inner = ",".join(f'{k}="{v}"' for k, v in sorted(self.labels))
         return f"{self.metric}{{{inner}}}"
