@@ -6,6 +6,9 @@ import errno
 import os
 import shutil
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -124,6 +127,46 @@ def test_the_child_stages_its_own_files_and_a_disk_error_there_changes_nothing(t
         pipeline.render(CATALOGUE, out)
     assert len(staged_by.read_text().splitlines()) == 21, "only the child stages k8s files"
     assert list(out.rglob("*")) == [], "what the child or the parent staged is removed, folders too"
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for an absent reaper counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_a_killed_parent_takes_the_child_with_it(tmp_path: Path):
+    """SIGKILL of the render (no cleanup runs) must not leave a worker staging files into out/."""
+    script = (
+        "import os, signal, sys, time\n"
+        "from nexusgen.render import forked\n"
+        "def forever():\n"
+        "    while True:\n"
+        "        time.sleep(0.01)\n"
+        "        yield 'k8s', 'x', None\n"
+        "child = forked.Forked.start(forever)\n"
+        "open(sys.argv[1], 'w').write(str(child._pid if child else 0))\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    pid_file = tmp_path / "child.pid"
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(pid_file)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60
+    )  # no pipes: a surviving child must not keep this call waiting
+    assert done.returncode == -signal.SIGKILL
+    pid = int(pid_file.read_text())
+    if pid == 0:
+        pytest.skip("this machine renders in one process")
+    try:
+        deadline = time.monotonic() + 10
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(pid), "the child outlived its parent"
+    finally:
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 def test_a_failure_elsewhere_stops_the_child():

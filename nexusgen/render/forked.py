@@ -10,6 +10,8 @@ to drain it while it renders, and a thread cannot: it gets the GIL only between 
 switch intervals.) A template error in the child comes back as the same ``TemplateError``; a
 child that dies without finishing is an internal error, and an ``OSError`` (a full disk) comes
 back as itself. Either way ``output`` removes what the child staged, as it removes its own.
+The child also dies with the parent (``PR_SET_PDEATHSIG``): a killed render leaves temp files,
+which the next render removes, but no worker still writing.
 
 Where ``fork`` or ``memfd_create`` is missing (not Linux) or refused (a sandbox, a process
 limit), or one core is all there is, ``start`` returns None and the parent renders every
@@ -27,6 +29,7 @@ from nexusgen.errors import NexusgenError, TemplateError, UsageError
 
 Item = tuple[str, str, object]  # (family, POSIX path in out/, the answer of output's step for the file)
 _ERRORS = {cls.__name__: cls for cls in (TemplateError, UsageError)}
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class Forked:
@@ -44,12 +47,14 @@ class Forked:
             fd = os.memfd_create("nexusgen-render", os.MFD_CLOEXEC)
         except OSError:  # a sandbox without memfd: render in one process
             return None
+        parent = os.getpid()
         try:
             pid = os.fork()
         except OSError:  # out of processes or memory: render in one process
             os.close(fd)
             return None
         if pid == 0:  # the child: never returns
+            _die_with(parent)
             _child(work, fd)
         return cls(pid, fd)
 
@@ -91,6 +96,19 @@ class Forked:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+def _die_with(parent: int) -> None:
+    """Ask Linux to kill this child when the parent dies: a killed render must not leave a
+    worker staging files into out/ (or holding its lock) on its own."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # pragma: no cover - no prctl: the parent's stop() still applies
+        pass
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
 
 
 def _child(work: Callable[[], Iterator[Item]], fd: int) -> None:
