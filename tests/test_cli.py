@@ -13,6 +13,7 @@ import pytest
 
 from conftest import CATALOGUE, ROOT, nexusgen, tree
 from nexusgen.fingerprint import MANIFEST
+from nexusgen.output import TMP_MARK
 
 
 @pytest.fixture
@@ -219,3 +220,8 @@ def test_interrupt_exits_130_without_traceback(tmp_path: Path):
     # 130, or (when CPython re-delivers the signal at exit) death by SIGINT, which a shell also reports as 130
     assert proc.returncode in (130, -signal.SIGINT), stderr
     assert "Traceback" not in stderr and "interrupted" in stderr
+    # whatever the interrupt left (staged files are removed, unless it came between renames),
+    # the next render finishes the job
+    assert nexusgen("render", cwd=tmp_path).returncode == 0
+    assert not [p for p in (tmp_path / "out").rglob("*") if TMP_MARK in p.name]
+    assert nexusgen("check", cwd=tmp_path).returncode == 0
