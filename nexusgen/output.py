@@ -258,7 +258,7 @@ class _Stage:
         self.out = out
         self.root = os.fspath(out)
         self.present, self.generated = present, old.files
-        self.files: dict[str, str] = {}  # name -> temp path
+        self.files: dict[str, str] = {}  # name -> temp path, from the answers of step (in either process)
         self._suffix = f"{TMP_MARK}-{os.getpid()}"  # a forked child stages with its parent's
         self._folders: set[str] = set()  # made or found already: one mkdir per folder
         self._clashed = False  # once a clash is found, nothing more is staged (in this process)

@@ -24,10 +24,10 @@ from nexusgen.render.forked import Forked
 from nexusgen.names import env_key
 
 FAMILIES = ("docker", "compose", "k8s", "workflows", "monitoring")
-Each = Callable[[str, bytes], object]  # what to do with one finished file (POSIX path in out/, bytes)
-# Rendered in a forked child on machines with two cores or more, while the parent renders the
-# rest and writes every file: about an even split of a large render (see bench/run.py).
+# Rendered (and staged or compared) in a forked child on machines with two cores or more, while
+# the parent does the rest: about an even split of a large render (see bench/run.py).
 FORKED = ("docker", "k8s", "workflows")
+Each = Callable[[str, bytes], object]  # what to do with one finished file (POSIX path in out/, bytes)
 
 # Characters JSON leaves raw but YAML would fold, refuse or misread inside a quoted scalar.
 _YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")

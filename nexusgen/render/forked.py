@@ -54,8 +54,7 @@ class Forked:
             os.close(fd)
             return None
         if pid == 0:  # the child: never returns
-            _die_with(parent)
-            _child(work, fd)
+            _child(work, fd, parent)
         return cls(pid, fd)
 
     def results(self) -> Iterator[Item]:
@@ -105,17 +104,19 @@ def _die_with(parent: int) -> None:
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # pragma: no cover - no prctl: the parent's stop() still applies
+    except Exception:  # noqa: BLE001 # pragma: no cover - no ctypes or prctl: the parent's stop() still applies
         pass
     if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
 
 
-def _child(work: Callable[[], Iterator[Item]], fd: int) -> None:
+def _child(work: Callable[[], Iterator[Item]], fd: int, parent: int) -> None:
     """Render, write every answer, then a last message saying how it ended; exit without cleanup
-    (atexit handlers, buffers and locks belong to the parent)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the parent reports it, the child just stops
+    (atexit handlers, buffers and locks belong to the parent). Nothing may escape into the
+    parent's code that ``fork`` returned to: every path ends in ``os._exit``."""
     try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the parent reports it, the child just stops
+        _die_with(parent)
         with os.fdopen(fd, "wb", buffering=1 << 16) as results:
             try:
                 for family, name, answer in work():
