@@ -34,14 +34,31 @@ def _quick_check(argv: list[str]) -> bool:
     return templates is not None and in_sync(Path(values["--catalogue"]), Path(values["--out"]), templates)
 
 
+def _import_cli():
+    """``cli.run``, imported with Ctrl-C held back: an interrupt while pydantic-core builds the
+    catalogue's validators surfaces as pydantic's ``SchemaError``, not ``KeyboardInterrupt``.
+    A Ctrl-C that comes meanwhile is raised as soon as the import is done."""
+    import signal
+
+    previous = signal.getsignal(signal.SIGINT)
+    held: list[int] = []
+    if previous is not signal.SIG_IGN:  # an ignored Ctrl-C (a background job) stays ignored
+        signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        from nexusgen.cli import run
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if held:
+        raise KeyboardInterrupt
+    return run
+
+
 def main() -> int:
     argv = sys.argv[1:]
     try:
         if _quick_check(argv):
             return 0
-        from nexusgen.cli import run
-
-        return run(argv)
+        return _import_cli()(argv)
     except KeyboardInterrupt:  # during start-up; once running, errors.handle answers the same way
         from nexusgen.errors import EXIT_INTERRUPTED, INTERRUPTED
 

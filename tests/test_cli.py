@@ -206,6 +206,27 @@ def nexusgen_at(cwd: Path, env: dict, *args: str) -> subprocess.CompletedProcess
     return subprocess.run([sys.executable, *args], cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True)
 
 
+def test_ctrl_c_during_start_up_is_held_until_the_import_is_done():
+    """pydantic-core builds the catalogue's validators while ``cli`` is imported; a Ctrl-C inside
+    that would surface as pydantic's SchemaError with a traceback, so it is held back until
+    the import is done, then raised as the usual interrupt."""
+    script = (
+        "import signal, sys\n"
+        "class Poke:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'nexusgen.model':\n"
+        "            signal.raise_signal(signal.SIGINT)\n"
+        "sys.meta_path.insert(0, Poke())\n"
+        "from nexusgen import entry\n"
+        "try:\n"
+        "    entry._import_cli()\n"
+        "except KeyboardInterrupt:\n"
+        "    print('after' if 'nexusgen.cli' in sys.modules else 'inside')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "after", done.stdout + done.stderr
+
+
 def test_interrupt_exits_130_without_traceback(tmp_path: Path):
     shutil.copy(CATALOGUE, tmp_path / "services.yaml")
     proc = subprocess.Popen([sys.executable, "-m", "nexusgen", "render"], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
