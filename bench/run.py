@@ -109,14 +109,11 @@ def main() -> None:
                 catalogue = synth.write(size, work / f"services-{size}.yaml")
             out = work / f"out-{size}"
             runs = args.runs if size < 1000 else max(3, args.runs // 2)
-            results[f"render-{size}"] = measure(
-                [nexusgen, "render", "-q", "--catalogue", str(catalogue)], runs, work, fresh=out
-            )
+            render = [nexusgen, "render", "-q", "--catalogue", str(catalogue)]
+            results[f"render-{size}"] = measure(render, runs, work, fresh=out)
             results[f"render-{size}"]["files"] = sum(1 for p in run_folder(out, 0).rglob("*") if p.is_file())
             if in_memory is not None:  # the same render, writing to tmpfs: what the disk costs
-                results[f"render-{size}-tmpfs"] = measure(
-                    [nexusgen, "render", "-q", "--catalogue", str(catalogue)], runs, work, fresh=in_memory / f"out-{size}"
-                )
+                results[f"render-{size}-tmpfs"] = measure(render, runs, work, fresh=in_memory / f"out-{size}")
             for case, shape in PEERS.items() if peer else ():
                 results[f"{case}-{size}"] = measure(
                     [str(PEER_PYTHON), str(ROOT / "bench" / "cdk8s_peer.py"), str(catalogue), *shape],

@@ -207,6 +207,10 @@ class Plan:
         group = self.services[name].group if name in self.services else self.infrastructure[name].group
         return self.namespace(group, env)
 
+    def port(self, name: str) -> int:
+        """The port callers of a service or infrastructure component connect to."""
+        return self.services[name].ports.http if name in self.services else self.infrastructure[name].port
+
     def host(self, name: str, env: str) -> str:
         """How other containers reach ``name``: the compose service name in dev, cluster DNS elsewhere."""
         if env == "dev":
@@ -257,10 +261,10 @@ class Plan:
         if svc.ports.metrics is not None:
             out["METRICS_PORT"] = str(svc.ports.metrics)
         for dep in svc.depends_on.services:
-            out[f"{env_key(dep)}_URL"] = f"http://{self.host(dep, env)}:{self.services[dep].ports.http}"
+            out[f"{env_key(dep)}_URL"] = f"http://{self.host(dep, env)}:{self.port(dep)}"
         for dep in svc.depends_on.infrastructure:
             out[f"{env_key(dep)}_HOST"] = self.host(dep, env)
-            out[f"{env_key(dep)}_PORT"] = str(self.infrastructure[dep].port)
+            out[f"{env_key(dep)}_PORT"] = str(self.port(dep))
         out.update(svc.config)
         for var, ref in svc.secrets.items():
             secret = self.catalogue.secrets[ref]

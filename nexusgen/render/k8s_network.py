@@ -47,11 +47,6 @@ def _tcp(*ports: int) -> list[tuple[str, int]]:
     return [("TCP", p) for p in ports]
 
 
-def port_of(plan: Plan, name: str) -> int:
-    """The port callers of ``name`` connect to."""
-    return plan.services[name].ports.http if name in plan.services else plan.infrastructure[name].port
-
-
 class _Builder:
     def __init__(self, plan: Plan, env: str):
         self.plan, self.env = plan, env
@@ -74,7 +69,7 @@ class _Builder:
     def workload(self, name: str) -> Policy:
         plan = self.plan
         ingress = [
-            Rule(f"{caller} -> {name}", [self.component(caller)], _tcp(port_of(plan, name)))
+            Rule(f"{caller} -> {name}", [self.component(caller)], _tcp(plan.port(name)))
             for caller in plan.dependents[name]
         ]
         svc = plan.services.get(name)
@@ -93,7 +88,7 @@ class _Builder:
                 peers = [_cidr(c) for c in sorted(ext.cidrs)]
                 egress.append(Rule(f"{name} -> {edge.target} (external)", peers, _tcp(*sorted(ext.ports))))
             else:
-                egress.append(Rule(f"{name} -> {edge.target}", [self.component(edge.target)], _tcp(port_of(plan, edge.target))))
+                egress.append(Rule(f"{name} -> {edge.target}", [self.component(edge.target)], _tcp(plan.port(edge.target))))
         if svc is not None and svc.kubernetes_api:
             api = plan.environment(self.env).cluster  # checks.py requires it in every cluster environment
             peers = [{"ipBlock": {"cidr": c}} for c in sorted(api.api_server_cidrs)]
