@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from nexusgen.model import ENVIRONMENTS, Catalogue, Resources
+from nexusgen.model import ENVIRONMENTS, Catalogue, Resources, cpu_cores, memory_bytes
 from nexusgen.names import derived_env_names
 
 Finding = tuple[tuple[str | int, ...], str]
@@ -308,20 +308,6 @@ def _choices(known) -> str:
         return ""
     shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
     return f" (known: {shown})"
-
-
-def cpu_cores(value: str) -> float:
-    return int(value[:-1]) / 1000 if value.endswith("m") else float(value)
-
-
-_UNITS = {"Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "Ti": 1024**4}
-
-
-def memory_bytes(value: str) -> int:
-    for suffix, factor in _UNITS.items():
-        if value.endswith(suffix):
-            return int(value[: -len(suffix)]) * factor
-    return int(value)
 
 
 _RULES = [_references, _cycles, _ports, _secrets, _env_names, _literal_secrets, _resources, _overrides, _alerts, _unique, _commands, _runtimes, _exporters]

@@ -52,6 +52,22 @@ def _quantity(value: object) -> object:
     return value
 
 
+def cpu_cores(value: str) -> float:
+    """A valid ``Cpu`` quantity in cores: ``250m`` -> 0.25, ``1.5`` -> 1.5."""
+    return int(value[:-1]) / 1000 if value.endswith("m") else float(value)
+
+
+_BINARY_UNITS = {"Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "Ti": 1024**4}
+
+
+def memory_bytes(value: str) -> int:
+    """A valid ``Memory`` or ``Storage`` quantity in bytes: ``256Mi`` -> 268435456."""
+    for suffix, factor in _BINARY_UNITS.items():
+        if value.endswith(suffix):
+            return int(value[: -len(suffix)]) * factor
+    return int(value)
+
+
 Name = _text(DNS_LABEL, "a DNS-1123 label (lower-case letters, digits and '-', starting with a letter)", 63)
 EnvName = _text(ENV_NAME, "an environment variable name (A-Z, 0-9 and '_', not starting with a digit)", 128)
 MetricName = _text(METRIC_NAME, "a Prometheus metric name", 200)

@@ -16,7 +16,7 @@ import yaml
 
 from conftest import CATALOGUE, ROOT, tool
 from nexusgen import catalogue
-from nexusgen.checks import cpu_cores, memory_bytes
+from nexusgen.model import cpu_cores, memory_bytes
 from nexusgen.plan import CLUSTER_ENVIRONMENTS, SERVICE_UID, SecretRef, build, image_ref
 from nexusgen.render import Templates, k8s
 

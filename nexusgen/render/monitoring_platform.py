@@ -11,7 +11,8 @@ from dataclasses import replace
 
 from nexusgen.plan import Plan
 from nexusgen.render.monitoring_model import Alert, Case, Label, Series, Value, series
-from nexusgen.render.monitoring_services import memory_bytes, percent
+from nexusgen.model import memory_bytes
+from nexusgen.render.monitoring_services import percent
 
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 from nexusgen.errors import TemplateError
+from nexusgen.model import cpu_cores, memory_bytes
 from nexusgen.plan import Plan, ScrapeTarget
 from nexusgen.render.monitoring_model import Alert, Case, Label, Series, Value, num, series, stable
 
@@ -46,17 +47,6 @@ def recording_rules(plan: Plan) -> list[dict]:
             "expr": f"histogram_quantile(0.99, sum by (job, le) (rate({mon.http_duration_metric}_bucket[5m])))",
         },
     ]
-
-
-def cpu_cores(quantity: str) -> float:
-    return int(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
-
-
-def memory_bytes(quantity: str) -> int:
-    for power, suffix in enumerate(("Ki", "Mi", "Gi", "Ti"), start=1):
-        if quantity.endswith(suffix):
-            return int(quantity[:-2]) * 1024**power
-    return int(quantity)
 
 
 def percent(ratio: float) -> str:
