@@ -20,12 +20,7 @@ SKIP_API_TOKEN = ("CKV_K8S_38", "the catalogue grants this service Kubernetes AP
 
 
 def labels(plan: Plan, name: str, component: str) -> dict[str, str]:
-    return {
-        cluster.NAME_LABEL: name,
-        "app.kubernetes.io/component": component,
-        "app.kubernetes.io/part-of": plan.project,
-        "app.kubernetes.io/managed-by": "nexusgen",
-    }
+    return {cluster.NAME_LABEL: name, **cluster.common_labels(plan, component)}
 
 
 def _skips(plan: Plan, w: Workload) -> dict[str, str]:

@@ -19,6 +19,15 @@ INFRASTRUCTURE = "infrastructure"
 NAME_LABEL = "app.kubernetes.io/name"
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"
 
+
+def common_labels(plan: Plan, component: str) -> dict[str, str]:
+    """The recommended labels every generated object carries (``labels`` adds the name)."""
+    return {
+        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/part-of": plan.project,
+        "app.kubernetes.io/managed-by": "nexusgen",
+    }
+
 # Where cluster add-ons run: pods matched by these labels in these namespaces.
 DNS = {"namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}, "port": 53}
 INGRESS_CONTROLLER = {"namespace": "ingress-nginx", "labels": {NAME_LABEL: "ingress-nginx"}, "class": "nginx"}

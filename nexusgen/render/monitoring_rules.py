@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nexusgen.plan import Plan
+from nexusgen.render import k8s_cluster as cluster
 from nexusgen.render.monitoring_business import business_alerts
 from nexusgen.render.monitoring_model import Alert
 from nexusgen.render.monitoring_platform import platform_alerts
@@ -64,8 +65,5 @@ def prometheus_rule(plan: Plan, stem: str, files: list[RuleFile]) -> dict:
 
 
 def labels(plan: Plan, component: str) -> dict[str, str]:
-    return {
-        "app.kubernetes.io/component": component,
-        "app.kubernetes.io/managed-by": "nexusgen",
-        "app.kubernetes.io/part-of": plan.project,
-    }
+    """The monitoring stack's objects: the common labels, in name order."""
+    return dict(sorted(cluster.common_labels(plan, component).items()))
