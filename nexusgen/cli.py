@@ -70,7 +70,7 @@ def check(catalogue: Path, out: Path, templates: Path | None, full: bool) -> int
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False, exists=True), default=Path("out"), show_default=True)
 def validate(out: Path) -> int:
     """Run every validator over out/ and print one table; a missing validator is never a pass."""
-    from nexusgen import validators
+    from nexusgen import validate as validators
 
     results = validators.run_all(out)
     for result in results:
@@ -83,8 +83,8 @@ def validate(out: Path) -> int:
 @main.command()
 def schema() -> int:
     """Print the catalogue's JSON Schema (also rendered as out/services.schema.json)."""
-    from nexusgen.text import dump_json
-    from nexusgen.schema import catalogue_schema
+    from nexusgen.engine.text import dump_json
+    from nexusgen.catalogue.schema import catalogue_schema
 
     click.echo(dump_json(catalogue_schema()), nl=False)
     return EXIT_OK

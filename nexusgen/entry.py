@@ -28,10 +28,10 @@ def _quick_check(argv: list[str]) -> bool:
                 return False
             value = rest.pop(0)
         values[option] = value
-    from nexusgen.fingerprint import default_templates, in_sync
+    from nexusgen.engine.fingerprint import in_sync
 
-    templates = Path(values["--templates"]) if values["--templates"] else default_templates()
-    return templates is not None and in_sync(Path(values["--catalogue"]), Path(values["--out"]), templates)
+    templates = Path(values["--templates"]) if values["--templates"] else None
+    return in_sync(Path(values["--catalogue"]), Path(values["--out"]), templates)
 
 
 def _import_cli():

@@ -7,12 +7,13 @@ from functools import partial
 from pathlib import Path, PurePosixPath
 
 from nexusgen import catalogue as catalogue_io
-from nexusgen import output
+from nexusgen.engine import output
 from nexusgen.errors import UsageError
-from nexusgen.fingerprint import default_templates, inputs_digest
-from nexusgen.load import read_bytes
+from nexusgen.engine.fingerprint import inputs_digest
+from nexusgen.catalogue.load import read_bytes
 from nexusgen.plan import build
-from nexusgen.render import Templates, render_all
+from nexusgen.engine.templates import Templates
+from nexusgen.families import render_all
 
 
 @dataclass
@@ -23,13 +24,12 @@ class Prepared:
 
 def prepare(catalogue: Path, templates: Path | None = None) -> Prepared:
     """Load, validate and plan now (so a bad catalogue fails before anything else); render when called."""
-    root = templates or default_templates()
-    if root is None or not root.is_dir():
-        raise UsageError(f"templates folder {root} not found; pass --templates")
+    if templates is not None and not templates.is_dir():
+        raise UsageError(f"templates folder {templates} not found")
     name = catalogue.name
     raw = read_bytes(catalogue, name)
     model = catalogue_io.parse(raw, name)
-    return Prepared(partial(render_all, build(model, name), Templates(root)), inputs_digest(raw, root))
+    return Prepared(partial(render_all, build(model, name), Templates(templates)), inputs_digest(raw, templates))
 
 
 def render_memory(catalogue: Path, templates: Path | None = None) -> dict[PurePosixPath, bytes]:

@@ -33,6 +33,15 @@ def rendered(tmp_path_factory) -> Path:
     return out
 
 
+def copy_templates(dest: Path) -> Path:
+    """The shipped templates as one ``--templates`` folder (``<family>/<file>``), to edit in a test."""
+    from nexusgen.engine.fingerprint import template_roots
+
+    for family, path in template_roots().items():
+        shutil.copytree(path, dest / family)
+    return dest
+
+
 def tree(out: Path) -> dict[str, bytes]:
     """Every file under ``out`` by relative POSIX path, with its bytes."""
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CATALOGUE, nexusgen
-from nexusgen.fingerprint import default_templates
+from conftest import CATALOGUE, copy_templates, nexusgen
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     shutil.copy(CATALOGUE, tmp_path / "services.yaml")
-    shutil.copytree(default_templates(), tmp_path / "templates")
+    copy_templates(tmp_path / "templates")
     assert nexusgen("render", "--templates", "templates", cwd=tmp_path).returncode == 0
     return tmp_path
 

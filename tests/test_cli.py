@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import CATALOGUE, ROOT, nexusgen, tree
-from nexusgen.fingerprint import MANIFEST
-from nexusgen.output import TMP_MARK
+from nexusgen.engine.fingerprint import MANIFEST
+from nexusgen.engine.output import TMP_MARK
 
 
 @pytest.fixture
@@ -214,7 +214,7 @@ def test_ctrl_c_during_start_up_is_held_until_the_import_is_done():
         "import signal, sys\n"
         "class Poke:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name == 'nexusgen.model':\n"
+        "        if name == 'nexusgen.catalogue.model':\n"
         "            signal.raise_signal(signal.SIGINT)\n"
         "sys.meta_path.insert(0, Poke())\n"
         "from nexusgen import entry\n"

@@ -19,8 +19,8 @@ import yaml
 from conftest import CATALOGUE, nexusgen, tool
 from nexusgen import catalogue as catalogue_io
 from nexusgen.plan import SecretRef, build, image_ref
-from nexusgen.render.compose import secret_variable
-from nexusgen.render.docker_probe import probe
+from nexusgen.families.compose import secret_variable
+from nexusgen.plan.probe import probe
 
 PLAN = build(catalogue_io.parse(CATALOGUE.read_bytes(), CATALOGUE.name))
 UNITS = {"": 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}

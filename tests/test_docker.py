@@ -16,8 +16,8 @@ import pytest
 from conftest import CATALOGUE, tool
 from nexusgen import catalogue as catalogue_io
 from nexusgen.plan import SERVICE_UID, build, image_ref
-from nexusgen.render.docker import serves_distroless
-from nexusgen.render.docker_probe import probe
+from nexusgen.families.docker import serves_distroless
+from nexusgen.plan.probe import probe
 
 PLAN = build(catalogue_io.parse(CATALOGUE.read_bytes(), CATALOGUE.name))
 SERVICES = sorted(PLAN.services)

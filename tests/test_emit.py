@@ -9,8 +9,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nexusgen.emit import Emitter, Unsupported
-from nexusgen.text import _libyaml, _style, dump_yaml
+from nexusgen.engine.emit import Emitter, Unsupported
+from nexusgen.engine.text import _libyaml, _style, dump_yaml
 
 # Characters libyaml's scalar analysis treats specially, and ones it does not.
 SPECIAL = " -?:#,[]{}&*!|>'\"%@`.=~<+0129eExab\\\t\n"

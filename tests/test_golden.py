@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, nexusgen
-from nexusgen.fingerprint import MANIFEST
-from nexusgen.output import on_disk
+from nexusgen.engine.fingerprint import MANIFEST
+from nexusgen.engine.output import on_disk
 
 CASES = sorted(p.parent for p in (ROOT / "tests" / "cases").glob("*/services.yaml"))
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from conftest import CATALOGUE, ROOT, nexusgen, tree
-from nexusgen.fingerprint import MANIFEST
-from nexusgen.output import TMP_MARK
+from nexusgen.engine.fingerprint import MANIFEST
+from nexusgen.engine.output import TMP_MARK
 
 MINIMAL = ROOT / "tests" / "cases" / "minimal" / "services.yaml"
 MEMORY_CAP = 1024 * 1024 * 1024  # bad input must be refused well inside 1 GiB of address space
@@ -67,7 +67,7 @@ def test_very_deep_flow_nesting_does_not_crash(tmp_path: Path):
 _KILL_AFTER = textwrap.dedent(
     """
     import os, signal, sys
-    import nexusgen.output as output
+    import nexusgen.engine.output as output
     budget = int(sys.argv[1])
     real = os.replace
     def replace(src, dst):

@@ -16,9 +16,10 @@ import yaml
 
 from conftest import CATALOGUE, ROOT, tool
 from nexusgen import catalogue
-from nexusgen.model import cpu_cores, memory_bytes
+from nexusgen.catalogue.model import cpu_cores, memory_bytes
 from nexusgen.plan import CLUSTER_ENVIRONMENTS, SERVICE_UID, SecretRef, build, image_ref
-from nexusgen.render import Templates, k8s
+from nexusgen.engine.templates import Templates
+from nexusgen.families import k8s
 
 PLAN = build(catalogue.parse(CATALOGUE.read_bytes(), "services.yaml"))
 K8S_VERSION = "1.33.0"
@@ -428,7 +429,7 @@ def test_namespaces_by_group_are_restricted(built, env):
 
 
 def test_rendered_yaml_is_lint_clean(rendered):
-    ours = k8s.render(PLAN, Templates(ROOT / "templates"))  # this family's files, not its neighbours'
+    ours = k8s.render(PLAN, Templates())  # this family's files, not its neighbours'
     files = sorted(str(rendered / p) for p in ours if p.suffix == ".yaml")
     assert files
     config = "{extends: default, rules: {line-length: disable, document-start: disable}}"

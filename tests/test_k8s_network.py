@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from nexusgen.plan import CLUSTER_ENVIRONMENTS
-from nexusgen.render.k8s_cluster import INGRESS_CONTROLLER
+from nexusgen.plan.cluster import INGRESS_CONTROLLER
 from test_k8s import CLUSTER_INFRA, NAME, PLAN, built  # noqa: F401 - built is a fixture
 
 NS_LABEL = "kubernetes.io/metadata.name"

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from conftest import CATALOGUE, nexusgen, tool
-from nexusgen.fingerprint import MANIFEST
+from nexusgen.engine.fingerprint import MANIFEST
 from test_k8s import PLAN, check_object, kustomize
 
 

@@ -7,7 +7,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nexusgen.load import _NOT_STR_FIRST, PLAIN_SCALARS, load_bytes
+from nexusgen.catalogue.load import _NOT_STR_FIRST, PLAIN_SCALARS, load_bytes
 
 # Every character the core schema's patterns use, and a few they do not.
 ALPHABET = "~nNtTfF0123456789+-.eEoxXaluRUALSbcdinfI _:/#"

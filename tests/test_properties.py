@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from conftest import ROOT
 from nexusgen import pipeline
-from nexusgen.checks import _SECRET_KEY, _looks_secret
-from nexusgen.names import STANDARD_ENV
-from nexusgen.text import dump_yaml
+from nexusgen.catalogue.checks import _SECRET_KEY, _looks_secret
+from nexusgen.catalogue.names import STANDARD_ENV
+from nexusgen.engine.text import dump_yaml
 
 MINIMAL = yaml.safe_load((ROOT / "tests" / "cases" / "minimal" / "services.yaml").read_text())
 

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CATALOGUE, ROOT, nexusgen, tree
-from nexusgen import output, pipeline
+from conftest import CATALOGUE, ROOT, copy_templates, nexusgen, tree
+from nexusgen import pipeline
+from nexusgen.engine import output
 from nexusgen.errors import UsageError
-from nexusgen.output import TMP_MARK
-from nexusgen.render import FAMILIES, FORKED, forked
+from nexusgen.engine.output import TMP_MARK
+from nexusgen.families import FAMILIES, FORKED
+from nexusgen.engine import forked
 
 
 def test_forked_render_gives_the_bytes_of_a_single_process(monkeypatch: pytest.MonkeyPatch):
@@ -38,7 +40,7 @@ def test_a_template_that_renders_broken_yaml_changes_nothing(tmp_path: Path, tem
     assert nexusgen("render", cwd=tmp_path).returncode == 0
     before = tree(tmp_path / "out")
     templates = tmp_path / "templates"
-    shutil.copytree(ROOT / "templates", templates)
+    copy_templates(templates)
     (templates / template).write_text((templates / template).read_text() + "\nbroken: [unclosed\n")
     # the catalogue changes too, so that files before the broken one would be rewritten
     catalogue = (tmp_path / "services.yaml").read_text()
@@ -142,7 +144,7 @@ def test_a_killed_parent_takes_the_child_with_it(tmp_path: Path):
     """SIGKILL of the render (no cleanup runs) must not leave a worker staging files into out/."""
     script = (
         "import os, signal, sys, time\n"
-        "from nexusgen.render import forked\n"
+        "from nexusgen.engine import forked\n"
         "def forever():\n"
         "    while True:\n"
         "        time.sleep(0.01)\n"

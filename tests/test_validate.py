@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from conftest import nexusgen
-from nexusgen import validators
+from nexusgen import validate as validators
 
 TOOLS = ("kustomize", "kubernetes-validate", "hadolint", "compose specification", "docker compose config",
          "actionlint", "GitHub workflow schema", "promtool", "amtool", "checkov")  # fmt: skip

@@ -20,7 +20,7 @@ from nexusgen.plan import build
 
 PLAN = build(catalogue_io.parse(CATALOGUE.read_bytes(), CATALOGUE.name))
 from nexusgen import catalogue as catalogue_io
-from nexusgen.render.workflows_facts import MAJORS
+from nexusgen.families.workflows.facts import MAJORS
 
 PIPELINES = ("pr", "main", "release")
 YAMLLINT = "{extends: default, rules: {truthy: {check-keys: false}, line-length: disable, document-start: disable}}"

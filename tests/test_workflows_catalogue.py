@@ -95,14 +95,15 @@ def test_smallest_catalogue_renders_valid_workflows(tmp_path):
     Rendered through this family alone and finished as `output` finishes every file, so the
     check holds whatever state the other families are in."""
     from nexusgen import catalogue as catalogue_io
-    from nexusgen.text import finish
+    from nexusgen.engine.text import finish
     from nexusgen.plan import build
-    from nexusgen.render import Templates, workflows
+    from nexusgen.engine.templates import Templates
+    from nexusgen.families import workflows
 
     source = CATALOGUE.parent / "tests" / "cases" / "minimal" / "services.yaml"
     plan = build(catalogue_io.parse(source.read_bytes(), source.name))
     files = []
-    for path, text in workflows.render(plan, Templates(CATALOGUE.parent / "templates")).items():
+    for path, text in workflows.render(plan, Templates()).items():
         files.append(tmp_path / path.name)
         files[-1].write_text(finish(path, text, source.name))
     env = {"PATH": f"{Path(tool('shellcheck')).parent}:/usr/bin:/bin"}

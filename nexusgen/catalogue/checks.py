@@ -1,0 +1,313 @@
+"""Rules that relate several parts of the catalogue. Each yields ``(loc, message)``.
+
+Every rule is linear in the size of the catalogue (one pass, dict lookups), so a
+catalogue of a thousand services checks as fast as it loads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from nexusgen.catalogue.model import ENVIRONMENTS, Catalogue, Resources, cpu_cores, memory_bytes
+from nexusgen.catalogue.names import derived_env_names
+
+Finding = tuple[tuple[str | int, ...], str]
+
+_SECRET_KEY = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY)", re.I)
+_SECRET_VALUE = [
+    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
+    (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "an AWS access key"),
+    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"), "a GitHub token"),
+    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), "a Slack token"),
+    (re.compile(r"\bsk_(live|test)_[A-Za-z0-9]{16,}"), "a Stripe key"),
+    (re.compile(r"\b[0-9]{8,10}:[A-Za-z0-9_-]{35}\b"), "a Telegram bot token"),
+    (re.compile(r"hooks\.slack\.com/services/"), "a Slack webhook URL"),
+    (re.compile(r"://[^/\s:@]+:[^/\s@]+@"), "a URL with a password"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\."), "a JSON Web Token"),
+]
+_HIGH_ENTROPY = re.compile(r"^[A-Za-z0-9+/=_-]{32,}$")
+
+
+def check(catalogue: Catalogue) -> list[Finding]:
+    findings: list[Finding] = []
+    for rule in _RULES:
+        findings.extend(rule(catalogue))
+    return findings
+
+
+def _references(cat: Catalogue) -> Iterator[Finding]:
+    for name, svc in cat.services.items():
+        base = ("services", name)
+        if svc.runtime not in cat.runtimes:
+            yield (*base, "runtime"), f"runtime {svc.runtime!r} is not defined under 'runtimes'"
+        deps = svc.depends_on
+        for field, known, what in (
+            ("services", cat.services, "service"),
+            ("infrastructure", cat.infrastructure, "infrastructure"),
+            ("external", cat.external, "external endpoint"),
+        ):
+            seen: set[str] = set()
+            for index, target in enumerate(getattr(deps, field)):
+                loc = (*base, "depends_on", field, index)
+                if target in seen:
+                    yield loc, f"{target!r} is listed twice"
+                seen.add(target)
+                if target not in known:
+                    yield loc, f"unknown {what} {target!r}" + _choices(known)
+                elif field == "services" and target == name:
+                    yield loc, "a service cannot depend on itself"
+                elif field == "infrastructure" and cat.infrastructure[target].optional:
+                    yield loc, (
+                        f"{target!r} is optional (profile {cat.infrastructure[target].profile!r}); "
+                        "a service may not depend on it"
+                    )
+
+
+def _cycles(cat: Catalogue) -> Iterator[Finding]:
+    """Iterative three-colour DFS: each cycle is named once, as a path."""
+    graph = {n: [d for d in s.depends_on.services if d in cat.services and d != n] for n, s in cat.services.items()}
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    for root in sorted(graph):
+        if state.get(root):
+            continue
+        path: list[str] = [root]
+        state[root] = 1
+        stack = [iter(sorted(graph[root]))]
+        while stack:
+            child = next(stack[-1], None)
+            if child is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(child) == 1:
+                cycle = path[path.index(child) :] + [child]
+                loc = ("services", cycle[0], "depends_on", "services", cat.services[cycle[0]].depends_on.services.index(cycle[1]))
+                yield loc, "dependency cycle: " + " -> ".join(cycle)
+            elif not state.get(child):
+                state[child] = 1
+                path.append(child)
+                stack.append(iter(sorted(graph[child])))
+
+
+def _ports(cat: Catalogue) -> Iterator[Finding]:
+    owners: dict[int, str] = {}
+    entries: list[tuple[tuple[str | int, ...], int]] = []
+    for name, svc in cat.services.items():
+        entries.append((("services", name, "ports", "http"), svc.ports.http))
+        if svc.ports.metrics is not None:
+            entries.append((("services", name, "ports", "metrics"), svc.ports.metrics))
+    for name, infra in cat.infrastructure.items():
+        entries.append((("infrastructure", name, "port"), infra.port))
+        if infra.exporter is not None:
+            entries.append((("infrastructure", name, "exporter", "port"), infra.exporter.port))
+    for loc, port in entries:
+        label = ".".join(str(part) for part in loc)
+        if port in owners:
+            yield loc, f"port {port} is already used by {owners[port]}"
+        else:
+            owners[port] = label
+        if port < 1024:
+            yield loc, f"port {port} is privileged; containers run as non-root, use 1024 or above"
+
+
+def _secrets(cat: Catalogue) -> Iterator[Finding]:
+    rank = {"none": 0, "read": 1, "trade": 2}
+    holders = [(("services", n), n, s.secrets, s.exchange_access) for n, s in cat.services.items()]
+    holders += [(("infrastructure", n), n, i.secrets, "none") for n, i in cat.infrastructure.items()]
+    holders += [(("infrastructure", n, "exporter"), n, i.exporter.secrets, "none") for n, i in cat.infrastructure.items() if i.exporter]
+    for base, name, secrets, access in holders:
+        for env, ref in secrets.items():
+            loc = (*base, "secrets", env)
+            secret = cat.secrets.get(ref)
+            if secret is None:
+                yield loc, f"unknown secret {ref!r}" + _choices(cat.secrets)
+            elif rank[secret.exchange] > rank[access]:
+                yield loc, (
+                    f"secret {ref!r} is an exchange {secret.exchange} credential; "
+                    f"{name!r} has exchange_access {access!r}"
+                )
+
+
+def _env_names(cat: Catalogue) -> Iterator[Finding]:
+    for name, svc in cat.services.items():
+        derived = derived_env_names(cat, name)
+        for env in svc.config:
+            if env in svc.secrets:
+                yield ("services", name, "config", env), f"{env} is set both in config and in secrets"
+            if env in derived:
+                yield ("services", name, "config", env), f"{env} is set by nexusgen from the catalogue; choose another name"
+        for env in svc.secrets:
+            if env in derived:
+                yield ("services", name, "secrets", env), f"{env} is set by nexusgen from the catalogue; choose another name"
+    for name, infra in cat.infrastructure.items():
+        for env in infra.config:
+            if env in infra.secrets:
+                yield ("infrastructure", name, "config", env), f"{env} is set both in config and in secrets"
+
+
+def _literal_secrets(cat: Catalogue) -> Iterator[Finding]:
+    maps = [(("services", n, "config"), s.config) for n, s in cat.services.items()]
+    maps += [(("infrastructure", n, "config"), i.config) for n, i in cat.infrastructure.items()]
+    maps += [(("infrastructure", n, "exporter", "config"), i.exporter.config) for n, i in cat.infrastructure.items() if i.exporter]
+    for base, config in maps:
+        for key, value in config.items():
+            loc = (*base, key)
+            what = _looks_secret(value)
+            if what:
+                yield loc, f"looks like {what}; reference it under 'secrets' instead of writing the value"
+            elif _SECRET_KEY.search(key) and value.strip():
+                yield loc, f"{key} looks like a secret; move it to 'secrets' (a reference), not 'config'"
+
+
+def _looks_secret(value: str) -> str | None:
+    for pattern, what in _SECRET_VALUE:
+        if pattern.search(value):
+            return what
+    if _HIGH_ENTROPY.match(value) and len(set(value)) >= 16 and any(c.isdigit() for c in value):
+        return "a token or key (a long random string)"
+    return None
+
+
+def _resources(cat: Catalogue) -> Iterator[Finding]:
+    items: list[tuple[tuple[str | int, ...], Resources | None]] = []
+    items += [(("services", n, "resources"), s.resources) for n, s in cat.services.items()]
+    items += [(("infrastructure", n, "resources"), i.resources) for n, i in cat.infrastructure.items()]
+    items += [(("infrastructure", n, "exporter", "resources"), i.exporter.resources) for n, i in cat.infrastructure.items() if i.exporter]
+    for env_name, env in _environments(cat):
+        items += [(("environments", env_name, "services", n, "resources"), o.resources) for n, o in env.services.items()]
+    for loc, res in items:
+        if res is None:
+            continue
+        if cpu_cores(res.requests.cpu) > cpu_cores(res.limits.cpu):
+            yield (*loc, "requests", "cpu"), f"request {res.requests.cpu} exceeds limit {res.limits.cpu}"
+        if memory_bytes(res.requests.memory) > memory_bytes(res.limits.memory):
+            yield (*loc, "requests", "memory"), f"request {res.requests.memory} exceeds limit {res.limits.memory}"
+
+
+def _environments(cat: Catalogue):
+    return tuple((name, getattr(cat.environments, name)) for name in ENVIRONMENTS)
+
+
+def _overrides(cat: Catalogue) -> Iterator[Finding]:
+    needs_domain = any(s.ingress for s in cat.services.values())
+    needs_store = bool(cat.secrets)
+    needs_api = sorted(n for n, s in cat.services.items() if s.kubernetes_api)
+    for env_name, env in _environments(cat):
+        base = ("environments", env_name)
+        for name, override in env.services.items():
+            loc = (*base, "services", name)
+            svc = cat.services.get(name)
+            if svc is None:
+                yield loc, f"unknown service {name!r}" + _choices(cat.services)
+                continue
+            low = override.min_replicas or svc.scaling.min_replicas
+            high = override.max_replicas or svc.scaling.max_replicas
+            if (override.min_replicas or override.max_replicas) and svc.scaling.mode != "stateless":
+                yield loc, f"{name!r} is {svc.scaling.mode}; only stateless services scale"
+            elif low > high:
+                yield loc, f"min_replicas ({low}) exceeds max_replicas ({high}) once overridden"
+        for name in env.digests:
+            if name not in cat.services:
+                yield (*base, "digests", name), f"unknown service {name!r}" + _choices(cat.services)
+        if env_name == "dev":
+            continue
+        if needs_domain and env.domain is None:
+            yield base, "a 'domain' is needed: services have an ingress"
+        if needs_store and env.secret_store is None:
+            yield base, "a 'secret_store' is needed: services reference secrets"
+        if env.cluster is None:
+            yield base, "a 'cluster' is needed: CI deploys to it" + (
+                f" and {', '.join(needs_api)} (kubernetes_api) call its API server" if needs_api else ""
+            )
+        if needs_domain and env.tls_issuer is None:
+            yield base, "a 'tls_issuer' (cert-manager ClusterIssuer) is needed: services have an ingress"
+    prod = cat.environments.production
+    if prod.tag in ("latest", "main", "master"):
+        yield ("environments", "production", "tag"), (
+            f"production images must be immutable: use a version tag or digests, not {prod.tag!r}"
+        )
+
+
+def _alerts(cat: Catalogue) -> Iterator[Finding]:
+    fits = {"stale": "gauge", "above": "gauge", "below": "gauge", "p99_above": "histogram",
+            "ratio_below": "counter", "rate_above": "counter", "rate_below": "counter"}  # fmt: skip
+    seen: set[str] = set()
+    for index, alert in enumerate(cat.monitoring.alerts):
+        loc = ("monitoring", "alerts", index)
+        if alert.alert in seen:
+            yield (*loc, "alert"), f"alert {alert.alert!r} is defined twice"
+        seen.add(alert.alert)
+        svc = cat.services.get(alert.service)
+        if svc is None:
+            yield (*loc, "service"), f"unknown service {alert.service!r}" + _choices(cat.services)
+            continue
+        metric = next((m for m in svc.metrics if m.name == alert.metric), None)
+        if metric is None:
+            yield (*loc, "metric"), f"{alert.service!r} declares no metric {alert.metric!r} under 'metrics'"
+            continue
+        if metric.type != fits[alert.kind]:
+            yield (*loc, "kind"), f"{alert.kind!r} needs a {fits[alert.kind]}; {alert.metric} is a {metric.type}"
+        if (alert.kind == "ratio_below") != bool(alert.good):
+            yield (*loc, "good"), "'good' (the labels of successful events) goes with kind 'ratio_below', and only there"
+        for label in alert.good:
+            if label not in metric.labels:
+                yield (*loc, "good", label), f"{alert.metric} has no label {label!r}"
+
+
+def _unique(cat: Catalogue) -> Iterator[Finding]:
+    hosts: dict[str, str] = {}
+    for name, svc in cat.services.items():
+        if svc.ingress:
+            if svc.ingress.subdomain in hosts:
+                yield ("services", name, "ingress", "subdomain"), f"subdomain already used by {hosts[svc.ingress.subdomain]!r}"
+            hosts[svc.ingress.subdomain] = name
+        if svc.metrics and svc.ports.metrics is None:
+            yield ("services", name, "ports"), "declares metrics but no 'metrics' port"
+    for name in cat.infrastructure:
+        if name in cat.services:
+            yield ("infrastructure", name), f"{name!r} is also a service name"
+
+
+def _commands(cat: Catalogue) -> Iterator[Finding]:
+    """A port written into a command would not follow the catalogue: the process must read HTTP_PORT."""
+    for name, svc in cat.services.items():
+        ports = {str(p): label for label, p in (("http", svc.ports.http), ("metrics", svc.ports.metrics)) if p}
+        for index, arg in enumerate(svc.command):
+            for port, label in ports.items():
+                if arg == port or arg.endswith(f":{port}") or arg.endswith(f"={port}"):
+                    yield ("services", name, "command", index), (
+                        f"repeats the {label} port {port}; read it from ${label.upper()}_PORT so a port change reaches the process"
+                    )
+
+
+def _exporters(cat: Catalogue) -> Iterator[Finding]:
+    """A sidecar reaches its component on localhost: at the component's own port, or nowhere."""
+    for name, infra in cat.infrastructure.items():
+        for key, value in (infra.exporter.config.items() if infra.exporter else ()):
+            for port in re.findall(r"localhost:([0-9]+)", value):
+                if int(port) != infra.port:
+                    yield ("infrastructure", name, "exporter", "config", key), (
+                        f"points at localhost:{port}, but {name} listens on {infra.port}"
+                    )
+
+
+def _runtimes(cat: Catalogue) -> Iterator[Finding]:
+    for name, runtime in cat.runtimes.items():
+        if not re.match(r"^[0-9]+(\.[0-9]+)*", runtime.build.tag):
+            yield ("runtimes", name, "build", "tag"), (
+                f"{runtime.build.tag!r} must start with the language version (such as '3.11-slim'): CI sets up that version"
+            )
+        for index, manifest in enumerate(runtime.manifests if name == "python" else []):
+            if not manifest.endswith(".txt"):
+                yield ("runtimes", name, "manifests", index), f"{manifest!r}: pip installs requirements files (*.txt)"
+
+
+def _choices(known) -> str:
+    names = sorted(known)
+    if not names:
+        return ""
+    shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+    return f" (known: {shown})"
+
+
+_RULES = [_references, _cycles, _ports, _secrets, _env_names, _literal_secrets, _resources, _overrides, _alerts, _unique, _commands, _runtimes, _exporters]

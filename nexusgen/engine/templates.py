@@ -1,0 +1,142 @@
+"""The template environment every family renders through, and the filters that keep values intact.
+
+Each family keeps its templates in ``families/<family>/templates/``; a template is named
+``<family>/<file>`` (``docker/Dockerfile.j2``), which is also its path under a ``--templates``
+override folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import jinja2
+
+from nexusgen.catalogue.names import env_key
+from nexusgen.engine.fingerprint import template_roots
+from nexusgen.engine.text import dump_yaml
+from nexusgen.errors import TemplateError, UsageError
+from nexusgen.plan import image_ref
+
+
+# Characters JSON leaves raw but YAML would fold, refuse or misread inside a quoted scalar.
+_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps would build one per call
+_JSON_STR = json.encoder.encode_basestring  # what _JSON does for a str, without the dispatch
+
+
+def quote(value: object) -> str:
+    """The one quoting filter: a JSON literal, which is also a YAML scalar of exactly that value."""
+    text = _JSON_STR(value) if type(value) is str else _JSON.encode(value)
+    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_BLOCKS: dict[tuple, str] = {}  # small string mappings (labels, selectors) recur thousands of times
+_BLOCKS_LIMIT = 10_000
+
+
+def block(value: object, indent: int = 0) -> str:
+    """A mapping or list as block YAML, indented by ``indent`` spaces after the first line."""
+    key = None
+    if type(value) is dict and len(value) <= 4:
+        items = tuple(value.items())
+        if all(type(k) is str and type(v) is str for k, v in items):
+            key = (indent, items)
+            text = _BLOCKS.get(key)
+            if text is not None:
+                return text
+    text = dump_yaml(value).rstrip("\n").replace("\n", "\n" + " " * indent)
+    if key is not None and len(_BLOCKS) < _BLOCKS_LIMIT:
+        _BLOCKS[key] = text
+    return text
+
+
+class _Cache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates, keyed by template source: a cache, never an input (safe to delete)."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:  # a read-only or full home: render without caching
+            pass
+
+
+def _bytecode_cache(flavour: str) -> jinja2.BytecodeCache | None:
+    """``$XDG_CACHE_HOME/nexusgen/jinja-<flavour>`` (default ``~/.cache``), one per delimiter set
+    (Jinja keys bytecode by template name and source, not by environment);
+    ``NEXUSGEN_NO_CACHE=1`` turns it off."""
+    if os.environ.get("NEXUSGEN_NO_CACHE"):
+        return None
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nexusgen" / f"jinja-{flavour}"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return _Cache(str(root))
+
+
+class Templates:
+    """Two Jinja environments over the families' template folders (or one ``--templates`` folder
+    laid out as ``<family>/<file>``).
+
+    ``*.j2`` use Jinja's usual ``{{ }}``. ``*.alt.j2`` are for files whose own syntax is
+    ``{{ }}`` or ``${{ }}`` (GitHub Actions, Prometheus and Alertmanager templates): they use
+    ``<{ }>``, ``<% %>`` and ``<# #>``, so the target syntax is written as it is.
+    """
+
+    def __init__(self, root: Path | None = None):
+        self.root = root
+        if root is None:
+            loader: jinja2.BaseLoader = jinja2.PrefixLoader(
+                {family: jinja2.FileSystemLoader(str(path)) for family, path in template_roots().items()})
+        else:
+            loader = jinja2.FileSystemLoader(str(root))
+        common = dict(
+            loader=loader,
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            autoescape=False,
+            auto_reload=False,  # templates do not change during a run: no stat per get_template
+        )
+        self._plain = jinja2.Environment(**common, bytecode_cache=_bytecode_cache("plain"))
+        self._alt = jinja2.Environment(
+            **common,
+            bytecode_cache=_bytecode_cache("alt"),
+            variable_start_string="<{",
+            variable_end_string="}>",
+            block_start_string="<%",
+            block_end_string="%>",
+            comment_start_string="<#",
+            comment_end_string="#>",
+        )
+        for env in (self._plain, self._alt):
+            env.filters.update(tojson=quote, yaml=block, env_key=env_key, image_ref=image_ref)
+        self._loaded: dict[str, jinja2.Template] = {}  # get_template's own cache costs more per call
+
+    def exists(self, name: str) -> bool:
+        try:
+            self._plain.loader.get_source(self._plain, name)
+        except jinja2.TemplateNotFound:
+            return False
+        return True
+
+    def render(self, name: str, /, **context: object) -> str:
+        try:
+            template = self._loaded.get(name)
+            if template is None:
+                env = self._alt if name.endswith(".alt.j2") else self._plain
+                template = self._loaded[name] = env.get_template(name)
+            return template.render(**context)
+        except jinja2.TemplateNotFound:
+            where = self.root or "the families' templates"
+            raise UsageError(f"template {name!r} not found under {where}") from None
+        except jinja2.TemplateError as exc:
+            raise TemplateError(f"template {name}: {exc}") from None
+
+

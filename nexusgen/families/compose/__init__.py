@@ -1,0 +1,228 @@
+"""``compose/docker-compose.yml`` (the development stack) and ``compose/.env.example``.
+
+Every container is built here as a plain mapping from plan facts and written through the one
+YAML dumper; the template adds the layout and the instructions. Compose interpolates ``$`` in
+the file, so every catalogue string is escaped (``$`` -> ``$$``) and only the secret references
+nexusgen writes itself (``${SECRET_...:?...}``) are interpolated, from the uncommitted ``.env``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from decimal import Decimal
+from pathlib import PurePosixPath
+
+from nexusgen.catalogue.model import Resources
+from nexusgen.catalogue.names import env_key
+from nexusgen.plan import OUT_DIR, SERVICE_UID, Plan, SecretRef, image_ref
+from nexusgen.plan.probe import probe
+
+ENV = "dev"
+FOLDER = PurePosixPath("compose")
+ROOT_FROM_COMPOSE = "../.."  # out/ sits beside the catalogue; build contexts are relative to it
+HEALTH = {"interval": "10s", "timeout": "5s", "retries": 5}
+HARDENING = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"]}
+
+# Config rendered by the monitoring family, mounted read-only: (path relative to out/compose, target).
+MONITORING_MOUNTS = {
+    "prometheus": (
+        ("../monitoring/prometheus/prometheus.yml", "/etc/prometheus/prometheus.yml"),
+        ("../monitoring/prometheus/rules", "/etc/prometheus/rules"),
+    ),
+    "alertmanager": (("../monitoring/alertmanager/alertmanager.yml", "/etc/alertmanager/alertmanager.yml"),),
+    "grafana": (
+        ("../monitoring/grafana/provisioning", "/etc/grafana/provisioning"),
+        ("../monitoring/grafana/dashboards", "/var/lib/grafana/dashboards"),
+    ),
+}
+ALERTMANAGER_SECRETS = "./secrets/alertmanager"  # not committed: one file per receiver credential
+
+
+def escape(value):
+    """Keep catalogue strings literal under compose interpolation."""
+    if isinstance(value, str):
+        return value.replace("$", "$$")
+    if isinstance(value, list):
+        return [escape(v) for v in value]
+    return value
+
+
+def secret_variable(ref: SecretRef) -> str:
+    """One ``.env`` variable per catalogue secret, so containers sharing a secret share its value."""
+    return f"SECRET_{env_key(ref.secret)}"
+
+
+def _environment(env: dict[str, str | SecretRef]) -> dict[str, str]:
+    out = {}
+    for var, value in sorted(env.items()):
+        if isinstance(value, SecretRef):
+            name = secret_variable(value)
+            out[var] = f"${{{name}:?set {name} in .env, see .env.example}}"
+        else:
+            out[var] = escape(value)
+    return out
+
+
+def _cpus(quantity: str) -> str:
+    value = Decimal(quantity[:-1]) / 1000 if quantity.endswith("m") else Decimal(quantity)
+    return format(value.normalize(), "f")
+
+
+def _memory(quantity: str) -> str:
+    """Kubernetes binary suffixes as compose's (which are binary too): 512Mi -> 512M."""
+    for suffix, unit in (("Ki", "K"), ("Mi", "M"), ("Gi", "G"), ("Ti", "T")):
+        if quantity.endswith(suffix):
+            return quantity[: -len(suffix)] + unit
+    return quantity
+
+
+def _deploy(resources: Resources) -> dict:
+    def quantities(q):
+        return {"cpus": _cpus(q.cpu), "memory": _memory(q.memory)}
+
+    return {"resources": {"limits": quantities(resources.limits), "reservations": quantities(resources.requests)}}
+
+
+def _port(port: int) -> dict:
+    """Published on the loopback address only: the dev stack is not reachable from the network."""
+    return {"target": port, "published": port, "host_ip": "127.0.0.1", "protocol": "tcp"}
+
+
+def _healthcheck(test: list[str], start_period: str) -> dict:
+    return {"test": ["CMD", *escape(test)], **HEALTH, "start_period": start_period}
+
+
+def _relative(path: str, start: str) -> str:
+    """``path`` relative to ``start``, both relative to the catalogue folder (no file system access)."""
+    return posixpath.relpath(posixpath.normpath("/" + path), posixpath.normpath("/" + start))
+
+
+def service(plan: Plan, name: str, network: str) -> dict:
+    svc = plan.services[name]
+    dockerfile = str(OUT_DIR / plan.dockerfile(name))
+    depends = [*plan.depends_on(name, "service"), *plan.depends_on(name, "infrastructure")]
+    out = {
+        "image": plan.image(name, ENV),
+        "build": {
+            "context": f"{ROOT_FROM_COMPOSE}/{svc.source}",
+            "dockerfile": _relative(dockerfile, svc.source),
+            "target": "runtime",
+        },
+        "user": f"{SERVICE_UID}:{SERVICE_UID}",
+        "read_only": True,
+        "tmpfs": sorted(svc.writable_paths),
+        **HARDENING,
+        "environment": _environment(plan.env(name, ENV)),
+        "ports": [_port(svc.ports.http)],
+        "expose": [str(svc.ports.metrics)] if svc.ports.metrics is not None else [],
+        "depends_on": {dep: {"condition": "service_healthy"} for dep in sorted(depends)},
+        "healthcheck": _healthcheck(probe(plan, name, svc.health.readiness), f"{svc.health.startup_seconds}s"),
+        "deploy": _deploy(plan.resources(name, ENV)),
+        "networks": [network],
+        "restart": "unless-stopped",
+    }
+    return {k: v for k, v in out.items() if v != [] and v != {}}
+
+
+def _volumes(plan: Plan, name: str) -> list[dict]:
+    infra = plan.infrastructure[name]
+    out = []
+    if infra.storage is not None:
+        out.append({"type": "volume", "source": f"{name}-data", "target": infra.storage})
+    for source, target in MONITORING_MOUNTS.get(name, ()):
+        out.append({"type": "bind", "source": source, "target": target, "read_only": True})
+    if name == "alertmanager":
+        receivers = plan.catalogue.monitoring.receivers
+        folders = sorted({posixpath.dirname(receivers.pagerduty_routing_key_file), posixpath.dirname(receivers.slack_api_url_file)})
+        for folder in folders:
+            source = ALERTMANAGER_SECRETS if len(folders) == 1 else f"{ALERTMANAGER_SECRETS}{folder}"
+            out.append({"type": "bind", "source": source, "target": folder, "read_only": True})
+    return out
+
+
+def infrastructure(plan: Plan, name: str, network: str) -> dict:
+    infra = plan.infrastructure[name]
+    exporter = infra.exporter
+    out = {
+        "image": image_ref(infra.image),
+        "profiles": [infra.profile] if infra.profile else [],
+        "command": escape(infra.command),
+        "environment": _environment({**infra.config, **plan.secret_env(name)}),
+        "ports": [_port(infra.port)],
+        "expose": [str(exporter.port)] if exporter is not None else [],
+        "volumes": _volumes(plan, name),
+        "healthcheck": _healthcheck(infra.healthcheck, f"{infra.startup_seconds}s"),
+        "deploy": _deploy(infra.resources),
+        "networks": [network],
+        "restart": "unless-stopped",
+    }
+    return {k: v for k, v in out.items() if v != [] and v != {}}
+
+
+def exporter(plan: Plan, name: str) -> dict:
+    """The sidecar of ``name``, in its network namespace (as in a pod): the catalogue's exporter
+    config reaches the component on localhost, and Prometheus scrapes ``<name>:<port>``. Exporter
+    images have no shell for a healthcheck; Prometheus's ``up`` and the exporter's own metric watch it."""
+    infra = plan.infrastructure[name]
+    out = {
+        "image": image_ref(infra.exporter.image),
+        "profiles": [infra.profile] if infra.profile else [],
+        "command": escape(plan.exporter_args(name)),
+        "user": f"{SERVICE_UID}:{SERVICE_UID}",
+        "read_only": True,
+        **HARDENING,
+        "environment": _environment(plan.exporter_env(name)),
+        "depends_on": {name: {"condition": "service_healthy"}},
+        "network_mode": f"service:{name}",
+        "deploy": _deploy(infra.exporter.resources),
+        "restart": "unless-stopped",
+    }
+    return {k: v for k, v in out.items() if v != [] and v != {}}
+
+
+def containers(plan: Plan) -> dict[str, dict[str, dict]]:
+    """Compose services by kind: application services, infrastructure, exporter sidecars."""
+    network = f"{plan.project}-network"
+    return {
+        "services": {n: service(plan, n, network) for n in plan.services},
+        "infrastructure": {n: infrastructure(plan, n, network) for n in plan.infrastructure},
+        "exporters": {t.sidecar: exporter(plan, t.component) for t in plan.scrape_targets if t.sidecar},
+    }
+
+
+def secrets(plan: Plan) -> list[dict]:
+    """Rows of ``.env.example``: each secret variable, its store reference and who reads it."""
+    env_of = {n: plan.env(n, ENV) for n in plan.services}
+    env_of.update({n: plan.secret_env(n) for n in plan.infrastructure})
+    env_of.update({t.sidecar: plan.exporter_env(t.component) for t in plan.scrape_targets if t.sidecar})
+    rows: dict[str, dict] = {}
+    for container, env in sorted(env_of.items()):
+        for var, value in env.items():
+            if isinstance(value, SecretRef):
+                row = rows.setdefault(secret_variable(value), {"ref": value, "users": []})
+                row["users"].append(f"{container} {var}")
+    described = plan.catalogue.secrets
+    return [
+        {"variable": variable, "ref": row["ref"], "users": row["users"],
+         "description": " ".join(described[row["ref"].secret].description.split())}
+        for variable, row in sorted(rows.items())
+    ]
+
+
+def render(plan: Plan, templates) -> dict[PurePosixPath, str]:
+    groups = containers(plan)
+    network = f"{plan.project}-network"
+    volumes = {f"{n}-data": {} for n, i in plan.infrastructure.items() if i.storage is not None}
+    profiles = sorted({i.profile for i in plan.infrastructure.values() if i.profile})
+    return {
+        FOLDER / "docker-compose.yml": templates.render(
+            "compose/docker-compose.yml.j2",
+            plan=plan,
+            groups=groups,
+            network=network,
+            volumes=volumes,
+            profiles=profiles,
+            alertmanager_secrets=ALERTMANAGER_SECRETS if "alertmanager" in plan.infrastructure else None,
+        ),
+        FOLDER / ".env.example": templates.render("compose/env.example.j2", plan=plan, rows=secrets(plan)),
+    }

@@ -1,0 +1,45 @@
+"""``out/README.md`` (index, service table, dependency diagram) and the catalogue schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import PurePosixPath
+
+from nexusgen.engine.text import dump_json
+from nexusgen.plan import Plan
+from nexusgen.catalogue.schema import catalogue_schema
+
+SCHEMA_PATH = PurePosixPath("services.schema.json")
+
+
+def render(plan: Plan, templates, names: Iterable[str]) -> dict[PurePosixPath, str]:
+    """``names``: every other generated file (POSIX paths in out/), listed with these two."""
+    listed = sorted([*names, str(SCHEMA_PATH), "README.md"])
+    rows = []
+    for name, svc in plan.services.items():
+        low, high = plan.replicas(name, "production")
+        scaling = svc.scaling.mode if svc.scaling.mode != "stateless" else f"stateless {low}-{high} (production)"
+        rows.append(
+            {
+                "name": name,
+                "group": svc.group,
+                "runtime": svc.runtime,
+                "ports": svc.ports,
+                "scaling": scaling,
+                "services": plan.depends_on(name, "service"),
+                "infrastructure": plan.depends_on(name, "infrastructure"),
+                "external": plan.depends_on(name, "external"),
+                "secrets": sorted(svc.secrets.values()),
+            }
+        )
+    return {
+        PurePosixPath("README.md"): templates.render(
+            "index/README.md.j2", plan=plan, rows=rows, files=listed, node=_node_id
+        ),
+        SCHEMA_PATH: dump_json(catalogue_schema()),
+    }
+
+
+def _node_id(name: str) -> str:
+    """Mermaid node ids may not contain '-'."""
+    return name.replace("-", "_")

@@ -1,0 +1,96 @@
+"""``k8s/base/<group>/<component>/``: every workload as the same objects in every environment."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from nexusgen.plan import SERVICE_UID, Plan
+from nexusgen.plan import cluster
+from nexusgen.families.k8s.workloads import Workload
+
+BASE = PurePosixPath("k8s/base")
+
+# checkov checks that do not apply, with the reason written next to the skip.
+SKIP_SECRET_ENV = (
+    "CKV_K8S_35",
+    "the catalogue's contract is secrets as environment variables (`secrets`); the values come from "
+    "a Secret that external-secrets creates, never from a manifest",
+)
+SKIP_API_TOKEN = ("CKV_K8S_38", "the catalogue grants this service Kubernetes API access (kubernetes_api)")
+
+
+def labels(plan: Plan, name: str, component: str) -> dict[str, str]:
+    return {cluster.NAME_LABEL: name, **cluster.common_labels(plan, component)}
+
+
+def _skips(plan: Plan, w: Workload) -> dict[str, str]:
+    skips = []
+    infra = plan.infrastructure.get(w.name)
+    if infra is not None:
+        unpinned = [i for i in (infra.image, infra.exporter and infra.exporter.image) if i and not i.digest]
+        if unpinned:
+            tags = ", ".join(f"{i.image}:{i.tag}" for i in unpinned)
+            skips.append(("CKV_K8S_43", f"third-party image pinned by version tag ({tags}); add image.digest in the catalogue to pin the bytes"))
+    if any(c.secrets for c in w.containers):
+        skips.append(SKIP_SECRET_ENV)
+    if w.rules:
+        skips.append(SKIP_API_TOKEN)
+    return {f"checkov.io/skip{i}": f"{check}={reason}" for i, (check, reason) in enumerate(skips, 1)}
+
+
+def _pod_annotations(w: Workload) -> dict[str, str]:
+    out = {}
+    if w.strategy == "Recreate":
+        out["cluster-autoscaler.kubernetes.io/safe-to-evict"] = "false"
+    if w.component != "service" and w.config:  # a service's configuration differs per environment: its overlay sets this
+        out["checksum/config"] = cluster.checksum(w.config)
+    return out
+
+
+def workload(plan: Plan, templates, w: Workload) -> dict[PurePosixPath, str]:
+    """The base of one service or infrastructure component, with its kustomization."""
+    context = dict(
+        w=w,
+        labels=labels(plan, w.name, w.component),
+        selector={cluster.NAME_LABEL: w.name},
+        uid=SERVICE_UID,
+        annotations=_skips(plan, w),
+        pod_annotations=_pod_annotations(w),
+    )
+    wanted = {
+        "configmap.yaml": "configmap" if w.component == "service" or w.config else None,
+        "serviceaccount.yaml": "serviceaccount",
+        "rbac.yaml": "rbac" if w.rules else None,
+        f"{w.kind.lower()}.yaml": "workload",
+        "service.yaml": "service",
+        "hpa.yaml": "hpa" if w.autoscale else None,
+        "pdb.yaml": "pdb" if w.disruption_budget else None,
+        "externalsecret.yaml": "externalsecret" if w.secret_refs else None,
+        "servicemonitor.yaml": "servicemonitor" if w.monitored else None,
+    }
+    folder = BASE / w.group / w.name
+    files = {
+        folder / file: templates.render(f"k8s/{template}.yaml.j2", secret=w.name, refs=w.secret_refs, **context)
+        for file, template in wanted.items()
+        if template
+    }
+    names = sorted(p.name for p in files)
+    files[folder / "kustomization.yaml"] = templates.render("k8s/kustomization-workload.yaml.j2", files=names, **context)
+    return files
+
+
+def monitoring_secret(plan: Plan, templates, name: str) -> dict[PurePosixPath, str]:
+    """An ExternalSecret for a component the monitoring stack runs (e.g. Grafana's admin password)."""
+    folder = BASE / cluster.MONITORING / name
+    refs = [(var, ref.path, ref.property) for var, ref in plan.secret_env(name).items()]
+    lab = labels(plan, name, "monitoring")
+    return {
+        folder / "externalsecret.yaml": templates.render("k8s/externalsecret.yaml.j2", secret=name, refs=refs, labels=lab),
+        folder / "kustomization.yaml": templates.render(
+            "k8s/kustomization-group.yaml.j2", members=["externalsecret.yaml"]
+        ),
+    }
+
+
+def group(templates, group: str, members: list[str]) -> dict[PurePosixPath, str]:
+    return {BASE / group / "kustomization.yaml": templates.render("k8s/kustomization-group.yaml.j2", members=members)}

@@ -1,0 +1,129 @@
+"""NetworkPolicies from the catalogue's dependency graph, one environment at a time.
+
+Every namespace denies all ingress and egress, then allows DNS. Each edge of
+``plan.edges`` becomes one egress rule on the caller's policy and, unless the target is
+external, one ingress rule on the callee's policy. Prometheus scrapes and the ingress
+controller are allowed the same way, on exactly the ports the catalogue declares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nexusgen.plan import Plan
+from nexusgen.plan import cluster
+
+
+@dataclass(frozen=True)
+class Rule:
+    comment: str
+    peers: list[dict]
+    ports: list[tuple[str, int]]  # (protocol, port)
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    comment: str
+    selector: dict  # matchLabels; empty: every pod in the namespace
+    ingress: list[Rule] | None = None  # None: this policy does not govern ingress
+    egress: list[Rule] | None = None
+
+
+def _pods(namespace: str, labels: dict[str, str]) -> dict:
+    return {
+        "namespaceSelector": {"matchLabels": {cluster.NAMESPACE_LABEL: namespace}},
+        "podSelector": {"matchLabels": dict(labels)},
+    }
+
+
+def _cidr(cidr: str) -> dict:
+    if cidr == "0.0.0.0/0":
+        return {"ipBlock": {"cidr": cidr, "except": list(cluster.NOT_INTERNET)}}
+    return {"ipBlock": {"cidr": cidr}}
+
+
+def _tcp(*ports: int) -> list[tuple[str, int]]:
+    return [("TCP", p) for p in ports]
+
+
+class _Builder:
+    def __init__(self, plan: Plan, env: str):
+        self.plan, self.env = plan, env
+        self.targets = cluster.scrape_targets(plan)
+        self.scraped: dict[str, list] = {}
+        for target in self.targets:
+            self.scraped.setdefault(target.component, []).append(target)
+        self._peers: dict[str, dict] = {}  # component -> its pods as a peer (read-only, shared by rules)
+
+    def component(self, name: str) -> dict:
+        peer = self._peers.get(name)
+        if peer is None:
+            namespace = self.plan.namespace(cluster.group_of(self.plan, name), self.env)
+            peer = self._peers[name] = _pods(namespace, {cluster.NAME_LABEL: name})
+        return peer
+
+    def prometheus(self) -> dict:
+        return _pods(self.plan.namespace(cluster.MONITORING, self.env), cluster.PROMETHEUS_LABELS)
+
+    def workload(self, name: str) -> Policy:
+        plan = self.plan
+        ingress = [
+            Rule(f"{caller} -> {name}", [self.component(caller)], _tcp(plan.port(name)))
+            for caller in plan.dependents[name]
+        ]
+        svc = plan.services.get(name)
+        if svc is not None and svc.ingress is not None:
+            controller = cluster.INGRESS_CONTROLLER
+            peer = _pods(controller["namespace"], controller["labels"])
+            ingress.append(Rule(f"ingress controller -> {name}", [peer], _tcp(svc.ports.http)))
+        ingress += [
+            Rule(f"prometheus scrapes {t.component}", [self.prometheus()], _tcp(t.port))
+            for t in self.scraped.get(name, ())
+        ]
+        egress = []
+        for edge in plan.edges_from[name]:
+            if edge.kind == "external":
+                ext = plan.catalogue.external[edge.target]
+                peers = [_cidr(c) for c in sorted(ext.cidrs)]
+                egress.append(Rule(f"{name} -> {edge.target} (external)", peers, _tcp(*sorted(ext.ports))))
+            else:
+                egress.append(Rule(f"{name} -> {edge.target}", [self.component(edge.target)], _tcp(plan.port(edge.target))))
+        if svc is not None and svc.kubernetes_api:
+            api = plan.environment(self.env).cluster  # checks.py requires it in every cluster environment
+            peers = [{"ipBlock": {"cidr": c}} for c in sorted(api.api_server_cidrs)]
+            egress.append(Rule(f"{name} -> Kubernetes API server (kubernetes_api)", peers, _tcp(api.api_server_port)))
+        return Policy(name, f"traffic of {name}, from the catalogue's dependency graph", {cluster.NAME_LABEL: name}, ingress, egress)
+
+    def scrapes(self) -> Policy:
+        egress = [
+            Rule(f"prometheus scrapes {t.component}", [self.component(t.component)], _tcp(t.port))
+            for t in self.targets
+        ]
+        comment = (
+            "Prometheus (from the Prometheus Operator) scrapes every metrics port. The stack's own traffic\n"
+            "# (Grafana -> Prometheus, Alertmanager receivers, the API server) is opened by the NetworkPolicies\n"
+            "# the stack ships (kube-prometheus has one per component)."
+        )
+        return Policy("prometheus-scrape", comment, cluster.PROMETHEUS_LABELS, None, egress)
+
+    def namespace(self, group: str) -> list[Policy]:
+        dns = cluster.DNS
+        policies = [
+            Policy("default-deny", "nothing in or out unless a policy below allows it", {}, [], []),
+            Policy(
+                "allow-dns",
+                "every pod resolves names through kube-dns",
+                {},
+                None,
+                [Rule("cluster DNS", [_pods(dns["namespace"], dns["labels"])], [("UDP", dns["port"]), ("TCP", dns["port"])])],
+            ),
+        ]
+        policies += [self.workload(name) for name in cluster.members(self.plan, group)]
+        if group == cluster.MONITORING:
+            policies.append(self.scrapes())
+        return policies
+
+
+def policies(plan: Plan, env: str, group: str) -> list[Policy]:
+    return _Builder(plan, env).namespace(group)

@@ -1,0 +1,181 @@
+"""The environment-neutral shape of every workload: containers, probes, volumes, scaling.
+
+Templates get these plain values; every number and name comes from the plan or the
+catalogue entry, never from a template.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from nexusgen.catalogue.model import ApiAccess
+from nexusgen.plan import Plan, SecretRef, image_ref
+from nexusgen.plan import cluster
+
+
+
+@dataclass(frozen=True)
+class Probe:
+    period: int
+    failures: int
+    http_path: str | None = None  # httpGet on the `http` port
+    command: tuple[str, ...] = ()  # exec
+    tcp_port: str | None = None  # tcpSocket on a named port
+    timeout: int = 3
+
+
+@dataclass(frozen=True)
+class Container:
+    name: str
+    image: str
+    ports: list[tuple[str, int]]
+    resources: dict
+    liveness: Probe
+    readiness: Probe
+    startup: Probe | None = None
+    args: list[str] = field(default_factory=list)
+    config_map: str | None = None  # envFrom
+    values: dict[str, str] = field(default_factory=dict)  # literal env
+    secrets: list[tuple[str, str, str]] = field(default_factory=list)  # (variable, Secret, key)
+    mounts: list[tuple[str, str]] = field(default_factory=list)  # (volume, path)
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    kind: str  # Deployment or StatefulSet
+    component: str  # service or infrastructure
+    group: str
+    containers: list[Container]
+    ports: list[tuple[str, int]]  # the Service's ports
+    replicas: int | None  # None: the HorizontalPodAutoscaler owns the count
+    strategy: str = "RollingUpdate"
+    scratch: list[str] = field(default_factory=list)  # emptyDir volumes
+    claims: list[tuple[str, str]] = field(default_factory=list)  # (volume, size)
+    rules: list[ApiAccess] = field(default_factory=list)
+    autoscale: tuple[int, int, int] | None = None  # (min, max, cpu %) of the catalogue
+    disruption_budget: bool = False
+    config: dict[str, str] = field(default_factory=dict)  # ConfigMap data shared by every environment
+    env_config: dict[str, dict[str, str]] = field(default_factory=dict)  # the rest, per cluster environment
+    secret_refs: list[tuple[str, str, str]] = field(default_factory=list)  # (key, store path, property)
+    monitored: bool = False  # has a `metrics` port a ServiceMonitor scrapes
+
+
+def _volumes(paths: list[str], taken: set[str]) -> list[tuple[str, str]]:
+    return [(cluster.volume_name(p, taken), p) for p in paths]
+
+
+def service(plan: Plan, name: str) -> Workload:
+    svc = plan.services[name]
+    mode = svc.scaling.mode
+    health = svc.health
+    taken: set[str] = {"data"}
+    mounts = _volumes(list(svc.writable_paths), taken)
+    claims = [(plan.CLAIM, svc.scaling.storage)] if mode == "stateful" else []
+    startup = None
+    if health.startup_seconds:
+        period = cluster.STARTUP_PERIOD_SECONDS
+        startup = Probe(period, math.ceil(health.startup_seconds / period), http_path=health.liveness)
+    ports = [("http", svc.ports.http)] + ([("metrics", svc.ports.metrics)] if svc.ports.metrics else [])
+    shared, own = cluster.split_config(plan, name)
+    secrets = plan.secret_env(name)
+    container = Container(
+        name=name,
+        image=name,  # a placeholder: each overlay's `images:` sets the environment's repository and tag
+        ports=ports,
+        resources=svc.resources.model_dump(),
+        liveness=Probe(10, 3, http_path=health.liveness),
+        readiness=Probe(5, 3, http_path=health.readiness),
+        startup=startup,
+        config_map=name,
+        secrets=[(var, name, var) for var in secrets],
+        mounts=mounts + [(v, svc.scaling.storage_path) for v, _ in claims],
+    )
+    return Workload(
+        name=name,
+        kind=plan.workload_kind(name),
+        component="service",
+        group=svc.group,
+        containers=[container],
+        ports=ports,
+        replicas=None if mode == "stateless" else 1,
+        strategy="Recreate" if mode == "singleton" else "RollingUpdate",
+        scratch=[v for v, _ in mounts],
+        claims=claims,
+        rules=list(svc.kubernetes_api),
+        autoscale=(svc.scaling.min_replicas, svc.scaling.max_replicas, svc.scaling.cpu_target_percent)
+        if mode == "stateless"
+        else None,
+        disruption_budget=mode == "stateless",
+        config=shared,
+        env_config=own,
+        secret_refs=[(var, ref.path, ref.property) for var, ref in secrets.items()],
+        monitored=svc.ports.metrics is not None,
+    )
+
+
+def infrastructure(plan: Plan, name: str) -> Workload:
+    infra = plan.infrastructure[name]
+    taken: set[str] = {plan.CLAIM}
+    scratch = _volumes(sorted(infra.writable_paths), taken)
+    claims = [(plan.CLAIM, infra.storage_size)] if infra.storage else []
+    check = infra.healthcheck
+    period = cluster.STARTUP_PERIOD_SECONDS
+    exporter = infra.exporter
+    serves_metrics = exporter is not None and exporter.image is None
+    main = Container(
+        name=name,
+        image=image_ref(infra.image),
+        ports=[("tcp", infra.port)] + ([("metrics", exporter.port)] if serves_metrics else []),
+        resources=infra.resources.model_dump(),
+        liveness=Probe(10, 6, command=tuple(check), timeout=5),
+        readiness=Probe(10, 3, command=tuple(check), timeout=5),
+        startup=Probe(period, math.ceil(infra.startup_seconds / period), command=tuple(check), timeout=5),
+        args=list(infra.command),
+        config_map=name if infra.config else None,
+        secrets=[(var, name, var) for var in plan.secret_env(name)],
+        mounts=scratch + [(plan.CLAIM, infra.storage)] * bool(claims),
+    )
+    containers = [main]
+    service_ports = [("tcp", infra.port)]
+    secret_refs = dict(plan.secret_env(name))
+    if exporter is not None and exporter.image is not None:
+        env = plan.exporter_env(name)
+        secret_refs.update({var: ref for var, ref in env.items() if isinstance(ref, SecretRef)})
+        tmp = cluster.volume_name("/tmp", taken)
+        scratch.append((tmp, "/tmp"))
+        containers.append(
+            Container(
+                name=f"{name}-exporter",
+                image=image_ref(exporter.image),
+                ports=[("metrics", exporter.port)],
+                resources=exporter.resources.model_dump(),
+                liveness=Probe(10, 3, tcp_port="metrics"),
+                readiness=Probe(10, 3, tcp_port="metrics"),
+                args=plan.exporter_args(name),
+                values={var: value for var, value in env.items() if isinstance(value, str)},
+                secrets=[(var, name, var) for var, value in env.items() if isinstance(value, SecretRef)],
+                mounts=[(tmp, "/tmp")],
+            )
+        )
+    if exporter is not None:
+        service_ports.append(("metrics", exporter.port))
+    return Workload(
+        name=name,
+        kind="StatefulSet",
+        component="infrastructure",
+        group=infra.group,
+        containers=containers,
+        ports=service_ports,
+        replicas=1,
+        scratch=[v for v, _ in scratch],
+        claims=claims,
+        config=dict(sorted(infra.config.items())),
+        secret_refs=[(var, ref.path, ref.property) for var, ref in sorted(secret_refs.items())],
+        monitored=exporter is not None,
+    )
+
+
+def build(plan: Plan, name: str) -> Workload:
+    return service(plan, name) if name in plan.services else infrastructure(plan, name)

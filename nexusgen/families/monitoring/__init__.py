@@ -1,0 +1,119 @@
+"""The monitoring family: alert rules and their unit tests, Prometheus, Alertmanager, Grafana, runbooks.
+
+``out/monitoring/`` serves the compose stack (prometheus.yml, rules, alertmanager.yml, Grafana
+provisioning and dashboards) and the on-call (runbooks); ``out/k8s/base/observability/`` holds
+the same rules as PrometheusRule objects and the same dashboards as ConfigMaps for the cluster.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from nexusgen.errors import TemplateError
+from nexusgen.engine.text import dump_json, dump_yaml
+from nexusgen.plan import Plan
+from nexusgen.engine.templates import Templates
+from nexusgen.families.monitoring import runbooks as monitoring_runbooks
+from nexusgen.families.monitoring.dashboards import DATASOURCE, dashboards
+from nexusgen.families.monitoring.rules import RECORDING, alert_files, groups, labels, prometheus_rule, stems
+from nexusgen.families.monitoring.unittests import alert_tests, recording_tests
+
+OUT = PurePosixPath("monitoring")
+PROMETHEUS = OUT / "prometheus"
+GRAFANA = OUT / "grafana"
+CLUSTER = PurePosixPath("k8s/base/observability")
+DASHBOARDS_PATH = "/var/lib/grafana/dashboards"  # where compose mounts grafana/dashboards
+SCRAPE_INTERVAL = "15s"
+ENV = "dev"  # the compose stack
+ROUTES = (  # priority -> receiver; P1 is answered at once and repeated hourly until resolved
+    {"priority": "P1", "receiver": "pagerduty-p1", "severity": "critical", "pagerduty": True, "group_wait": "10s",
+     "repeat_interval": "1h", "channel": "slack_channel"},
+    {"priority": "P2", "receiver": "slack-p2", "severity": "warning", "pagerduty": False, "group_wait": "30s",
+     "repeat_interval": "4h", "channel": "slack_channel"},
+    {"priority": "P3", "receiver": "notices-p3", "severity": "info", "pagerduty": False, "group_wait": "5m",
+     "repeat_interval": "24h", "channel": "notice_channel"},
+)
+
+
+def render(plan: Plan, templates: Templates) -> dict[PurePosixPath, str]:
+    files = alert_files(plan)
+    alerts = [a for f in files for a in f.alerts]
+    _check_names(plan, alerts)
+    out: dict[PurePosixPath, str] = {}
+    for stem in stems(files):
+        out[PROMETHEUS / "rules" / f"{stem}.yml"] = dump_yaml({"groups": groups(plan, stem, files)})
+        out[CLUSTER / f"prometheusrule-{stem}.yaml"] = dump_yaml(prometheus_rule(plan, stem, files))
+    out[PROMETHEUS / "tests" / f"{RECORDING}.yml"] = dump_yaml(recording_tests(plan))
+    for rule_file in files:
+        if rule_file.alerts:
+            out[PROMETHEUS / "tests" / f"{rule_file.stem}.yml"] = dump_yaml(alert_tests(plan, rule_file))
+    out[PROMETHEUS / "prometheus.yml"] = _prometheus(plan, templates)
+    out[OUT / "alertmanager" / "alertmanager.yml"] = _alertmanager(plan, templates)
+    out.update(_grafana(plan, templates))
+    out[CLUSTER / "kustomization.yaml"] = templates.render(
+        "monitoring/k8s/kustomization.yaml.j2", resources=sorted(p.name for p in out if p.parent == CLUSTER))
+    out.update(monitoring_runbooks.render(plan, templates, alerts))
+    return out
+
+
+def _check_names(plan: Plan, alerts) -> None:
+    """A catalogue alert may not take the name of a generic one: their runbooks would collide."""
+    mine = {a.alert for a in plan.catalogue.monitoring.alerts}
+    for alert in alerts:
+        if alert.name in mine and "metric" not in alert.facts:  # only the catalogue's alerts name a metric
+            raise TemplateError(f"monitoring.alerts: {alert.name!r} is the name of an alert nexusgen generates")
+
+
+def _jobs(plan: Plan) -> list[dict]:
+    jobs = [
+        {"name": t.job, "host": t.component,  # compose host name (a sidecar exporter shares its component's network)
+         "port": t.port, "optional": t.optional, "profile": plan.infrastructure[t.component].profile
+         if t.component in plan.infrastructure else None}
+        for t in plan.scrape_targets
+    ]
+    for own in ("prometheus", "alertmanager"):  # the monitoring stack watches itself
+        if own in plan.infrastructure:
+            host = "localhost" if own == "prometheus" else own
+            jobs.append({"name": own, "host": host, "port": plan.infrastructure[own].port, "optional": False,
+                         "profile": None})
+    names = [j["name"] for j in jobs]
+    if len(set(names)) != len(names):
+        raise TemplateError(f"two scrape jobs share a name: {sorted(names)}")
+    return sorted(jobs, key=lambda j: j["name"])
+
+
+def _prometheus(plan: Plan, templates: Templates) -> str:
+    am = plan.infrastructure.get("alertmanager")
+    return templates.render(
+        "monitoring/prometheus/prometheus.yml.j2", project=plan.project, environment=ENV, jobs=_jobs(plan),
+        scrape_interval=SCRAPE_INTERVAL, alertmanager=f"{plan.host('alertmanager', ENV)}:{am.port}" if am else None,
+    )
+
+
+def _alertmanager(plan: Plan, templates: Templates) -> str:
+    receivers = plan.catalogue.monitoring.receivers
+    routes = [{**r, "channel": getattr(receivers, r["channel"])} for r in ROUTES]
+    return templates.render(
+        "monitoring/alertmanager.yml.alt.j2", routes=routes, receivers=receivers, fallback="slack-p2")
+
+
+def _grafana(plan: Plan, templates: Templates) -> dict[PurePosixPath, str]:
+    out: dict[PurePosixPath, str] = {}
+    for slug, board in dashboards(plan).items():
+        text = dump_json(board)
+        out[GRAFANA / "dashboards" / f"{slug}.json"] = text
+        out[CLUSTER / f"dashboard-{slug}.yaml"] = dump_yaml({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": f"{plan.project}-dashboard-{slug}",
+                         "labels": {**labels(plan, "dashboards"), "grafana_dashboard": "1"}},
+            "data": {f"{plan.project}-{slug}.json": text},
+        })
+    prometheus = plan.infrastructure.get("prometheus")
+    if "grafana" in plan.infrastructure and prometheus is not None:
+        out[GRAFANA / "provisioning" / "datasources" / "prometheus.yml"] = templates.render(
+            "monitoring/grafana/datasource.yml.j2", datasource=DATASOURCE, scrape_interval=SCRAPE_INTERVAL,
+            url=f"http://{plan.host('prometheus', ENV)}:{prometheus.port}")
+        out[GRAFANA / "provisioning" / "dashboards" / f"{plan.project}.yml"] = templates.render(
+            "monitoring/grafana/dashboards.yml.j2", project=plan.project, path=DASHBOARDS_PATH)
+    return out

@@ -1,0 +1,113 @@
+"""Runbooks in Markdown: one per alert name, and the operational ones they link to.
+
+A runbook is the page an alert's ``runbook_url`` opens. Its body comes from
+``templates/monitoring/runbooks/alerts/<Alert>.md.j2`` for nexusgen's own alerts and from
+``kinds/<kind>.md.j2`` for the catalogue's; the frame (rules, affected services, escalation)
+is shared. Facts about each component (namespace, workload, callers, exchange keys by store
+path) are derived here once from the plan.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from nexusgen.plan import Plan
+from nexusgen.engine.templates import Templates
+from nexusgen.families.monitoring.model import SEVERITY, Alert
+from nexusgen.families.monitoring.services import percent
+
+FOLDER = PurePosixPath("monitoring/runbooks")
+OPERATIONS = ("incident-response", "service-restart", "database-failover", "disaster-recovery")
+PROD = "production"
+RTO_CRITICAL, RTO_FULL, RPO = "15 minutes", "1 hour", "5 minutes"
+
+
+def component(plan: Plan, name: str) -> dict:
+    """What an operator needs to know about one service or infrastructure component."""
+    svc = plan.services.get(name)
+    if svc is None and name not in plan.infrastructure:
+        return {"name": name, "known": False}
+    stateful = svc is None or svc.scaling.mode == "stateful"
+    keys = sorted({(plan.catalogue.secrets[ref].path, plan.catalogue.secrets[ref].exchange)
+                   for ref in (svc.secrets.values() if svc else ()) if plan.catalogue.secrets[ref].exchange != "none"})
+    return {
+        "name": name,
+        "known": True,
+        "description": (svc or plan.infrastructure[name]).description,
+        "namespace": plan.service_namespace(name, PROD),
+        "workload": f"{'statefulset' if stateful else 'deployment'}/{name}",
+        "replicas": plan.replicas(name, PROD) if svc else (1, 1),
+        "singleton": bool(svc and svc.scaling.mode == "singleton"),
+        "callers": plan.dependents.get(name, ()),
+        "services": plan.depends_on(name, "service") if svc else (),
+        "infrastructure": plan.depends_on(name, "infrastructure") if svc else (),
+        "external": plan.depends_on(name, "external") if svc else (),
+        "exchange_access": svc.exchange_access if svc else "none",
+        "exchange_keys": keys,
+    }
+
+
+def trading_path(plan: Plan) -> list[str]:
+    """What the 15-minute RTO covers: services that touch an exchange and everything they need, then
+    every core service whose dependencies are all on that path (detection, allocation); in start order."""
+    todo = [n for n, s in plan.services.items() if s.exchange_access != "none"]
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            if name in plan.services:
+                todo += [*plan.depends_on(name, "service"), *plan.depends_on(name, "infrastructure")]
+    for name in plan.start_order:  # dependencies come first, so one pass grows the path fully
+        svc = plan.services.get(name)
+        if svc is not None and svc.group == "core" and name not in seen and all(
+            d in seen for d in (*plan.depends_on(name, "service"), *plan.depends_on(name, "infrastructure"))
+        ):
+            seen.add(name)
+    return [n for n in plan.start_order if n in seen]
+
+
+def context(plan: Plan) -> dict:
+    receivers = plan.catalogue.monitoring.receivers
+    traders = [n for n, s in plan.services.items() if s.exchange_access == "trade"]
+    databases = [n for n, i in plan.infrastructure.items() if i.image.image.rsplit("/", 1)[-1] == "postgres"]
+    critical = trading_path(plan)
+    on_path = set(critical)
+    return {
+        "plan": plan,
+        "project": plan.project,
+        "components": {n: component(plan, n) for n in (*plan.services, *plan.infrastructure)},
+        "traders": traders,
+        "databases": databases,
+        "order": list(plan.start_order),
+        "critical": critical,
+        "rest": [n for n in plan.start_order if n not in on_path
+                 and getattr(plan.infrastructure.get(n), "group", None) != "monitoring"],
+        "routes": {"P1": f"PagerDuty (and {receivers.slack_channel})", "P2": receivers.slack_channel,
+                   "P3": receivers.notice_channel},
+        "severity": SEVERITY,
+        "rto_critical": RTO_CRITICAL, "rto_full": RTO_FULL, "rpo": RPO,
+        "thresholds": plan.catalogue.monitoring.thresholds,
+        "volume_free": percent(plan.catalogue.monitoring.thresholds.volume_free_ratio),
+        "cert_days": plan.catalogue.monitoring.thresholds.certificate_days,
+    }
+
+
+def render(plan: Plan, templates: Templates, alerts: list[Alert]) -> dict[PurePosixPath, str]:
+    ctx = context(plan)
+    for alert in alerts:  # the monitoring stack's own alerts name components that may not be in the catalogue
+        ctx["components"].setdefault(alert.service, component(plan, alert.service))
+    by_name: dict[str, list[Alert]] = {}
+    for alert in alerts:
+        by_name.setdefault(alert.name, []).append(alert)
+    out = {}
+    for name, group in sorted(by_name.items()):
+        own = f"monitoring/runbooks/alerts/{name}.md.j2"
+        body = own if templates.exists(own) else f"monitoring/runbooks/kinds/{group[0].facts['kind']}.md.j2"
+        out[FOLDER / f"{name}.md"] = templates.render(
+            "monitoring/runbooks/alert.md.j2", alert_name=name, alerts=group, body=body, **ctx)
+    for name in OPERATIONS:
+        out[FOLDER / f"{name}.md"] = templates.render(f"monitoring/runbooks/{name}.md.j2", **ctx)
+    out[FOLDER / "README.md"] = templates.render(
+        "monitoring/runbooks/README.md.j2", alerts=sorted(by_name.items()), operations=OPERATIONS, **ctx)
+    return out

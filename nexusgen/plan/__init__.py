@@ -1,0 +1,284 @@
+"""Facts every artifact shares, derived once from the catalogue.
+
+A port, an image reference, a namespace or a dependency edge is computed here and
+nowhere else, so Dockerfile EXPOSE, compose ports, Service ports, probes, scrape
+targets and NetworkPolicies cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import PurePosixPath
+
+from nexusgen.catalogue.model import ENVIRONMENTS, BaseImage, Catalogue, Environment, Infrastructure, Resources, Runtime, Service
+from nexusgen.catalogue.names import env_key
+
+CLUSTER_ENVIRONMENTS = ENVIRONMENTS[1:]  # staging and production; dev is the compose stack
+SERVICE_UID = 10001  # fixed non-root UID/GID of every service container
+# out/ sits beside the catalogue at the repository root: artifacts that refer to each other
+# or to the sources (build contexts, Dockerfiles, overlays) use paths relative to that root.
+OUT_DIR = PurePosixPath("out")
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """An environment variable whose value comes from the secret store."""
+
+    secret: str  # catalogue name of the secret
+    path: str  # path in the store
+    property: str  # property at that path
+
+
+@dataclass(frozen=True)
+class ScrapeTarget:
+    """One thing Prometheus scrapes: a service's metrics port or an infrastructure exporter."""
+
+    job: str  # the Prometheus job name, and the `service` label of alerts
+    component: str  # the service or infrastructure entry it belongs to; also the host to scrape
+    port: int
+    kind: str  # "service" or "infrastructure"
+    optional: bool  # behind a compose profile
+    sidecar: str | None  # `<infra>-exporter`: the container that serves the port, on the component's network
+    up_metric: str  # 1 while the component itself answers
+
+
+@dataclass(frozen=True)
+class Edge:
+    """``source`` talks to ``target``; ``kind`` is service, infrastructure or external."""
+
+    source: str
+    target: str
+    kind: str
+
+
+def image_ref(image: BaseImage) -> str:
+    """``python:3.11-slim`` or ``python:3.11-slim@sha256:...`` (tag kept for readers)."""
+    ref = f"{image.image}:{image.tag}"
+    return f"{ref}@{image.digest}" if image.digest else ref
+
+
+@dataclass(frozen=True)
+class Plan:
+    catalogue: Catalogue
+    source_name: str  # the catalogue's file name, for headers
+
+    @property
+    def project(self) -> str:
+        return self.catalogue.project.name
+
+    @cached_property
+    def services(self) -> dict[str, Service]:
+        return dict(sorted(self.catalogue.services.items()))
+
+    @cached_property
+    def infrastructure(self) -> dict[str, Infrastructure]:
+        return dict(sorted(self.catalogue.infrastructure.items()))
+
+    def runtime(self, service: str) -> Runtime:
+        return self.catalogue.runtimes[self.catalogue.services[service].runtime]
+
+    def environment(self, env: str) -> Environment:
+        return getattr(self.catalogue.environments, env)
+
+    # --- the dependency graph -------------------------------------------------
+
+    @cached_property
+    def edges(self) -> tuple[Edge, ...]:
+        out = []
+        for name, svc in self.services.items():
+            deps = svc.depends_on
+            out += [Edge(name, t, "service") for t in deps.services]
+            out += [Edge(name, t, "infrastructure") for t in deps.infrastructure]
+            out += [Edge(name, t, "external") for t in deps.external]
+        return tuple(sorted(out, key=lambda e: (e.source, e.kind, e.target)))
+
+    @cached_property
+    def edges_from(self) -> dict[str, tuple[Edge, ...]]:
+        """Each caller's edges, in ``edges`` order (every component has an entry)."""
+        out: dict[str, list[Edge]] = {n: [] for n in (*self.services, *self.infrastructure)}
+        for edge in self.edges:
+            out[edge.source].append(edge)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    def dependents(self) -> dict[str, tuple[str, ...]]:
+        """Who calls each service or infrastructure component (sorted)."""
+        out: dict[str, list[str]] = {n: [] for n in (*self.services, *self.infrastructure)}
+        for edge in self.edges:
+            if edge.kind != "external":
+                out[edge.target].append(edge.source)
+        return {k: tuple(sorted(v)) for k, v in out.items()}
+
+    @cached_property
+    def _depends(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        out = {}
+        for name, svc in self.services.items():
+            deps = svc.depends_on
+            out[(name, "service")] = tuple(sorted(deps.services))
+            out[(name, "infrastructure")] = tuple(sorted(deps.infrastructure))
+            out[(name, "external")] = tuple(sorted(deps.external))
+        return out
+
+    def depends_on(self, service: str, kind: str = "service") -> tuple[str, ...]:
+        """What ``service`` talks to, of one kind (service, infrastructure or external), sorted."""
+        return self._depends[(service, kind)]
+
+    @cached_property
+    def start_order(self) -> tuple[str, ...]:
+        """Infrastructure, then services each after everything it depends on (Kahn's algorithm,
+        sorted within each layer): the order to start, restart or restore the system in."""
+        waiting = {n: len(self.depends_on(n)) for n in self.services}
+        callers: dict[str, list[str]] = {n: [] for n in self.services}
+        for name in self.services:
+            for dep in self.depends_on(name):
+                callers[dep].append(name)
+        order = list(self.infrastructure)
+        layer = sorted(n for n, count in waiting.items() if count == 0)
+        while layer:
+            order += layer
+            following = []
+            for name in layer:
+                for caller in callers[name]:
+                    waiting[caller] -= 1
+                    if waiting[caller] == 0:
+                        following.append(caller)
+            layer = sorted(following)
+        return tuple(order)
+
+    @cached_property
+    def scrape_targets(self) -> tuple[ScrapeTarget, ...]:
+        out = [
+            ScrapeTarget(name, name, svc.ports.metrics, "service", False, None, "up")
+            for name, svc in self.services.items()
+            if svc.ports.metrics is not None
+        ]
+        for name, infra in self.infrastructure.items():
+            exporter = infra.exporter
+            if exporter is not None:
+                sidecar = f"{name}-exporter" if exporter.image else None
+                out.append(ScrapeTarget(name, name, exporter.port, "infrastructure", infra.optional, sidecar, exporter.up_metric))
+        return tuple(out)
+
+    def exporter_env(self, infra: str) -> dict[str, str | SecretRef]:
+        """Variables of an infrastructure component's sidecar exporter, sorted."""
+        exporter = self.infrastructure[infra].exporter
+        out: dict[str, str | SecretRef] = dict(exporter.config)
+        for var, ref in exporter.secrets.items():
+            out[var] = SecretRef(ref, self.catalogue.secrets[ref].path, self.catalogue.secrets[ref].property)
+        return dict(sorted(out.items()))
+
+    def exporter_args(self, infra: str) -> list[str]:
+        """Sidecar exporters are Prometheus exporter-toolkit images: they listen where the catalogue says."""
+        return [f"--web.listen-address=:{self.infrastructure[infra].exporter.port}"]
+
+    # --- where artifacts live (relative to out/) --------------------------------
+
+    @staticmethod
+    def dockerfile(service: str) -> PurePosixPath:
+        return PurePosixPath("docker", service, "Dockerfile")
+
+    @staticmethod
+    def overlay(env: str) -> PurePosixPath:
+        return PurePosixPath("k8s", "overlays", env)
+
+    # Names the Kubernetes objects share with the alerts and dashboards that watch them.
+    CLAIM = "data"  # the StatefulSets' volumeClaimTemplate: claims are data-<workload>-<ordinal>
+
+    @classmethod
+    def claim_pattern(cls, workload: str) -> str:
+        return f"{cls.CLAIM}-{workload}-[0-9]+"
+
+    @staticmethod
+    def tls_secret(service: str) -> str:
+        """The Ingress's TLS Secret, which cert-manager's Certificate of the same name fills."""
+        return f"{service}-tls"
+
+    def workload_kind(self, service: str) -> str:
+        return "StatefulSet" if self.services[service].scaling.mode == "stateful" else "Deployment"
+
+    # --- per environment ------------------------------------------------------
+
+    def namespace(self, group: str, env: str) -> str:
+        """``nexus-production-core``: namespaces by group, per environment."""
+        return f"{self.project}-{env}-{group}"
+
+    def service_namespace(self, name: str, env: str) -> str:
+        group = self.services[name].group if name in self.services else self.infrastructure[name].group
+        return self.namespace(group, env)
+
+    def port(self, name: str) -> int:
+        """The port callers of a service or infrastructure component connect to."""
+        return self.services[name].ports.http if name in self.services else self.infrastructure[name].port
+
+    def host(self, name: str, env: str) -> str:
+        """How other containers reach ``name``: the compose service name in dev, cluster DNS elsewhere."""
+        if env == "dev":
+            return name
+        return f"{name}.{self.service_namespace(name, env)}.svc.cluster.local"
+
+    def public_url(self, service: str, env: str) -> str | None:
+        """``https://<subdomain>.<domain>`` of a service with an ingress, in a cluster environment."""
+        ingress, domain = self.services[service].ingress, self.environment(env).domain
+        return f"https://{ingress.subdomain}.{domain}" if ingress and domain else None
+
+    def registry(self, env: str) -> str:
+        return self.environment(env).registry or self.catalogue.project.registry
+
+    def image_repo(self, service: str, env: str) -> str:
+        return f"{self.registry(env)}/{service}"
+
+    def image(self, service: str, env: str) -> str:
+        """The image a service runs in ``env``: tag, plus digest where the environment pins one."""
+        environment = self.environment(env)
+        ref = f"{self.image_repo(service, env)}:{environment.tag}"
+        digest = environment.digests.get(service)
+        return f"{ref}@{digest}" if digest else ref
+
+    def replicas(self, service: str, env: str) -> tuple[int, int]:
+        """(min, max) replicas in ``env``: overrides applied, then the environment's floor for stateless."""
+        svc = self.services[service]
+        if svc.scaling.mode != "stateless":
+            return (1, 1)
+        override = self.environment(env).services.get(service)
+        low = (override and override.min_replicas) or svc.scaling.min_replicas
+        high = (override and override.max_replicas) or svc.scaling.max_replicas
+        floor = self.environment(env).min_stateless_replicas
+        return (max(low, floor), max(high, floor))
+
+    def resources(self, service: str, env: str) -> Resources:
+        override = self.environment(env).services.get(service)
+        return (override and override.resources) or self.services[service].resources
+
+    def env(self, service: str, env: str) -> dict[str, str | SecretRef]:
+        """Every environment variable of a service container in ``env``, sorted by name."""
+        svc = self.services[service]
+        out: dict[str, str | SecretRef] = {
+            "NEXUS_ENVIRONMENT": env,
+            "SERVICE_NAME": service,
+            "HTTP_PORT": str(svc.ports.http),
+        }
+        if svc.ports.metrics is not None:
+            out["METRICS_PORT"] = str(svc.ports.metrics)
+        for dep in svc.depends_on.services:
+            out[f"{env_key(dep)}_URL"] = f"http://{self.host(dep, env)}:{self.port(dep)}"
+        for dep in svc.depends_on.infrastructure:
+            out[f"{env_key(dep)}_HOST"] = self.host(dep, env)
+            out[f"{env_key(dep)}_PORT"] = str(self.port(dep))
+        out.update(svc.config)
+        for var, ref in svc.secrets.items():
+            secret = self.catalogue.secrets[ref]
+            out[var] = SecretRef(ref, secret.path, secret.property)
+        return dict(sorted(out.items()))
+
+    def secret_env(self, name: str) -> dict[str, SecretRef]:
+        """Secret variables of a service or infrastructure component, sorted."""
+        holder = self.services.get(name) or self.infrastructure[name]
+        return {
+            var: SecretRef(ref, self.catalogue.secrets[ref].path, self.catalogue.secrets[ref].property)
+            for var, ref in sorted(holder.secrets.items())
+        }
+
+
+def build(catalogue: Catalogue, source_name: str = "services.yaml") -> Plan:
+    return Plan(catalogue, source_name)
