@@ -195,6 +195,21 @@ class Ingress(Strict):
     path: HttpPath = "/"
 
 
+class Endpoint(Strict):
+    """An HTTP call to the service's own port."""
+
+    method: Literal["POST", "PUT"] = "POST"
+    path: HttpPath
+
+
+class KillSwitch(Strict):
+    """How trading is halted on purpose (before the trader is restarted or replaced) and resumed."""
+
+    halt: Endpoint
+    resume: Endpoint
+    halted_metric: MetricName | None = None  # a gauge the service exports: 1 while trading is halted
+
+
 class Service(Strict):
     description: Text
     runtime: Literal["python", "node"]
@@ -213,6 +228,7 @@ class Service(Strict):
     ingress: Ingress | None = None
     writable_paths: list[Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")]] = ["/tmp"]
     metrics: list[Metric] = []
+    kill_switch: KillSwitch | None = None
 
 
 class Exporter(Strict):
