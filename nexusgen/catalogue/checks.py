@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from nexusgen.catalogue.model import ENVIRONMENTS, Catalogue, Resources, cpu_cores, memory_bytes
 from nexusgen.catalogue.names import derived_env_names
+from nexusgen.plan.alerts import GENERATED_ALERTS, SELF_SCRAPED
 
 Finding = tuple[tuple[str | int, ...], str]
 
@@ -232,10 +233,19 @@ def _alerts(cat: Catalogue) -> Iterator[Finding]:
     fits = {"stale": "gauge", "above": "gauge", "below": "gauge", "p99_above": "histogram",
             "ratio_below": "counter", "rate_above": "counter", "rate_below": "counter"}  # fmt: skip
     seen: set[str] = set()
+    watched: dict[tuple[str, str], str] = {}  # (service, metric) -> alert
     for index, alert in enumerate(cat.monitoring.alerts):
         loc = ("monitoring", "alerts", index)
+        other = watched.setdefault((alert.service, alert.metric), alert.alert)
+        if other != alert.alert:
+            yield (*loc, "metric"), (
+                f"{alert.service}'s {alert.metric} already has alert {other!r}; one alert per metric "
+                "(their unit tests share one healthy series)"
+            )
         if alert.alert in seen:
             yield (*loc, "alert"), f"alert {alert.alert!r} is defined twice"
+        elif alert.alert in GENERATED_ALERTS:
+            yield (*loc, "alert"), f"{alert.alert!r} is the name of an alert nexusgen generates; choose another name"
         seen.add(alert.alert)
         svc = cat.services.get(alert.service)
         if svc is None:
@@ -263,9 +273,13 @@ def _unique(cat: Catalogue) -> Iterator[Finding]:
             hosts[svc.ingress.subdomain] = name
         if svc.metrics and svc.ports.metrics is None:
             yield ("services", name, "ports"), "declares metrics but no 'metrics' port"
-    for name in cat.infrastructure:
+    for name, infra in cat.infrastructure.items():
         if name in cat.services:
             yield ("infrastructure", name), f"{name!r} is also a service name"
+        if name in SELF_SCRAPED and infra.exporter is not None:
+            yield ("infrastructure", name, "exporter"), (
+                f"the monitoring stack scrapes {name} itself (scrape job {name!r}); remove the exporter"
+            )
 
 
 def _commands(cat: Catalogue) -> Iterator[Finding]:

@@ -1,0 +1,18 @@
+"""Names the monitoring stack claims, so validation can keep the catalogue off them.
+
+The monitoring family generates these alerts and scrape jobs; ``catalogue/checks.py`` reads
+this list (without importing a family) and the family asserts that it generates nothing else.
+"""
+
+from __future__ import annotations
+
+# Alerts nexusgen generates for every service, infrastructure component, volume, certificate
+# and for the alerting pipeline itself; each has its own runbook template.
+GENERATED_ALERTS = (
+    "AlertmanagerNotificationsFailing", "CertificateExpiringSoon", "CpuSaturation", "FrequentRestarts",
+    "HighErrorRate", "HighLatency", "InfrastructureDown", "InstanceDown", "MemorySaturation",
+    "PrometheusRuleFailures", "ScalingAtMaximum", "ServiceDown", "VolumeSpaceLow",
+)  # fmt: skip
+
+# The monitoring stack scrapes these components itself (job name = component name), in this order.
+SELF_SCRAPED = ("prometheus", "alertmanager")
