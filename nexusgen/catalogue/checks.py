@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from nexusgen.catalogue.model import ENVIRONMENTS, Catalogue, Resources, cpu_cores, memory_bytes
 from nexusgen.catalogue.names import derived_env_names
-from nexusgen.plan.alerts import GENERATED_ALERTS, SELF_SCRAPED
+from nexusgen.plan.alerts import GENERATED_ALERTS, MAX_RESTARTS_PER_HOUR, SELF_SCRAPED
 
 Finding = tuple[tuple[str | int, ...], str]
 
@@ -264,6 +264,14 @@ def _alerts(cat: Catalogue) -> Iterator[Finding]:
                 yield (*loc, "good", label), f"{alert.metric} has no label {label!r}"
 
 
+def _thresholds(cat: Catalogue) -> Iterator[Finding]:
+    restarts = cat.monitoring.thresholds.restarts_per_hour
+    if restarts > MAX_RESTARTS_PER_HOUR:
+        yield ("monitoring", "thresholds", "restarts_per_hour"), (
+            f"{restarts} is more than FrequentRestarts' unit test can simulate within an hour (at most {MAX_RESTARTS_PER_HOUR})"
+        )
+
+
 def _unique(cat: Catalogue) -> Iterator[Finding]:
     hosts: dict[str, str] = {}
     for name, svc in cat.services.items():
@@ -324,4 +332,4 @@ def _choices(known) -> str:
     return f" (known: {shown})"
 
 
-_RULES = [_references, _cycles, _ports, _secrets, _env_names, _literal_secrets, _resources, _overrides, _alerts, _unique, _commands, _runtimes, _exporters]
+_RULES = [_references, _cycles, _ports, _secrets, _env_names, _literal_secrets, _resources, _overrides, _alerts, _thresholds, _unique, _commands, _runtimes, _exporters]

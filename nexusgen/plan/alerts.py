@@ -14,5 +14,10 @@ GENERATED_ALERTS = (
     "PrometheusRuleFailures", "ScalingAtMaximum", "ServiceDown", "VolumeSpaceLow",
 )  # fmt: skip
 
+# The FrequentRestarts unit test holds each simulated restart count this many minutes, and a
+# promtool series of ours spans at most 50 samples: so the threshold can be at most 24.
+RESTART_PLATEAU = 2
+MAX_RESTARTS_PER_HOUR = 50 // RESTART_PLATEAU - 1
+
 # The monitoring stack scrapes these components itself (job name = component name), in this order.
 SELF_SCRAPED = ("prometheus", "alertmanager")

@@ -60,17 +60,13 @@ def workloads(plan: Plan) -> list[str]:
     return sorted([*plan.services, *cluster_infrastructure(plan)])
 
 
-def group_of(plan: Plan, name: str) -> str:
-    return plan.services[name].group if name in plan.services else plan.infrastructure[name].group
-
-
 def groups(plan: Plan) -> list[str]:
     """Groups that become namespaces: those with workloads, and monitoring (scrapes point at it)."""
-    return sorted({group_of(plan, n) for n in workloads(plan)} | {MONITORING})
+    return sorted({plan.group(n) for n in workloads(plan)} | {MONITORING})
 
 
 def members(plan: Plan, group: str) -> list[str]:
-    return [n for n in workloads(plan) if group_of(plan, n) == group]
+    return [n for n in workloads(plan) if plan.group(n) == group]
 
 
 def monitoring_secrets(plan: Plan) -> list[str]:

@@ -96,7 +96,7 @@ def service(plan: Plan, name: str) -> Workload:
         name=name,
         kind=plan.workload_kind(name),
         component="service",
-        group=svc.group,
+        group=plan.group(name),
         containers=[container],
         ports=ports,
         replicas=None if mode == "stateless" else 1,
@@ -163,9 +163,9 @@ def infrastructure(plan: Plan, name: str) -> Workload:
         service_ports.append(("metrics", exporter.port))
     return Workload(
         name=name,
-        kind="StatefulSet",
+        kind=plan.workload_kind(name),
         component="infrastructure",
-        group=infra.group,
+        group=plan.group(name),
         containers=containers,
         ports=service_ports,
         replicas=1,

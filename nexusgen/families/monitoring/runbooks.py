@@ -27,7 +27,6 @@ def component(plan: Plan, name: str) -> dict:
     svc = plan.services.get(name)
     if svc is None and name not in plan.infrastructure:
         return {"name": name, "known": False}
-    stateful = svc is None or svc.scaling.mode == "stateful"
     keys = sorted({(plan.catalogue.secrets[ref].path, plan.catalogue.secrets[ref].exchange)
                    for ref in (svc.secrets.values() if svc else ()) if plan.catalogue.secrets[ref].exchange != "none"})
     return {
@@ -35,7 +34,7 @@ def component(plan: Plan, name: str) -> dict:
         "known": True,
         "description": (svc or plan.infrastructure[name]).description,
         "namespace": plan.service_namespace(name, PROD),
-        "workload": f"{'statefulset' if stateful else 'deployment'}/{name}",
+        "workload": f"{plan.workload_kind(name).lower()}/{name}",
         "replicas": plan.replicas(name, PROD) if svc else (1, 1),
         "singleton": bool(svc and svc.scaling.mode == "singleton"),
         "callers": plan.dependents.get(name, ()),

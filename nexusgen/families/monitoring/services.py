@@ -15,10 +15,10 @@ import math
 from nexusgen.errors import TemplateError
 from nexusgen.catalogue.model import cpu_cores, memory_bytes
 from nexusgen.plan import Plan, ScrapeTarget
+from nexusgen.plan.alerts import RESTART_PLATEAU
 from nexusgen.families.monitoring.model import Alert, Case, Label, Series, Value, num, series, stable
 
 PERCENT = Value("%")
-RESTART_PLATEAU = 2  # minutes between simulated restarts in the FrequentRestarts test
 BUCKET_FACTORS = (4, 5, 6, 8)  # upper bound of the slow bucket, in thresholds; the first that prints stably
 
 
@@ -154,7 +154,7 @@ def _alerts(plan: Plan, target: ScrapeTarget) -> list[Alert]:
     restarts = th.restarts_per_hour
     plateaus = tuple(float(k * 300) for k in range(restarts + 1) for _ in range(RESTART_PLATEAU))
     if len(plateaus) > 50:
-        raise TemplateError(f"restarts_per_hour {restarts} is too many to simulate within one hour")
+        raise TemplateError(f"restarts_per_hour {restarts} is too many to simulate within one hour")  # checks.py rules it out
 
     alerts = [
         Alert(
