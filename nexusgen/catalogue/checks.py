@@ -315,7 +315,7 @@ def _exporters(cat: Catalogue) -> Iterator[Finding]:
 
 def _runtimes(cat: Catalogue) -> Iterator[Finding]:
     for name, runtime in cat.runtimes.items():
-        if not re.match(r"^[0-9]+(\.[0-9]+)*", runtime.build.tag):
+        if runtime.language_version is None:
             yield ("runtimes", name, "build", "tag"), (
                 f"{runtime.build.tag!r} must start with the language version (such as '3.11-slim'): CI sets up that version"
             )

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import PurePosixPath
 
 from nexusgen.catalogue.model import ENVIRONMENTS, BaseImage, Catalogue, Environment, Infrastructure, Resources, Runtime, Service
 from nexusgen.catalogue.names import STANDARD_ENV, dependency_env
 
 CLUSTER_ENVIRONMENTS = ENVIRONMENTS[1:]  # staging and production; dev is the compose stack
 SERVICE_UID = 10001  # fixed non-root UID/GID of every service container
-# out/ sits beside the catalogue at the repository root: artifacts that refer to each other
-# or to the sources (build contexts, Dockerfiles, overlays) use paths relative to that root.
-OUT_DIR = PurePosixPath("out")
 
 
 @dataclass(frozen=True)
@@ -172,15 +168,7 @@ class Plan:
         """Sidecar exporters are Prometheus exporter-toolkit images: they listen where the catalogue says."""
         return [f"--web.listen-address=:{self.infrastructure[infra].exporter.port}"]
 
-    # --- where artifacts live (relative to out/) --------------------------------
-
-    @staticmethod
-    def dockerfile(service: str) -> PurePosixPath:
-        return PurePosixPath("docker", service, "Dockerfile")
-
-    @staticmethod
-    def overlay(env: str) -> PurePosixPath:
-        return PurePosixPath("k8s", "overlays", env)
+    # where artifacts live: nexusgen.plan.paths
 
     # Names the Kubernetes objects share with the alerts and dashboards that watch them.
     CLAIM = "data"  # the StatefulSets' volumeClaimTemplate: claims are data-<workload>-<ordinal>

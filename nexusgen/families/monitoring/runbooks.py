@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from nexusgen.plan import Plan
+from nexusgen.plan import Plan, paths
 from nexusgen.engine.templates import Templates
 from nexusgen.families.monitoring.model import SEVERITY, Alert
 from nexusgen.families.monitoring.services import percent
 
-FOLDER = PurePosixPath("monitoring/runbooks")
+FOLDER = paths.RUNBOOKS
 OPERATIONS = ("incident-response", "service-restart", "database-failover", "disaster-recovery")
 PROD = "production"
 RTO_CRITICAL, RTO_FULL, RPO = "15 minutes", "1 hour", "5 minutes"
