@@ -38,6 +38,11 @@ class ScrapeTarget:
     sidecar: str | None  # `<infra>-exporter`: the container that serves the port, on the component's network
     up_metric: str  # 1 while the component itself answers
 
+    @property
+    def instance(self) -> str:
+        """The ``instance`` label Prometheus gives the target: the address it scrapes."""
+        return f"{self.component}:{self.port}"
+
 
 @dataclass(frozen=True)
 class Edge:
@@ -181,6 +186,14 @@ class Plan:
     def tls_secret(service: str) -> str:
         """The Ingress's TLS Secret, which cert-manager's Certificate of the same name fills."""
         return f"{service}-tls"
+
+    def volume(self, name: str) -> str | None:
+        """The size of the persistent volume a service or infrastructure component keeps its data on, if any."""
+        svc = self.services.get(name)
+        if svc is not None:
+            return svc.scaling.storage if svc.scaling.mode == "stateful" else None
+        infra = self.infrastructure[name]
+        return infra.storage_size if infra.storage is not None else None
 
     def workload_kind(self, name: str) -> str:
         """The Kubernetes workload of a service or infrastructure component: stateless services and

@@ -38,9 +38,10 @@ def business_alerts(plan: Plan) -> list[Alert]:
 
 
 def _alert(plan: Plan, alert: BusinessAlert, metric: Metric) -> Alert:
-    job = next(t.job for t in plan.scrape_targets if t.component == alert.service)
+    target = next(t for t in plan.scrape_targets if t.component == alert.service)
+    job = target.job
     keep = [label for label in metric.labels if label not in alert.good]
-    inst = {"job": job, "instance": f"{alert.service}:{plan.services[alert.service].ports.metrics}"}
+    inst = {"job": job, "instance": target.instance}
     keys = {label: inst.get(label, TEST_LABEL_VALUE) for label in keep}
     both = {**keys, **inst}
     m, t, sel = metric.name, alert.threshold, f'{{job="{job}"}}'

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from nexusgen.plan import Plan, paths
+from nexusgen.plan import Plan, cluster, paths
 from nexusgen.engine.templates import Templates
 from nexusgen.families.monitoring.model import SEVERITY, Alert
 from nexusgen.families.monitoring.services import percent
@@ -81,7 +81,7 @@ def context(plan: Plan) -> dict:
         "order": list(plan.start_order),
         "critical": critical,
         "rest": [n for n in plan.start_order if n not in on_path
-                 and getattr(plan.infrastructure.get(n), "group", None) != "monitoring"],
+                 and getattr(plan.infrastructure.get(n), "group", None) != cluster.MONITORING],
         "routes": {"P1": f"PagerDuty (and {receivers.slack_channel})", "P2": receivers.slack_channel,
                    "P3": receivers.notice_channel},
         "severity": SEVERITY,

@@ -139,7 +139,7 @@ def _alerts(plan: Plan, target: ScrapeTarget) -> list[Alert]:
     th = plan.catalogue.monitoring.thresholds
     names = http_rules(plan)
     mon = plan.catalogue.monitoring
-    inst = {"job": job, "instance": f"{target.component}:{target.port}"}
+    inst = {"job": job, "instance": target.instance}
     pod = {"container": name, "namespace": plan.service_namespace(name, "production"), "pod": f"{name}-0"}
     up = series("up", 1, 0, **inst)
     ok = {"status": "200", **inst}
