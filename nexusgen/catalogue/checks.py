@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from nexusgen.catalogue.alert_kinds import ALERT_KINDS
 from nexusgen.catalogue.model import ENVIRONMENTS, Catalogue, Resources, cpu_cores, memory_bytes
 from nexusgen.catalogue.names import derived_env_names
 from nexusgen.plan.alerts import GENERATED_ALERTS, MAX_RESTARTS_PER_HOUR, SELF_SCRAPED
@@ -230,8 +231,6 @@ def _overrides(cat: Catalogue) -> Iterator[Finding]:
 
 
 def _alerts(cat: Catalogue) -> Iterator[Finding]:
-    fits = {"stale": "gauge", "above": "gauge", "below": "gauge", "p99_above": "histogram",
-            "ratio_below": "counter", "rate_above": "counter", "rate_below": "counter"}  # fmt: skip
     seen: set[str] = set()
     watched: dict[tuple[str, str], str] = {}  # (service, metric) -> alert
     for index, alert in enumerate(cat.monitoring.alerts):
@@ -255,10 +254,14 @@ def _alerts(cat: Catalogue) -> Iterator[Finding]:
         if metric is None:
             yield (*loc, "metric"), f"{alert.service!r} declares no metric {alert.metric!r} under 'metrics'"
             continue
-        if metric.type != fits[alert.kind]:
-            yield (*loc, "kind"), f"{alert.kind!r} needs a {fits[alert.kind]}; {alert.metric} is a {metric.type}"
-        if (alert.kind == "ratio_below") != bool(alert.good):
-            yield (*loc, "good"), "'good' (the labels of successful events) goes with kind 'ratio_below', and only there"
+        kind = ALERT_KINDS[alert.kind]
+        if metric.type != kind.metric_type:
+            yield (*loc, "kind"), f"{alert.kind!r} needs a {kind.metric_type}; {alert.metric} is a {metric.type}"
+        if kind.needs_good != bool(alert.good):
+            takes = [k for k, v in ALERT_KINDS.items() if v.needs_good]
+            yield (*loc, "good"), (
+                f"'good' (the labels of successful events) goes with kind {', '.join(map(repr, takes))}, and only there"
+            )
         for label in alert.good:
             if label not in metric.labels:
                 yield (*loc, "good", label), f"{alert.metric} has no label {label!r}"

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from nexusgen.catalogue.alert_kinds import ALERT_KINDS
+
 DNS_LABEL = r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
 ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
 METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
@@ -363,13 +365,16 @@ class Environments(Strict):
 ENVIRONMENTS = tuple(Environments.model_fields)  # dev (compose), then the cluster environments
 
 
+AlertKindName = Literal[tuple(ALERT_KINDS)]  # one per entry of the registry, in its order
+
+
 class BusinessAlert(Strict):
     """An alert on a custom metric, stated as data so services and rules agree."""
 
     alert: AlertName
     service: Name
     metric: MetricName
-    kind: Literal["stale", "above", "below", "p99_above", "ratio_below", "rate_above", "rate_below"]
+    kind: AlertKindName
     threshold: float
     good: dict[LabelName, Annotated[str, Field(max_length=200)]] = {}
     for_: Duration = Field("5m", alias="for")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from nexusgen.catalogue.alert_kinds import ALERT_KINDS
 from nexusgen.plan import Plan, cluster, paths
 from nexusgen.engine.templates import Templates
 from nexusgen.families.monitoring.model import SEVERITY, Alert
@@ -102,7 +103,7 @@ def render(plan: Plan, templates: Templates, alerts: list[Alert]) -> dict[PurePo
     out = {}
     for name, group in sorted(by_name.items()):
         own = f"monitoring/runbooks/alerts/{name}.md.j2"
-        body = own if templates.exists(own) else f"monitoring/runbooks/kinds/{group[0].facts['kind']}.md.j2"
+        body = own if templates.exists(own) else ALERT_KINDS[group[0].facts["kind"]].runbook(group[0].facts["kind"])
         out[FOLDER / f"{name}.md"] = templates.render(
             "monitoring/runbooks/alert.md.j2", alert_name=name, alerts=group, body=body, **ctx)
     for name in OPERATIONS:
