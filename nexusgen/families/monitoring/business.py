@@ -13,7 +13,8 @@ from collections.abc import Callable
 from nexusgen.catalogue.alert_kinds import ALERT_KINDS, Query
 from nexusgen.catalogue.model import BusinessAlert, Metric
 from nexusgen.plan import Plan
-from nexusgen.families.monitoring.model import WARMUP_MINUTES, Alert, Case, Pair, Series, Value, minutes, num, series
+from nexusgen.errors import TemplateError
+from nexusgen.families.monitoring.model import WARMUP_MINUTES, Alert, Case, Pair, Series, Value, minutes, num, series, stable
 from nexusgen.families.monitoring.services import fast_histogram, slow_histogram
 
 TEST_LABEL_VALUE = "test"  # the value each declared label gets in unit tests
@@ -38,6 +39,15 @@ class Test:
         self.alert, self.job, self.keys, self.both = alert, job, keys, both
         self.m, self.t = alert.metric, alert.threshold
         self.step = abs(self.t) / 2 if self.t else 1  # how far from the threshold the test values sit
+        self.fmt = ALERT_KINDS[alert.kind].value_format
+
+    def printable(self, factors: tuple[float, ...], value: Callable[[float], float]) -> float:
+        """The first factor whose firing value the description prints unambiguously (a threshold
+        such as 0.667 puts 1.5 times it on a rounding boundary: 1.0005)."""
+        for factor in factors:
+            if stable(self.fmt, value(factor)):
+                return factor
+        raise TemplateError(f"{self.alert.alert}: no test value prints stably for threshold {self.t}")
 
     def absent(self, **labels: str) -> Series:
         return Series(self.m, tuple(sorted({**self.both, **labels}.items())), absent=True)
@@ -57,7 +67,8 @@ def _stale(x: Test) -> Tests:
 def _level(sign: int) -> Callable[[Test], Tests]:
     def tests(x: Test) -> Tests:
         calm = (series(x.m, x.t - sign * x.step, 0, **x.both),)
-        return calm, (Case((series(x.m, x.t + sign * x.step, 0, **x.both),), x.keys, x.t + sign * x.step),), 0
+        step = x.step * x.printable((1, 1.1, 1.2, 1.3), lambda f: x.t + sign * x.step * f)
+        return calm, (Case((series(x.m, x.t + sign * step, 0, **x.both),), x.keys, x.t + sign * step),), 0
 
     return tests
 
@@ -74,7 +85,7 @@ def _ratio_below(x: Test) -> Tests:
     good_labels = {**x.both, **good}
     calm_good = 200 * (1 + t) / 2
     calm = (series(x.m, 0, calm_good, **good_labels), series(x.m, 0, 200 - calm_good, **bad))
-    half = 200 * t / 2
+    half = 200 * t / x.printable((2, 3, 4, 5), lambda f: t / f)
     cases = (
         Case((series(x.m, 0, half, **good_labels), series(x.m, 0, 200 - half, **bad)), x.keys, half / 200),
         Case((x.absent(**good),), x.keys, 0),  # nothing succeeds at all
@@ -83,7 +94,8 @@ def _ratio_below(x: Test) -> Tests:
 
 
 def _rate_above(x: Test) -> Tests:
-    return (series(x.m, 0, 60 * x.t / 2, **x.both),), (Case((series(x.m, 0, 60 * 2 * x.t, **x.both),), x.keys, 2 * x.t),), 0
+    f = x.printable((2, 3, 4, 5), lambda f: f * x.t)
+    return (series(x.m, 0, 60 * x.t / 2, **x.both),), (Case((series(x.m, 0, 60 * f * x.t, **x.both),), x.keys, f * x.t),), 0
 
 
 def _rate_below(x: Test) -> Tests:
