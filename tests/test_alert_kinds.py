@@ -92,3 +92,12 @@ def test_every_kind_renders_and_fires_under_promtool(name: str, threshold: float
     tests = out / "monitoring" / "prometheus" / "tests" / "business.yml"
     proc = subprocess.run(["promtool", "test", "rules", tests.name], cwd=tests.parent, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_reserved_alert_names_are_the_generated_ones():
+    """Validation keeps business alerts off GENERATED_ALERTS; each has its own runbook template,
+    and the monitoring family asserts at render time that it generates no other name."""
+    from nexusgen.catalogue.reserved import GENERATED_ALERTS
+
+    own = TEMPLATES / "monitoring" / "templates" / "runbooks" / "alerts"
+    assert sorted(p.name.removesuffix(".md.j2") for p in own.glob("*.md.j2")) == sorted(GENERATED_ALERTS)

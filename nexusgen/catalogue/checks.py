@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from nexusgen.catalogue.alert_kinds import ALERT_KINDS
 from nexusgen.catalogue.model import ENVIRONMENTS, Catalogue, Resources, cpu_cores, memory_bytes
 from nexusgen.catalogue.names import derived_env_names
-from nexusgen.plan.alerts import GENERATED_ALERTS, MAX_RESTARTS_PER_HOUR, SELF_SCRAPED
+from nexusgen.catalogue.reserved import GENERATED_ALERTS, MAX_RESTARTS_PER_HOUR, SELF_SCRAPED
 
 Finding = tuple[tuple[str | int, ...], str]
 

@@ -391,7 +391,7 @@ class Thresholds(Strict):
     latency_p99_seconds: Annotated[float, Field(gt=0)] = 1.0
     cpu_ratio: Annotated[float, Field(gt=0, le=1)] = 0.9
     memory_ratio: Annotated[float, Field(gt=0, le=1)] = 0.9
-    restarts_per_hour: Annotated[int, Field(ge=1)] = 3  # at most plan.alerts.MAX_RESTARTS_PER_HOUR (checks.py)
+    restarts_per_hour: Annotated[int, Field(ge=1)] = 3  # at most reserved.MAX_RESTARTS_PER_HOUR (checks.py)
     volume_free_ratio: Annotated[float, Field(gt=0, lt=1)] = 0.15
     certificate_days: Annotated[int, Field(ge=1, le=90)] = 14
 

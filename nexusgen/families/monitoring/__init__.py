@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 from nexusgen.errors import TemplateError
 from nexusgen.engine.text import dump_json, dump_yaml
 from nexusgen.plan import Plan, paths
-from nexusgen.plan.alerts import GENERATED_ALERTS, SELF_SCRAPED
+from nexusgen.catalogue.reserved import GENERATED_ALERTS, SELF_SCRAPED
 from nexusgen.engine.templates import Templates
 from nexusgen.families.monitoring import runbooks as monitoring_runbooks
 from nexusgen.families.monitoring.dashboards import DATASOURCE, dashboards
@@ -58,7 +58,7 @@ def _check_names(plan: Plan, alerts) -> None:
     mine = {a.alert for a in plan.catalogue.monitoring.alerts}
     for alert in alerts:
         if alert.name not in mine and alert.name not in GENERATED_ALERTS:
-            raise TemplateError(f"{alert.name!r} is generated but missing from plan.alerts.GENERATED_ALERTS")
+            raise TemplateError(f"{alert.name!r} is generated but missing from reserved.GENERATED_ALERTS")
 
 
 def _jobs(plan: Plan) -> list[dict]:

@@ -15,7 +15,7 @@ import math
 from nexusgen.errors import TemplateError
 from nexusgen.catalogue.model import cpu_cores, memory_bytes
 from nexusgen.plan import Plan, ScrapeTarget
-from nexusgen.plan.alerts import RESTART_PLATEAU
+from nexusgen.catalogue.reserved import RESTART_PLATEAU
 from nexusgen.families.monitoring.model import Alert, Case, Label, Series, Value, num, series, stable
 
 PERCENT = Value("%")

@@ -1,7 +1,8 @@
-"""Names the monitoring stack claims, so validation can keep the catalogue off them.
+"""What nexusgen claims for itself, so validation can keep the catalogue off it.
 
-The monitoring family generates these alerts and scrape jobs; ``catalogue/checks.py`` reads
-this list (without importing a family) and the family asserts that it generates nothing else.
+The monitoring family generates these alerts and scrape jobs and simulates at most this many
+restarts; ``checks.py`` reads them here (validation imports no later stage) and the family
+asserts that it generates nothing else.
 """
 
 from __future__ import annotations
