@@ -13,7 +13,8 @@ from functools import cached_property
 from nexusgen.catalogue.model import ENVIRONMENTS, BaseImage, Catalogue, Environment, Infrastructure, Resources, Runtime, Service
 from nexusgen.catalogue.names import STANDARD_ENV, dependency_env
 
-CLUSTER_ENVIRONMENTS = ENVIRONMENTS[1:]  # staging and production; dev is the compose stack
+COMPOSE_ENVIRONMENT = ENVIRONMENTS[0]  # dev: the compose stack
+CLUSTER_ENVIRONMENTS = ENVIRONMENTS[1:]  # staging and production
 SERVICE_UID = 10001  # fixed non-root UID/GID of every service container
 
 
@@ -224,7 +225,7 @@ class Plan:
 
     def host(self, name: str, env: str) -> str:
         """How other containers reach ``name``: the compose service name in dev, cluster DNS elsewhere."""
-        if env == "dev":
+        if env == COMPOSE_ENVIRONMENT:
             return name
         return f"{name}.{self.service_namespace(name, env)}.svc.cluster.local"
 

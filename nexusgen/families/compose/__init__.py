@@ -14,10 +14,10 @@ from pathlib import PurePosixPath
 
 from nexusgen.catalogue.model import Resources, cpu_millicores, memory_parts
 from nexusgen.catalogue.names import env_key
-from nexusgen.plan import SERVICE_UID, Plan, SecretRef, image_ref, paths
+from nexusgen.plan import COMPOSE_ENVIRONMENT, SERVICE_UID, Plan, SecretRef, image_ref, paths
 from nexusgen.plan.probe import probe
 
-ENV = "dev"
+ENV = COMPOSE_ENVIRONMENT
 FOLDER = paths.COMPOSE
 ROOT_FROM_COMPOSE = "../.."  # out/ sits beside the catalogue; build contexts are relative to it
 HEALTH = {"interval": "10s", "timeout": "5s", "retries": 5}

@@ -11,7 +11,7 @@ from pathlib import PurePosixPath
 
 from nexusgen.errors import TemplateError
 from nexusgen.engine.text import dump_json, dump_yaml
-from nexusgen.plan import Plan, paths
+from nexusgen.plan import COMPOSE_ENVIRONMENT, Plan, paths
 from nexusgen.catalogue.reserved import GENERATED_ALERTS, SELF_SCRAPED
 from nexusgen.engine.templates import Templates
 from nexusgen.families.monitoring import runbooks as monitoring_runbooks
@@ -21,7 +21,7 @@ from nexusgen.families.monitoring.unittests import alert_tests, recording_tests
 
 CLUSTER = paths.OBSERVABILITY
 SCRAPE_INTERVAL = "15s"
-ENV = "dev"  # the compose stack
+ENV = COMPOSE_ENVIRONMENT
 ROUTES = (  # priority -> receiver; P1 is answered at once and repeated hourly until resolved
     {"priority": "P1", "receiver": "pagerduty-p1", "severity": "critical", "pagerduty": True, "group_wait": "10s",
      "repeat_interval": "1h", "channel": "slack_channel"},
