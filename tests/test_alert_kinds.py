@@ -101,3 +101,16 @@ def test_the_reserved_alert_names_are_the_generated_ones():
 
     own = TEMPLATES / "monitoring" / "templates" / "runbooks" / "alerts"
     assert sorted(p.name.removesuffix(".md.j2") for p in own.glob("*.md.j2")) == sorted(GENERATED_ALERTS)
+
+
+def test_saturation_thresholds_on_a_rounding_boundary_render_and_fire(tmp_path: Path):
+    """cpu_ratio 0.985 made the CpuSaturation test value 1.0025 (ambiguous as a percentage): exit 3."""
+    doc = _shop("rate_below", "counter")
+    doc["monitoring"]["thresholds"] = {"cpu_ratio": 0.985, "memory_ratio": 0.991}
+    catalogue = tmp_path / "services.yaml"
+    catalogue.write_text(yaml.safe_dump(doc, sort_keys=False))
+    result = nexusgen("render", "--catalogue", str(catalogue), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    tests = tmp_path / "out" / "monitoring" / "prometheus" / "tests"
+    proc = subprocess.run(["promtool", "test", "rules", "service-api.yml"], cwd=tests, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -54,8 +54,13 @@ def percent(ratio: float) -> str:
 
 
 def over(threshold: float) -> float:
-    """A ratio clearly above ``threshold`` (at most 1), printed without ambiguity."""
-    return (1 + threshold) / 2 + 0.025 if threshold < 0.9 else threshold + (1 - threshold) / 2 + 0.01
+    """A ratio clearly above ``threshold``, printed without ambiguity (a threshold such as 0.985
+    puts the first choice, 1.0025, on a rounding boundary of humanizePercentage)."""
+    first = (1 + threshold) / 2 + 0.025 if threshold < 0.9 else threshold + (1 - threshold) / 2 + 0.01
+    for value in (first + k * 0.0001 for k in range(10)):
+        if stable(PERCENT.fmt, value):
+            return value
+    raise TemplateError(f"no test ratio above {threshold} prints stably")
 
 
 def histogram(metric: str, bounds: tuple[float, ...], hot: int, labels: dict[str, str]) -> tuple[Series, ...]:
