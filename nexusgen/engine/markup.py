@@ -7,7 +7,7 @@ Markdown ones as the ``md`` and ``md_code`` filters; ``mermaid.py`` uses the Mer
   spaces (a newline would end a table row or start a block); every character CommonMark/GFM gives
   meaning inline is backslash-escaped (``<`` so ``<!--`` cannot open a comment that hides the rest
   of the page, ``|`` so a cell cannot split, ``$`` so GitHub's math does not start, ``[``/``]``,
-  emphasis, code and strikethrough marks, ``&`` so an entity stays literal); a leading block
+  emphasis, code and strikethrough marks, an ``&`` that would start an entity); a leading block
   marker (``#``, ``-``, ``+``, ``=``, ``1.``) is escaped too.
 - ``md_code``: a value as one inline code span, fenced with more backticks than the value holds
   (CommonMark 0.31 §6.1), line breaks as spaces (as a code span renders them); ``cell=True`` also
@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\u0085\u2028\u2029]")
-_MD_INLINE = re.compile(r"([\\`*_\[\]<>&|~$])")
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>|~$]|&(?=#?[A-Za-z0-9]+;))")
 _MD_BLOCK_START = re.compile(r"^(\s*)([#+=-]|\d+(?=[.)]))")
 
 
