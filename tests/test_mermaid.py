@@ -163,3 +163,15 @@ def test_mermaid_keywords_as_names_still_render(mermaid, tmp_path: Path):
     assert layout.nodes["infra_subgraph"][3] == "subgraph"
     assert layout.inside("svc_end", "ns_core") and layout.inside("svc_click", "ns_data")
     assert {"L_svc_end_svc_click_0", "L_svc_style_svc_end_0"} <= {i for i, _ in layout.links}
+
+
+def test_mermaid_labels_round_trip_hostile_text(mermaid):
+    """``mermaid_label``/``mermaid_id``: whatever the text, Mermaid shows it as written."""
+    from nexusgen.engine.markup import mermaid_id, mermaid_label
+
+    texts = ['end', 'say "hi"', "<b>bold</b> & <!-- x -->", "#quot; #35; ###", "a --> b", "click x call y()",
+             "subgraph end", "[x] (y) {z} |w|", "line\nbreak"]
+    lines = ["flowchart LR"] + [f'  {mermaid_id("n", t)}{i}["{mermaid_label(t)}"]' for i, t in enumerate(texts)]
+    layout = mermaid("\n".join(lines) + "\n")
+    for i, text in enumerate(texts):
+        assert layout.nodes[f"{mermaid_id('n', text)}{i}"][3] == " ".join(text.split()), text
