@@ -87,6 +87,24 @@ def test_markdown_carries_the_diagram_with_changes_styled_apart(sides):
     assert 'svc_ledger ==>|"removed"| ext_bank' in removed
 
 
+def test_without_manifests_files_are_not_compared(tmp_path: Path):
+    for side in ("before", "after"):
+        shutil.copy(CASES / "production-replicas" / f"{side}.yaml", tmp_path / f"{side}.yaml")
+    result = nexusgen("diff", "before.yaml", "after.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "generated files: not compared (a side has no out/ manifest)" in result.stdout
+    assert "api replicas: 2-3 -> 2-6 (production)" in result.stdout
+
+
+def test_no_change_says_so(sides):
+    result = nexusgen("diff", "before/services.yaml", "before/services.yaml", "--exit-code", cwd=sides["new-alert"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "nexusgen diff before/services.yaml -> before/services.yaml: no change in meaning",
+        "generated files: none changed",
+    ]
+
+
 def git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 

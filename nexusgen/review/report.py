@@ -81,7 +81,8 @@ def _text_lines(summary: Summary, cap: int) -> list[str]:
         lines += [f"  {_TEXT_RISK[c.risk]} {c.sign} {_describe(c, str)}" for c in changes]
         if left:
             lines.append(f"    ... {left} more")
-    lines += _families(summary, lambda f, n: f"  {f:<11}{n}", "generated files")
+    lines.append(_files_title(summary))
+    lines += [f"  {family:<11}{count}" for family, count in _family_rows(summary)]
     if summary.changes:
         lines.append("(! high risk, * medium risk; + added, - removed, ~ changed)")
     return lines
@@ -97,25 +98,24 @@ def _md_lines(summary: Summary, cap: int) -> list[str]:
         lines += [f"- {_MD_RISK[c.risk]}, {_SIGNS[c.sign]}: {_describe(c, md)}" for c in changes]
         if left:
             lines.append(f"- … {left} more")
-    families = _families(summary, lambda f, n: f"| {f} | {n} |", "")
-    if families:
-        lines += ["", "| generated family | files |", "|---|---|", *families[1:]]
-    elif summary.families is None:
-        lines += ["", _NO_MANIFEST]
+    rows = _family_rows(summary)
+    lines += ["", _files_title(summary).capitalize()]
+    if rows:
+        lines += ["", "| family | files |", "|---|---|", *(f"| {family} | {count} |" for family, count in rows)]
     return lines
 
 
-_NO_MANIFEST = "generated files: not compared (a side has no out/ manifest)"
-
-
-def _families(summary: Summary, row, title: str) -> list[str]:
+def _files_title(summary: Summary) -> str:
     if summary.families is None:
-        return [_NO_MANIFEST] if title else []
-    if not summary.families:
-        return [f"{title}: none changed"] if title else []
+        return "generated files: not compared (a side has no out/ manifest)"
     total = sum(f.total for f in summary.families)
-    out = [f"{title}: {total} changed"]
-    for f in summary.families:
+    return f"generated files: {total} changed" if total else "generated files: none changed"
+
+
+def _family_rows(summary: Summary) -> list[tuple[str, str]]:
+    """(family, "12 (3 added, 1 removed)") for each family with a changed file."""
+    rows = []
+    for f in summary.families or ():
         detail = [f"{n} {word}" for n, word in ((f.added, "added"), (f.removed, "removed")) if n]
-        out.append(row(f.family, f"{f.total}" + (f" ({', '.join(detail)})" if detail else "")))
-    return out
+        rows.append((f.family, f"{f.total}" + (f" ({', '.join(detail)})" if detail else "")))
+    return rows
