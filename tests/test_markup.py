@@ -96,6 +96,10 @@ def hostile_catalogue(folder: Path) -> Path:
             metric["help"] = "Orders <!-- placed --> | counted"
     for infra in data["infrastructure"].values():
         infra["description"] = "<!-- store"
+    for secret in data["secrets"].values():  # none reaches Markdown today; if one does, it is escaped
+        secret["description"] = "<!-- secret"
+    data["external"] = {"bank": {"description": "<!-- bank", "cidrs": ["203.0.113.0/24"], "ports": [443]}}
+    data["services"]["api"]["depends_on"]["external"] = ["bank"]
     for alert in data["monitoring"]["alerts"]:
         alert["summary"] = "Orders <img src=x onerror=alert(1)> failing"
         alert["description"] = "Fewer than 90% | of `orders` <!-- succeed"
