@@ -41,6 +41,12 @@ def test_raising_one_production_max_replicas_changes_at_most_five_files(tmp_path
     }
 
 
+def test_a_new_release_tag_changes_only_the_overlays_image_lists(tmp_path: Path):
+    changed = changed_files(tmp_path, "    tag: 1.0.0\n", "    tag: 1.0.1\n")
+    assert changed == {".nexusgen-manifest.json"} | {
+        f"k8s/overlays/production/{group}/kustomization.yaml" for group in ("core", "data", "frontend")}
+
+
 @pytest.mark.parametrize(
     "old, new",
     [
