@@ -130,3 +130,18 @@ def test_hostile_prose_arrives_as_text_in_every_markdown_file(tmp_path: Path):
     readme = PARSER.parse((tmp_path / "out" / "README.md").read_text())
     rows = [t for t in readme if t.type == "tr_open"]
     assert len(rows) >= 1 + 2 + 1 + 1, "the service and infrastructure tables keep every row"
+
+
+def test_diff_markdown_shows_hostile_values_as_text(tmp_path: Path):
+    """`nexusgen diff --format markdown` escapes what it quotes from the catalogue (a PR comment)."""
+    (tmp_path / "before").mkdir()
+    (tmp_path / "before" / "services.yaml").write_text((ROOT / "tests" / "cases" / "minimal" / "services.yaml").read_text())
+    hostile_catalogue(tmp_path)
+    result = nexusgen("diff", "before/services.yaml", "services.yaml", "--format", "markdown", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    summary = result.stdout.split("<details>")[0]
+    tokens = PARSER.parse(summary)
+    kinds = {t.type for t in tokens} | {c.type for t in tokens for c in (t.children or [])}
+    assert not kinds & {"html_block", "html_inline"}, summary
+    texts = "\n".join(c.content for t in tokens for c in (t.children or []) if c.type == "text")
+    assert "result='ok`|<!--'" in texts, summary  # the alert's hostile label value, as written
