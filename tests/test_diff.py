@@ -24,7 +24,7 @@ HEADLINES = {
                             "trader exchange_access: trade"),
     "new-egress-cidr": ("ledger egress to bank: 203.0.113.0/24 port 443 -> 203.0.113.0/24, 198.51.100.0/24 port 443",),
     "production-replicas": ("api replicas: 2-3 -> 2-6 (production)",),
-    "new-alert": ("alert NoOrders on api: rate_below 0.01 for 15m, P2",),
+    "new-alert": ("alert OrdersPiling on api: above 100 for 15m, P2",),
     "removed-service": ("services removed: ledger",),
 }
 HIGH_RISK = {"new-trading-service", "new-egress-cidr"}
