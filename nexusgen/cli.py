@@ -81,6 +81,29 @@ def validate(out: Path) -> int:
 
 
 @main.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--base", metavar="REF", default=None,
+              help="Git revision to compare with (default: the merge base of HEAD and main).")
+@click.option("--catalogue", type=click.Path(path_type=Path, dir_okay=False), default=Path("services.yaml"),
+              show_default=True, help="The service catalogue (its path is the same at the revision).")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("out"), show_default=True,
+              help="Folder of generated files (its manifest counts the files changed).")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
+@click.option("--exit-code", is_flag=True, help="Exit 1 when a high-risk change is present.")
+def diff(files: tuple[Path, ...], base: str | None, catalogue: Path, out: Path, fmt: str, exit_code: bool) -> int:
+    """Summarise what a catalogue change means, most dangerous first (no render).
+
+    FILES: two catalogues, before and after (each with the out/ beside it); without them, the
+    catalogue at --base against the working tree's.
+    """
+    from nexusgen import review
+
+    summary = review.summarise(files, base, catalogue, out)
+    click.echo(review.show(summary, fmt), nl=False)
+    return EXIT_DRIFT if exit_code and summary.high else EXIT_OK
+
+
+@main.command()
 def schema() -> int:
     """Print the catalogue's JSON Schema (also rendered as out/services.schema.json)."""
     from nexusgen.engine.text import dump_json

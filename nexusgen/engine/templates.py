@@ -16,6 +16,7 @@ import jinja2
 
 from nexusgen.catalogue.names import env_key
 from nexusgen.engine.fingerprint import template_roots
+from nexusgen.engine.markup import md, md_code
 from nexusgen.engine.text import dump_yaml
 from nexusgen.errors import TemplateError, UsageError
 from nexusgen.plan import image_ref
@@ -116,7 +117,7 @@ class Templates:
             comment_end_string="#>",
         )
         for env in (self._plain, self._alt):
-            env.filters.update(tojson=quote, yaml=block, env_key=env_key, image_ref=image_ref)
+            env.filters.update(tojson=quote, yaml=block, env_key=env_key, image_ref=image_ref, md=md, md_code=md_code)
         self._loaded: dict[str, jinja2.Template] = {}  # get_template's own cache costs more per call
 
     def exists(self, name: str) -> bool:

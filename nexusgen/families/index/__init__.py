@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 
+from nexusgen.engine.mermaid import flowchart
 from nexusgen.engine.text import dump_json
+from nexusgen.plan.graph import graph
 from nexusgen.plan import Plan
 from nexusgen.catalogue.schema import catalogue_schema
 
@@ -34,12 +36,8 @@ def render(plan: Plan, templates, names: Iterable[str]) -> dict[PurePosixPath, s
         )
     return {
         PurePosixPath("README.md"): templates.render(
-            "index/README.md.j2", plan=plan, rows=rows, files=listed, node=_node_id
+            "index/README.md.j2", plan=plan, rows=rows, files=listed, diagram=flowchart(graph(plan))
         ),
         SCHEMA_PATH: dump_json(catalogue_schema()),
     }
 
-
-def _node_id(name: str) -> str:
-    """Mermaid node ids may not contain '-'."""
-    return name.replace("-", "_")
