@@ -217,6 +217,41 @@ def test_no_expression_inside_run_scripts(workflows, name):
             assert "${{" not in script, (job_name, step.get("name"))
 
 
+def _script_constants() -> set[str]:
+    """Every module-level string of the workflows family: the only text a `run:` may hold."""
+    import importlib
+    import pkgutil
+
+    import nexusgen.families.workflows as family
+
+    found: set[str] = set()
+    for info in pkgutil.iter_modules(family.__path__):
+        module = importlib.import_module(f"{family.__name__}.{info.name}")
+        for value in vars(module).values():
+            found |= {value} if isinstance(value, str) else {v for v in getattr(value, "values", lambda: [])()
+                                                             if isinstance(v, str)} if isinstance(value, dict) else set()
+    return found
+
+
+def run_scripts(doc: dict) -> list[tuple[str, str]]:
+    """(job, script) of every `run:` in a workflow."""
+    return [(name, step["run"]) for name, job in doc["jobs"].items() for step in job.get("steps", []) if "run" in step]
+
+
+@pytest.mark.parametrize("name", PIPELINES)
+def test_every_run_script_is_code_not_catalogue_text(workflows, name):
+    """Issue 20, class 4: no catalogue value reaches a `run:` script except through `env:`.
+    Each script is a constant of the workflows family, the same for every catalogue."""
+    constants = _script_constants()
+    scripts = run_scripts(workflows[name])
+    assert scripts
+    for job, script in scripts:
+        assert script in constants, (job, script)
+    catalogue_texts = {PLAN.catalogue.runtimes[r].lint for r in PLAN.catalogue.runtimes} | {
+        PLAN.catalogue.runtimes[r].test for r in PLAN.catalogue.runtimes}
+    assert not any(text in script for text in catalogue_texts for _, script in scripts)
+
+
 @pytest.mark.parametrize("name", PIPELINES)
 def test_actions_are_current_majors(workflows, name):
     for job in workflows[name]["jobs"].values():

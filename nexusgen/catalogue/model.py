@@ -89,6 +89,16 @@ Cidr = _text(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$", "an IPv4 CIDR such as 
 Port = Annotated[int, Field(ge=1, le=65535)]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Value = Annotated[str, Field(max_length=4096)]
+
+
+def _no_expression(value: str) -> str:
+    if "${{" in value:
+        raise ValueError("must not contain '${{': GitHub evaluates it as an expression in the workflows")
+    return value
+
+
+# A shell command the workflows run (passed through `env:`, where GitHub still evaluates `${{ }}`).
+Command = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_no_expression)]
 Priority = Literal["P1", "P2", "P3"]
 Group = Literal["core", "data", "frontend"]
 
@@ -121,8 +131,8 @@ class Runtime(Strict):
     run: BaseImage
     distroless: BaseImage | None = None
     manifests: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$")]] = Field(min_length=1)
-    lint: Text
-    test: Text
+    lint: Command
+    test: Command
 
 
 class Ports(Strict):

@@ -82,6 +82,9 @@ done < <(printf '%s' "$WORKLOADS")
 """
 
 E2E_INSTALL = "npm ci\nnpx playwright install --with-deps chromium\n"
+KUBECONFIG = 'aws eks update-kubeconfig --name "$CLUSTER" --region "$REGION"'
+PLAYWRIGHT = "npx playwright test"
+APPROVED = 'echo "Deployment of $TAG to production approved"'
 
 
 class Deploy(Steps):
@@ -93,7 +96,7 @@ class Deploy(Steps):
                       "role-session-name": f"nexus-{env['name']}-${{{{ github.run_id }}}}",
                       "aws-region": cluster.region}},
             {"name": "Kubeconfig", "env": {"CLUSTER": cluster.name, "REGION": cluster.region},
-             "run": 'aws eks update-kubeconfig --name "$CLUSTER" --region "$REGION"'},
+             "run": KUBECONFIG},
         ]
 
     @staticmethod
@@ -141,7 +144,7 @@ class Deploy(Steps):
                     {"name": "Install dependencies and browsers", "working-directory": e2e.source,
                      "run": E2E_INSTALL},
                     {"name": "Playwright", "working-directory": e2e.source,
-                     "env": {"PLAYWRIGHT_BASE_URL": e2e.base_url}, "run": "npx playwright test"},
+                     "env": {"PLAYWRIGHT_BASE_URL": e2e.base_url}, "run": PLAYWRIGHT},
                     {"name": "Keep the report", "if": "${{ !cancelled() }}", "uses": self.uses("actions/upload-artifact"),
                      "with": {"name": "playwright-report", "path": f"{e2e.source}/playwright-report/",
                               "retention-days": 30}},
@@ -163,7 +166,7 @@ class Deploy(Steps):
                 "environment": self.environment(env),
                 "permissions": {},
                 "steps": [{"name": "Record the approval", "env": {"TAG": tag},
-                           "run": 'echo "Deployment of $TAG to production approved"'}],
+                           "run": APPROVED}],
             },
             "deploy-production": {
                 "name": "Deploy to production (canary, then all)",

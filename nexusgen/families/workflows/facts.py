@@ -51,7 +51,7 @@ class RuntimeCI:
     version: str
     cache: str
     cache_file: str  # manifest the dependency cache is keyed on
-    install: str
+    install_env: dict[str, str]  # what the runtime's install script reads
     lint: str
     test: str
 
@@ -106,13 +106,13 @@ def runtimes(plan: Plan) -> dict[str, RuntimeCI]:
         match = _VERSION.match(runtime.build.tag)  # checks.py guarantees the tag starts with a version
         setup, version_input, cache = _SETUP[name]
         manifests = runtime.manifests
-        if name == "python":
-            install = " ".join(f"-r {m}" for m in manifests if m.endswith(".txt"))
-            install = f"python -m pip install {install}" if install else "python -m pip install ."
-            cache_file = next((m for m in manifests if m.endswith(".txt")), manifests[0])
+        if name == "python":  # checks.py: every python manifest is a requirements file
+            install = {"MANIFESTS": " ".join(manifests)}
+            cache_file = manifests[0]
         else:
-            install = "npm ci" if "package-lock.json" in manifests else "npm install"
-            cache_file = "package-lock.json" if "package-lock.json" in manifests else manifests[0]
+            lockfile = "package-lock.json" if "package-lock.json" in manifests else ""
+            install = {"LOCKFILE": lockfile}
+            cache_file = lockfile or manifests[0]
         out[name] = RuntimeCI(
             name, setup, version_input, match.group(), cache, cache_file, install, runtime.lint, runtime.test
         )

