@@ -1,90 +1,21 @@
-"""Deployments shared by the main and release workflows, as data: staging, then production behind
-its gate (a canary of every stateless Deployment, promotion, smoke tests, and a rollback when
-anything after the gate fails). Singletons never get a canary: two execution engines would
-trade twice. Cluster access is OIDC to AWS (no stored keys); role, region and cluster come from
-the catalogue (``environments.<env>.cluster``)."""
+"""Deployments as data: staging (main), production (release), each in its GitHub environment.
+
+Every job that assumes a cloud role runs in the environment it deploys to, so its OIDC subject
+is ``repo:<owner>/<repo>:environment:<env>`` and only that environment's role trusts it
+(production's has required reviewers). A deploy applies the overlay with the digests main
+pushed: migrations first (a Job per service that declares one), then for production a canary of
+every stateless Deployment judged from Prometheus, the kill switch of each trading singleton
+before it is replaced, the rollout, smoke tests, and on any failure the previous release's
+whole overlay. Singletons never get a canary: two execution engines would trade twice.
+"""
 
 from __future__ import annotations
 
-from nexusgen.families.workflows.jobs import RUNNER, Steps
+from nexusgen.families.workflows import scripts
+from nexusgen.families.workflows.facts import seconds
+from nexusgen.families.workflows.jobs import DIGESTS_FILE, RUNNER, Steps
 
-APPLY = """\
-set -euo pipefail
-while read -r _ _ _ image; do
-  (cd "$OVERLAY" && kustomize edit set image "$image=$image:$TAG")
-done < <(printf '%s' "$WORKLOADS")
-kubectl apply -k "$OVERLAY"
-while read -r namespace kind name _; do
-  kubectl -n "$namespace" rollout status "$kind/$name" --timeout=10m
-done < <(printf '%s' "$WORKLOADS")
-"""
-
-CANARY_JQ = """\
-.metadata = {name: (.metadata.name + "-canary"), namespace: .metadata.namespace,
-             labels: ((.metadata.labels // {}) + {"nexus.io/canary-of": $name})}
-| .spec.replicas = 1
-| .spec.selector.matchLabels["nexus.io/canary-of"] = $name
-| .spec.template.metadata.labels["nexus.io/canary-of"] = $name
-| (.spec.template.spec.containers[] | select(.name == $name) | .image) = $image
-| del(.status)
-"""
-
-CANARY = """\
-set -euo pipefail
-while read -r namespace kind name image; do
-  kubectl -n "$namespace" get "$kind/$name" -o json \\
-    | jq --arg name "$name" --arg image "$image:$TAG" "$CANARY" \\
-    | kubectl apply -f -
-done < <(printf '%s' "$CANARIES")
-while read -r namespace _ name _; do
-  kubectl -n "$namespace" rollout status "deployment/$name-canary" --timeout=10m
-done < <(printf '%s' "$CANARIES")
-sleep "$SOAK_SECONDS"
-while read -r namespace _ name _; do
-  restarts=$(kubectl -n "$namespace" get pods -l "nexus.io/canary-of=$name" -o json \\
-    | jq '[.items[].status.containerStatuses[]?.restartCount] | add // 0')
-  if [ "$restarts" -gt 0 ]; then
-    echo "::error::canary of $name restarted $restarts times"
-    exit 1
-  fi
-done < <(printf '%s' "$CANARIES")
-"""
-
-REMOVE_CANARIES = """\
-set -euo pipefail
-while read -r namespace _ name _; do
-  kubectl -n "$namespace" delete deployment "$name-canary" --ignore-not-found
-done < <(printf '%s' "$CANARIES")
-"""
-
-SMOKE = """\
-set -euo pipefail
-while read -r url; do
-  curl --fail --silent --show-error --location --max-time 10 \\
-    --retry 5 --retry-delay 5 --retry-all-errors --output /dev/null "$url"
-  echo "ok: $url"
-done < <(printf '%s' "$URLS")
-"""
-
-ROLLBACK = """\
-set -euo pipefail
-while read -r namespace kind name image; do
-  kubectl -n "$namespace" delete deployment "$name-canary" --ignore-not-found
-  current=$(kubectl -n "$namespace" get "$kind/$name" \\
-    -o "jsonpath={.spec.template.spec.containers[?(@.name=='$name')].image}")
-  case "$current" in
-    "$image:$TAG" | "$image:$TAG@"*)
-      kubectl -n "$namespace" rollout undo "$kind/$name"
-      kubectl -n "$namespace" rollout status "$kind/$name" --timeout=10m
-      ;;
-  esac
-done < <(printf '%s' "$WORKLOADS")
-"""
-
-E2E_INSTALL = "npm ci\nnpx playwright install --with-deps chromium\n"
-KUBECONFIG = 'aws eks update-kubeconfig --name "$CLUSTER" --region "$REGION"'
-PLAYWRIGHT = "npx playwright test"
-APPROVED = 'echo "Deployment of $TAG to production approved"'
+CLOUD = {"contents": "read", "id-token": "write"}
 
 
 class Deploy(Steps):
@@ -96,17 +27,8 @@ class Deploy(Steps):
                       "role-session-name": f"nexus-{env['name']}-${{{{ github.run_id }}}}",
                       "aws-region": cluster.region}},
             {"name": "Kubeconfig", "env": {"CLUSTER": cluster.name, "REGION": cluster.region},
-             "run": KUBECONFIG},
+             "run": scripts.KUBECONFIG},
         ]
-
-    @staticmethod
-    def deploy_env(env: dict, tag: str, overlay: bool = True) -> dict:
-        out = {"OVERLAY": env["overlay"]} if overlay else {}
-        return {**out, "TAG": tag, "WORKLOADS": env["workloads"]}
-
-    def apply_step(self, env: dict, tag: str) -> dict:
-        """Apply the overlay with the new tag on every image, then wait for every rollout."""
-        return {"name": f"Apply {env['overlay']} with the new images", "env": self.deploy_env(env, tag), "run": APPLY}
 
     @staticmethod
     def environment(env: dict) -> dict:
@@ -115,7 +37,34 @@ class Deploy(Steps):
             out["url"] = env["url"]
         return out
 
-    def staging_jobs(self, needs: str | list[str], tag: str) -> dict[str, dict]:
+    def migrate(self, env: dict) -> list[dict]:
+        """A Job per service that declares a migration, with the new image, before anything rolls."""
+        steps = []
+        if env["migrations"]:
+            steps.append({"name": "Migrations (a Job each, before the rollout)",
+                          "env": {"DIGESTS": DIGESTS_FILE, "MIGRATIONS": env["migrations"],
+                                  "MIGRATION_JOB": scripts.MIGRATION_JOB},
+                          "run": scripts.MIGRATE})
+        return steps
+
+    def halt(self, env: dict) -> list[dict]:
+        if not env["kill_switches"]:
+            return []
+        return [{"name": "Halt trading (kill switch) before the trader is replaced",
+                 "env": {"KILL_SWITCHES": env["kill_switches"]}, "run": scripts.HALT}]
+
+    def resume(self, env: dict, condition: str | None = None) -> list[dict]:
+        if not env["kill_switches"]:
+            return []
+        step = {"name": "Resume trading", "env": {"KILL_SWITCHES": env["kill_switches"]}, "run": scripts.RESUME}
+        return [{**step, "if": condition} if condition else step]
+
+    def apply(self, env: dict) -> dict:
+        return {"name": f"Apply {env['overlay']} with the pushed digests",
+                "env": {"OVERLAY": env["overlay"], "DIGESTS": DIGESTS_FILE, "WORKLOADS": env["workloads"]},
+                "run": scripts.APPLY}
+
+    def staging_jobs(self, needs: str | list[str]) -> dict[str, dict]:
         env = self.c["envs"]["staging"]
         jobs = {
             "deploy-staging": {
@@ -124,9 +73,11 @@ class Deploy(Steps):
                 "runs-on": RUNNER,
                 "timeout-minutes": 30,
                 "environment": self.environment(env),
-                "concurrency": {"group": "deploy-staging", "cancel-in-progress": False},
-                "permissions": {"contents": "read", "id-token": "write"},
-                "steps": [self.checkout(), *self.cluster_login(env), self.apply_step(env, tag)],
+                # a newer commit supersedes a staging deploy still waiting or running
+                "concurrency": {"group": "deploy-staging", "cancel-in-progress": True},
+                "permissions": CLOUD,
+                "steps": [self.checkout(), self.download_digests(), *self.cluster_login(env), *self.migrate(env),
+                          *self.halt(env), self.apply(env), *self.resume(env)],
             }
         }
         e2e = self.c["e2e"]
@@ -136,15 +87,17 @@ class Deploy(Steps):
                 "needs": "deploy-staging",
                 "runs-on": RUNNER,
                 "timeout-minutes": 30,
+                "permissions": {"contents": "read"},
+                "concurrency": {"group": "e2e-staging", "cancel-in-progress": True},
                 "steps": [
                     self.checkout(),
                     {"name": "Set up node", "uses": self.uses("actions/setup-node"),
                      "with": {"node-version": e2e.node_version, "cache": "npm",
                               "cache-dependency-path": f"{e2e.source}/package-lock.json"}},
                     {"name": "Install dependencies and browsers", "working-directory": e2e.source,
-                     "run": E2E_INSTALL},
+                     "run": scripts.E2E_INSTALL},
                     {"name": "Playwright", "working-directory": e2e.source,
-                     "env": {"PLAYWRIGHT_BASE_URL": e2e.base_url}, "run": PLAYWRIGHT},
+                     "env": {"PLAYWRIGHT_BASE_URL": e2e.base_url}, "run": scripts.PLAYWRIGHT},
                     {"name": "Keep the report", "if": "${{ !cancelled() }}", "uses": self.uses("actions/upload-artifact"),
                      "with": {"name": "playwright-report", "path": f"{e2e.source}/playwright-report/",
                               "retention-days": 30}},
@@ -152,59 +105,72 @@ class Deploy(Steps):
             }
         return jobs
 
-    def production_jobs(self, needs: str | list[str], tag: str, tag_needs: list[str] = []) -> dict[str, dict]:
-        """A gate bound to the ``production`` environment (required reviewers are set in the
-        repository settings), then canary, promotion, smoke tests and rollback."""
+    def gate(self, env: dict) -> dict:
+        return {"name": "Inside a change window (or a recorded override)",
+                "env": {**env["windows"], "ACTOR": "${{ github.actor }}", "GH_TOKEN": "${{ github.token }}"},
+                "run": scripts.CHANGE_WINDOW}
+
+    def production_jobs(self, needs: list[str]) -> dict[str, dict]:
         env = self.c["envs"]["production"]
-        production = {"contents": "read", "id-token": "write"}
+        canary = env["canary"]
+        canary_steps = []
+        if env["canaries"]:
+            canary_steps = [
+                {"name": "Canary (one pod of each stateless service), judged from Prometheus",
+                 "env": {"DIGESTS": DIGESTS_FILE, "CANARIES": env["canaries"], "CANARY_QUERIES": env["canary_queries"],
+                         "SOAK_SECONDS": str(seconds(canary.soak)), "MAX_ERROR_RATIO": str(canary.max_error_ratio),
+                         "MAX_P99_RATIO": str(canary.max_p99_ratio),
+                         "PROMETHEUS_NAMESPACE": canary.prometheus.namespace,
+                         "PROMETHEUS_SERVICE": canary.prometheus.service,
+                         "PROMETHEUS_PORT": str(canary.prometheus.port), "CANARY": scripts.CANARY_JQ},
+                 "run": scripts.CANARY},
+            ]
+        remove = [{"name": "Remove the canaries", "env": {"CANARIES": env["canaries"]}, "run": scripts.REMOVE_CANARIES}]
+        smoke = [{"name": "Smoke tests: readiness of every public service", "env": {"URLS": env["smoke_urls"]},
+                  "run": scripts.SMOKE}] if env["smoke_urls"] else []
+        rollback = [
+            {"name": "Previous release", "id": "previous", "if": "failure()",
+             "env": {"VERSION": "${{ needs.version.outputs.version }}", "OVERLAY": env["overlay"]},
+             "run": scripts.PREVIOUS},
+            *[{**s, "if": "failure() && steps.previous.outcome == 'success'"} for s in self.halt(env)],
+            {"name": "Roll the whole release back (its overlay, images and configuration)", "id": "rollback",
+             "if": "failure() && steps.previous.outcome == 'success'",
+             "env": {"PREVIOUS_OVERLAY": "${{ steps.previous.outputs.overlay }}", "WORKLOADS": env["workloads"],
+                     "CANARIES": env["canaries"]},
+             "run": scripts.ROLLBACK},
+            *self.resume(env, "failure() && steps.rollback.outcome == 'success'"),
+        ]
         return {
-            "approve-production": {
-                "name": "Approve the production deployment",
+            "change-window": {
+                "name": "Production change window",
                 "needs": needs,
                 "runs-on": RUNNER,
                 "timeout-minutes": 5,
-                "environment": self.environment(env),
-                "permissions": {},
-                "steps": [{"name": "Record the approval", "env": {"TAG": tag},
-                           "run": APPROVED}],
+                "permissions": {"contents": "read"},
+                "steps": [self.checkout(**{"sparse-checkout": ".github/scripts"}), self.gate(env)],
             },
             "deploy-production": {
                 "name": "Deploy to production (canary, then all)",
-                "needs": ["approve-production", *tag_needs],
+                "needs": [*needs, "change-window"],
                 "runs-on": RUNNER,
-                "timeout-minutes": 45,
+                "timeout-minutes": 60,
+                "environment": self.environment(env),
+                # a production deploy (or its approval wait) never blocks staging and is never cancelled
                 "concurrency": {"group": "deploy-production", "cancel-in-progress": False},
-                "permissions": production,
+                "permissions": CLOUD,
                 "steps": [
-                    self.checkout(),
+                    self.checkout(**{"fetch-depth": 0}),
+                    self.gate(env),  # again: the approval may have come after the window closed
+                    self.download_digests(),
                     *self.cluster_login(env),
-                    {"name": "Canary (one pod of each stateless service on the new image)",
-                     "env": {"TAG": tag, "CANARIES": env["canaries"], "SOAK_SECONDS": "300", "CANARY": CANARY_JQ},
-                     "run": CANARY},
-                    self.apply_step(env, tag),
-                    {"name": "Remove the canaries", "env": {"CANARIES": env["canaries"]}, "run": REMOVE_CANARIES},
-                ],
-            },
-            "smoke-production": {
-                "name": "Smoke tests on production",
-                "needs": "deploy-production",
-                "runs-on": RUNNER,
-                "timeout-minutes": 10,
-                "permissions": {},
-                "steps": [{"name": "Readiness of every public service", "env": {"URLS": env["smoke_urls"]},
-                           "run": SMOKE}],
-            },
-            "rollback-production": {
-                "name": "Roll production back",
-                "needs": ["approve-production", "deploy-production", "smoke-production", *tag_needs],
-                "if": "failure() && needs.approve-production.result == 'success'",
-                "runs-on": RUNNER,
-                "timeout-minutes": 30,
-                "permissions": production,
-                "steps": [
-                    *self.cluster_login(env),
-                    {"name": "Undo every rollout that reached the new images; remove canaries",
-                     "env": self.deploy_env(env, tag, False), "run": ROLLBACK},
+                    *self.migrate(env),
+                    *canary_steps,
+                    *self.halt(env),
+                    self.apply(env),
+                    *self.resume(env),
+                    *(remove if env["canaries"] else []),
+                    *smoke,
+                    *rollback,
                 ],
             },
         }

