@@ -337,3 +337,13 @@ def test_the_github_tree_can_be_moved(repo: Path, tmp_path: Path):
                       "--github", str(elsewhere))
     assert result.returncode == 0 and (elsewhere / "workflows" / "main.yml").is_file()
     assert check(repo, "--github", str(elsewhere)).returncode == 0
+
+
+def test_a_closed_window_never_rolls_production_back(wf):
+    """The rollback runs only after a failure once the cluster was reached: a gate that stops
+    the deploy leaves production alone."""
+    deploy = steps(wf["release"]["jobs"]["deploy-production"])
+    previous = next(s for s in deploy if s.get("id") == "previous")
+    assert previous["if"] == "failure() && steps.cluster.outcome == 'success'"
+    names = [s.get("id") for s in deploy]
+    assert names.index("cluster") > next(i for i, s in enumerate(deploy) if s["name"].startswith("Inside a change window"))

@@ -26,7 +26,7 @@ class Deploy(Steps):
              "with": {"role-to-assume": cluster.deploy_role,
                       "role-session-name": f"nexus-{env['name']}-${{{{ github.run_id }}}}",
                       "aws-region": cluster.region}},
-            {"name": "Kubeconfig", "env": {"CLUSTER": cluster.name, "REGION": cluster.region},
+            {"name": "Kubeconfig", "id": "cluster", "env": {"CLUSTER": cluster.name, "REGION": cluster.region},
              "run": scripts.KUBECONFIG},
         ]
 
@@ -128,8 +128,9 @@ class Deploy(Steps):
         remove = [{"name": "Remove the canaries", "env": {"CANARIES": env["canaries"]}, "run": scripts.REMOVE_CANARIES}]
         smoke = [{"name": "Smoke tests: readiness of every public service", "env": {"URLS": env["smoke_urls"]},
                   "run": scripts.SMOKE}] if env["smoke_urls"] else []
+        # Only a failure once the cluster was reached rolls back (not a closed window, say).
         rollback = [
-            {"name": "Previous release", "id": "previous", "if": "failure()",
+            {"name": "Previous release", "id": "previous", "if": "failure() && steps.cluster.outcome == 'success'",
              "env": {"VERSION": "${{ needs.version.outputs.version }}", "OVERLAY": env["overlay"]},
              "run": scripts.PREVIOUS},
             *[{**s, "if": "failure() && steps.previous.outcome == 'success'"} for s in self.halt(env)],
