@@ -11,7 +11,7 @@ from nexusgen.engine import output
 from nexusgen.errors import UsageError
 from nexusgen.engine.fingerprint import inputs_digest
 from nexusgen.catalogue.load import read_bytes
-from nexusgen.plan import build
+from nexusgen.plan import build, paths
 from nexusgen.engine.templates import Templates
 from nexusgen.families import render_all
 
@@ -25,7 +25,7 @@ class Prepared:
 
 def github_dir(out: Path, github: Path | None = None) -> Path:
     """Where the workflows go: ``--github``, else ``.github`` beside ``out`` (the repository root)."""
-    return github if github is not None else out.parent / ".github"
+    return github if github is not None else out.parent / paths.GITHUB_DIR
 
 
 def prepare(catalogue: Path, templates: Path | None = None) -> Prepared:

@@ -11,13 +11,13 @@ import json
 from pathlib import Path, PurePosixPath
 
 from nexusgen.engine.text import dump_yaml, trailing_comments
-from nexusgen.plan import CLUSTER_ENVIRONMENTS, Plan
+from nexusgen.plan import CLUSTER_ENVIRONMENTS, Plan, paths
 from nexusgen.families.workflows import facts
 from nexusgen.families.workflows.deploy import Deploy
 from nexusgen.families.workflows.pipelines import PIPELINES
 
-WORKFLOWS = PurePosixPath("workflows")
-GATE = PurePosixPath("scripts/change_window.py")  # scripts.CHANGE_WINDOW runs it from the checkout
+WORKFLOWS = paths.WORKFLOWS
+GATE = paths.GATE_SCRIPT  # scripts.CHANGE_WINDOW runs it from the checkout
 NEXUSGEN_PYTHON = "3.11"  # the drift check installs nexusgen itself (requires-python >= 3.11)
 WEEKLY = {"interval": "weekly", "day": "monday"}
 
@@ -30,7 +30,7 @@ def render(plan: Plan, templates) -> dict[PurePosixPath, str]:
         WORKFLOWS / f"{name}.yml": trailing_comments(dump_yaml(build(builder)), pins)
         for name, build in PIPELINES.items()
     }
-    out[PurePosixPath("dependabot.yml")] = dump_yaml(dependabot(plan))
+    out[paths.DEPENDABOT] = dump_yaml(dependabot(plan))
     out[GATE] = (Path(__file__).parent / "change_window.py").read_text(encoding="utf-8")
     return out
 
