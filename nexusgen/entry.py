@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-_PATH_OPTIONS = {"--catalogue": "services.yaml", "--out": "out", "--templates": None}
+_PATH_OPTIONS = {"--catalogue": "services.yaml", "--out": "out", "--github": None, "--templates": None}
 
 
 def _quick_check(argv: list[str]) -> bool:
@@ -31,7 +31,10 @@ def _quick_check(argv: list[str]) -> bool:
     from nexusgen.engine.fingerprint import in_sync
 
     templates = Path(values["--templates"]) if values["--templates"] else None
-    return in_sync(Path(values["--catalogue"]), Path(values["--out"]), templates)
+    out = Path(values["--out"])
+    github = Path(values["--github"]) if values["--github"] else out.parent / ".github"  # as pipeline.github_dir
+    catalogue = Path(values["--catalogue"])
+    return in_sync(catalogue, out, templates) and in_sync(catalogue, github, templates)
 
 
 def _import_cli():

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nexusgen.engine.emit import Emitter, Unsupported
-from nexusgen.engine.text import _libyaml, _style, dump_yaml
+from nexusgen.engine.text import _libyaml, _style, dump_yaml, trailing_comments
 
 # Characters libyaml's scalar analysis treats specially, and ones it does not.
 SPECIAL = " -?:#,[]{}&*!|>'\"%@`.=~<+0129eExab\\\t\n"
@@ -80,3 +80,27 @@ def test_what_it_cannot_write_goes_to_libyaml():
         with pytest.raises(Unsupported):
             fresh().document(data)
         assert dump_yaml(data) == _libyaml(data)
+
+
+PIN = "owner/action@" + "a" * 40
+pinned = st.recursive(
+    st.one_of(scalars, st.just(PIN), st.sampled_from([f"x: {PIN}\n", f"- {PIN}\n{PIN}\n", f"k: |\n  y: {PIN}\n"])),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=4)),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.dictionaries(keys, pinned, min_size=1, max_size=4))
+def test_trailing_comments_never_change_a_value(data):
+    """A version comment after a pinned `uses:` is only ever a comment, never part of a value
+    (not inside a literal block that happens to hold the same text)."""
+    text = dump_yaml(data)
+    commented = trailing_comments(text, {PIN: "v1.2.3"})
+    assert yaml.safe_load(commented) == yaml.safe_load(text)
+
+
+def test_trailing_comment_follows_a_pinned_uses():
+    text = dump_yaml({"steps": [{"uses": PIN}, {"run": f"echo\nuses: {PIN}\n"}]})
+    assert trailing_comments(text, {PIN: "v4"}).split("\n")[1] == f"- uses: {PIN}  # v4"
+    assert trailing_comments(text, {PIN: "v4"}).count("# v4") == 1

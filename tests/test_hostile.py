@@ -99,6 +99,8 @@ def test_render_killed_between_renames_recovers(tmp_path: Path):
     old, new = tree(old_dir / "out"), tree(new_dir / "out")
     changed = [n for n in new if n != MANIFEST and old.get(n) != new[n]]
     renames = len(changed) + 2  # the manifest naming old and new files, each changed file, the final manifest
+    github_old, github_new = tree(old_dir / ".github"), tree(new_dir / ".github")  # rendered after out/, alike
+    total = renames + len([n for n in github_new if n != MANIFEST and github_old.get(n) != github_new[n]]) + 2
     stride = max(1, (renames - 10) // 20)
     steps = sorted({*range(6), *range(6, renames - 4, stride), *range(max(renames - 4, 0), renames)})
     work = tmp_path / "work"
@@ -118,8 +120,13 @@ def test_render_killed_between_renames_recovers(tmp_path: Path):
     shutil.rmtree(work)
     shutil.copytree(old_dir, work)
     shutil.copy(CATALOGUE, work / "services.yaml")
-    assert _render_killed_after(renames, work) == 0, "the count of renames is exact: that budget finishes"
+    assert _render_killed_after(total - 1, work) == -signal.SIGKILL, "the last rename is the .github manifest"
     assert tree(work / "out") == new
+    shutil.rmtree(work)
+    shutil.copytree(old_dir, work)
+    shutil.copy(CATALOGUE, work / "services.yaml")
+    assert _render_killed_after(total, work) == 0, "the count of renames is exact: that budget finishes"
+    assert tree(work / "out") == new and tree(work / ".github") == github_new
 
 
 def test_render_killed_at_random_moments_recovers(tmp_path: Path):

@@ -322,9 +322,10 @@ def _runtimes(cat: Catalogue) -> Iterator[Finding]:
             yield ("runtimes", name, "build", "tag"), (
                 f"{runtime.build.tag!r} must start with the language version (such as '3.11-slim'): CI sets up that version"
             )
-        for index, manifest in enumerate(runtime.manifests if name == "python" else []):
-            if not manifest.endswith(".txt"):
-                yield ("runtimes", name, "manifests", index), f"{manifest!r}: pip installs requirements files (*.txt)"
+        for field in ("manifests", "dev_manifests"):
+            for index, manifest in enumerate(getattr(runtime, field) if name == "python" else []):
+                if not manifest.endswith(".txt"):
+                    yield ("runtimes", name, field, index), f"{manifest!r}: pip installs requirements files (*.txt)"
 
 
 def _choices(known) -> str:

@@ -103,6 +103,16 @@ Cidr = _text(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$", "an IPv4 CIDR such as 
 Port = Annotated[int, Field(ge=1, le=65535)]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Value = Annotated[str, Field(max_length=4096)]
+
+
+def _no_expression(value: str) -> str:
+    if "${{" in value:
+        raise ValueError("must not contain '${{': GitHub evaluates it as an expression in the workflows")
+    return value
+
+
+# A shell command the workflows run (passed through `env:`, where GitHub still evaluates `${{ }}`).
+Command = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_no_expression)]
 Priority = Literal["P1", "P2", "P3"]
 Group = Literal["core", "data", "frontend"]
 
@@ -135,8 +145,11 @@ class Runtime(Strict):
     run: BaseImage
     distroless: BaseImage | None = None
     manifests: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$")]] = Field(min_length=1)
-    lint: Text
-    test: Text
+    # What CI installs, after `manifests`, before `lint` and `test` run (their tools: ruff, pytest...).
+    # npm installs devDependencies from package.json with everything else, so node needs none.
+    dev_manifests: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$")]] = []
+    lint: Command
+    test: Command
 
     @property
     def language_version(self) -> str | None:
@@ -249,6 +262,10 @@ class Service(Strict):
     writable_paths: list[Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")]] = ["/tmp"]
     metrics: list[Metric] = []
     kill_switch: KillSwitch | None = None
+    # Run once as a Kubernetes Job with the new image before the rollout (expand/contract: it must
+    # leave the schema usable by the release still running, so a rollback needs no reverse migration).
+    migration: list[Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_no_expression)]] | None = Field(
+        None, min_length=1)
 
 
 class Exporter(Strict):
@@ -343,6 +360,56 @@ class Cluster(Strict):
     api_server_port: Port = 443
 
 
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Clock = _text(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "a time of day such as '08:00' (UTC)", 5)
+Date = _text(r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", "a date such as '2026-12-24'", 10)
+
+
+class ChangeWindow(Strict):
+    """When production may change: on ``days``, from ``start`` to ``end`` (UTC, end excluded)."""
+
+    days: list[Day] = Field(min_length=1)
+    start: Clock
+    end: Clock
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "ChangeWindow":
+        if self.start >= self.end:
+            raise ValueError(f"end {self.end!r} must be after start {self.start!r} (windows do not cross midnight)")
+        return self
+
+
+class Freeze(Strict):
+    """Days (``start`` to ``end``, both included, UTC) when production does not change at all."""
+
+    start: Date
+    end: Date
+    reason: Text
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Freeze":
+        if self.start > self.end:
+            raise ValueError(f"end {self.end!r} is before start {self.start!r}")
+        return self
+
+
+class PrometheusService(Strict):
+    """Where CI reaches the cluster's Prometheus (through the Kubernetes API: kubectl port-forward)."""
+
+    namespace: Name = "monitoring"
+    service: Name = "prometheus-operated"
+    port: Port = 9090
+
+
+class Canary(Strict):
+    """How a canary is judged after its soak: against the stable pods, from Prometheus."""
+
+    soak: Duration = "5m"
+    max_error_ratio: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.01
+    max_p99_ratio: Annotated[float, Field(ge=1, le=100, allow_inf_nan=False)] = 1.5  # canary p99 / stable p99
+    prometheus: PrometheusService = PrometheusService()
+
+
 class Environment(Strict):
     registry: ImageRepo | None = None
     tag: ImageTag
@@ -354,6 +421,9 @@ class Environment(Strict):
     approval: bool = False
     min_stateless_replicas: Annotated[int, Field(ge=1, le=100)] = 1
     services: dict[Name, Override] = {}
+    change_windows: list[ChangeWindow] = []  # none: any time (outside freezes)
+    freezes: list[Freeze] = []
+    canary: Canary = Canary()
 
 
 class Environments(Strict):
@@ -414,11 +484,18 @@ class Monitoring(Strict):
     alerts: list[BusinessAlert] = []
 
 
+class ActionPin(Strict):
+    """A GitHub Action pinned to a commit, and the release that commit is (written after it)."""
+
+    sha: CommitSha
+    version: _text(r"^v[0-9]+(\.[0-9]+){0,2}$", "a release tag such as 'v4' or 'v4.1.0'", 20)
+
+
 class Catalogue(Strict):
     version: Literal[1]
     project: Project
     runtimes: dict[Literal["python", "node"], Runtime]
-    actions: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+$")], CommitSha] = {}
+    actions: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+$")], CommitSha | ActionPin] = {}
     services: dict[Name, Service] = Field(min_length=1)
     infrastructure: dict[Name, Infrastructure] = {}
     external: dict[Name, External] = {}

@@ -20,13 +20,18 @@ from nexusgen.errors import TemplateError
 from nexusgen.plan import Plan
 
 FAMILIES = ("docker", "compose", "k8s", "workflows", "monitoring")
+# Each output tree and the families it holds: out/, and .github/ at the repository root (where
+# GitHub reads workflows; it does not follow symlinks). Each tree has its own manifest.
+TREES = {"out": ("docker", "compose", "k8s", "monitoring"), "github": ("workflows",)}
 # Rendered (and staged or compared) in a forked child on machines with two cores or more, while
 # the parent does the rest: about an even split of a large render (see bench/run.py).
 FORKED = ("docker", "k8s", "workflows")
 Each = Callable[[str, bytes], object]  # what to do with one finished file (POSIX path in out/, bytes)
 
 
-def render_all(plan: Plan, templates: Templates, each: Each) -> Generator[tuple[str, object], None, None]:
+def render_all(
+    plan: Plan, templates: Templates, each: Each, tree: str = "out"
+) -> Generator[tuple[str, object], None, None]:
     """``(name, each(name, data))`` for every generated file (``name``: its POSIX path in out/),
     finished (header, newline, parsed back) and encoded, one family at a time, so only one
     family's text is held at once; the index of all files comes last.
@@ -42,9 +47,13 @@ def render_all(plan: Plan, templates: Templates, each: Each) -> Generator[tuple[
         seen.add(name)
         return name
 
-    child = Forked.start(lambda: _families(plan, templates, FORKED, each))
+    families = TREES[tree]
+    forked = [f for f in FORKED if f in families]
+    if len(forked) == len(families):
+        forked = []  # a child would leave the parent idle
+    child = Forked.start(lambda: _families(plan, templates, forked, each)) if forked else None
     try:
-        own = [f for f in FAMILIES if child is None or f not in FORKED]
+        own = [f for f in families if child is None or f not in forked]
         for family, name, answer in _families(plan, templates, own, each):
             yield accept(family, name), answer
         if child is not None:
@@ -53,7 +62,9 @@ def render_all(plan: Plan, templates: Templates, each: Each) -> Generator[tuple[
     finally:
         if child is not None:
             child.stop()
-    from nexusgen.families import index  # last: it lists every other file
+    if tree != "out":
+        return
+    from nexusgen.families import index  # last: it lists every other file of out/
 
     for path, text in index.render(plan, templates, seen).items():
         name = str(path)

@@ -9,6 +9,7 @@ their own ``environments`` entry, so they differ only where the catalogue says s
 
 from __future__ import annotations
 
+import json
 from pathlib import PurePosixPath
 
 from nexusgen.plan import Plan, paths
@@ -38,20 +39,30 @@ def skip_digest(plan: Plan, name: str, env: str) -> str | None:
     )
 
 
+def config_rename(name: str, checksum: str) -> tuple[str, str]:
+    """(ConfigMap, JSON patch giving it a content-hashed name). Kustomize rewrites every reference
+    (envFrom), so a new configuration is a new ConfigMap: the old one stays beside it, and pods of
+    a rolled-back release start with the configuration they were released with."""
+    ops = [{"op": "replace", "path": "/metadata/name", "value": f"{name}-{checksum[:10]}"}]
+    return name, json.dumps(ops)
+
+
 def group(plan: Plan, templates, env: str, group: str, members: list[Workload]) -> dict[PurePosixPath, str]:
     folder = paths.overlay(env) / group
     files: dict[PurePosixPath, str] = {}
     services = [w for w in members if w.component == "service"]
-    patches = []
+    patches, renames = [], []
     for w in services:
         path = PurePosixPath("patches") / f"{w.name}.yaml"
         patches.append(str(path))
+        checksum = cluster.checksum({**w.config, **w.env_config[env]})
+        renames.append(config_rename(w.name, checksum))
         files[folder / path] = templates.render(
             "k8s/patch-workload.yaml.j2",
             w=w,
             env=env,
             config=w.env_config[env],
-            checksum=cluster.checksum({**w.config, **w.env_config[env]}),
+            checksum=checksum,
             resources=plan.resources(w.name, env).model_dump(),
             bounds=plan.replicas(w.name, env) if w.autoscale else None,
             skip_digest=skip_digest(plan, w.name, env),
@@ -92,6 +103,7 @@ def group(plan: Plan, templates, env: str, group: str, members: list[Workload]) 
         ],
         images=[_image(plan, w.name, env) for w in services],
         patches=patches,
+        renames=renames,
         store=has_secrets,
     )
     return files
