@@ -15,6 +15,7 @@ from pathlib import Path
 from nexusgen import catalogue as catalogue_io
 from nexusgen.catalogue.load import read_bytes
 from nexusgen.engine.fingerprint import MANIFEST
+from nexusgen.plan.paths import GITHUB_DIR
 from nexusgen.errors import UsageError
 from nexusgen.plan import Plan, build
 
@@ -36,14 +37,24 @@ def file_side(catalogue: Path, out: Path | None = None, label: str | None = None
     """A catalogue file, and the manifest in ``out`` (default: ``out/`` beside the catalogue)."""
     name = str(catalogue)
     plan = _plan(read_bytes(catalogue, name), name)
-    manifest = (out if out is not None else catalogue.parent / "out") / MANIFEST
-    try:
-        files = _files(manifest.read_bytes(), str(manifest))
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        files = None
-    except OSError as exc:
-        raise UsageError(f"{manifest} cannot be read: {exc.strerror}") from None
+    out = out if out is not None else catalogue.parent / "out"
+    files = None
+    for prefix, tree in _trees(out):
+        manifest = tree / MANIFEST
+        try:
+            found = _files(manifest.read_bytes(), str(manifest))
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            continue
+        except OSError as exc:
+            raise UsageError(f"{manifest} cannot be read: {exc.strerror}") from None
+        files = {**(files or {}), **{prefix + k: v for k, v in found.items()}}
     return Side(label or name, plan, files)
+
+
+def _trees(out: Path) -> list[tuple[str, Path]]:
+    """The generated trees and how their files are named in the summary: out/ itself, and the
+    GitHub tree beside it (``.github``, the default of ``--github``) as ``github/...``."""
+    return [("", out), ("github/", out.parent / GITHUB_DIR)]
 
 
 def git_side(revision: str | None, catalogue: Path, out: Path) -> Side:
@@ -61,9 +72,13 @@ def git_side(revision: str | None, catalogue: Path, out: Path) -> Side:
     if raw is None:
         raise UsageError(f"{path} does not exist at {revision} ({sha[:7]})")
     plan = _plan(raw, f"{revision}:{path}")
-    manifest_path = f"{_relative(out, root)}/{MANIFEST}".lstrip("/")
-    manifest = _show(root, sha, manifest_path)
-    files = _files(manifest, f"{revision}:{manifest_path}") if manifest is not None else None
+    files = None
+    for prefix, tree in _trees(out):
+        manifest_path = f"{_relative(tree, root)}/{MANIFEST}".lstrip("/")
+        manifest = _show(root, sha, manifest_path)
+        if manifest is not None:
+            found = _files(manifest, f"{revision}:{manifest_path}")
+            files = {**(files or {}), **{prefix + k: v for k, v in found.items()}}
     return Side(f"{label or revision} ({sha[:7]})", plan, files)
 
 
