@@ -8,6 +8,7 @@ from pathlib import Path, PurePosixPath
 
 from nexusgen import catalogue as catalogue_io
 from nexusgen.engine import output
+from nexusgen.engine.drift import Drift
 from nexusgen.errors import UsageError
 from nexusgen.engine.fingerprint import inputs_digest
 from nexusgen.catalogue.load import read_bytes
@@ -47,7 +48,10 @@ def render(catalogue: Path, out: Path, templates: Path | None = None) -> output.
     return output.write(out, prepared.render, prepared.inputs)
 
 
-def check(catalogue: Path, out: Path, templates: Path | None = None) -> output.Drift:
-    """Render and compare file by file. (A plain ``nexusgen check`` on an unchanged tree never gets
-    here: ``entry.py`` answers it from the manifest's digests before anything heavy is imported.)"""
-    return output.compare(out, prepare(catalogue, templates).render)
+def check(catalogue: Path, out: Path, templates: Path | None = None, full: bool = False) -> Drift:
+    """Render and compare file by file, the manifest included: no drift exactly when ``render``
+    would write nothing. (A plain ``nexusgen check`` on an unchanged tree never gets here:
+    ``entry.py`` answers it from the manifest's digests before anything heavy is imported.)
+    ``full``: keep every file's whole unified diff."""
+    prepared = prepare(catalogue, templates)
+    return output.compare(out, prepared.render, prepared.inputs, full)

@@ -14,7 +14,7 @@ The child also dies with the parent (``PR_SET_PDEATHSIG``): a killed render leav
 which the next render removes, but no worker still writing.
 
 Where ``fork`` or ``memfd_create`` is missing (not Linux) or refused (a sandbox, a process
-limit), or one core is all there is, ``start`` returns None and the parent renders every
+limit), or one core is all there is (or ``NEXUSGEN_PROCESSES=1``), ``start`` returns None and the parent renders every
 family itself: the same bytes either way.
 """
 
@@ -32,6 +32,14 @@ _ERRORS = {cls.__name__: cls for cls in (TemplateError, UsageError)}
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
+def processes() -> int:
+    """How many processes render: ``NEXUSGEN_PROCESSES`` (1 or 2) when set, else 2 given two cores."""
+    wanted = os.environ.get("NEXUSGEN_PROCESSES", "")
+    if wanted in ("1", "2"):
+        return int(wanted)
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
 class Forked:
     """A child process running ``work``, and the file it writes its results to."""
 
@@ -41,7 +49,7 @@ class Forked:
 
     @classmethod
     def start(cls, work: Callable[[], Iterator[Item]]) -> Forked | None:
-        if not hasattr(os, "fork") or not hasattr(os, "memfd_create") or (os.cpu_count() or 1) < 2:
+        if not hasattr(os, "fork") or not hasattr(os, "memfd_create") or processes() < 2:
             return None
         try:
             fd = os.memfd_create("nexusgen-render", os.MFD_CLOEXEC)
