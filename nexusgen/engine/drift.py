@@ -9,11 +9,12 @@ within a fixed budget of lines. ``check --diff`` adds the full unified diff of e
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 FILES_PER_FAMILY = 5  # listed by name; the rest are counted
-HUNK_LINES = 8  # lines of distinct hunks in the default report
+HUNK_LINES = 10  # lines of distinct hunks in the default report
 LINES_PER_HUNK = 4
 NAMES_PER_HUNK = 2
 TOP = "(top level)"
@@ -109,16 +110,19 @@ class Drift:
         return lines
 
     def _hunks(self) -> list[str]:
-        """Each distinct hunk once, with the files it is in, within ``HUNK_LINES``."""
+        """Each distinct hunk once, with the files it is in, the most repeated first, within ``HUNK_LINES``."""
         where: dict[tuple[str, ...], list[str]] = {}
         for name in sorted(self.changed):
             for hunk in self.changed[name].hunks:
-                where.setdefault(hunk, []).append(name)
+                names = where.setdefault(hunk, [])
+                if name not in names:  # a hunk repeated within one file names it once
+                    names.append(name)
         if not where:
             return []
         lines, left = ["  changes, each distinct one once:"], HUNK_LINES
-        for count, (hunk, names) in enumerate(where.items()):
-            body = [line[:120] for line in hunk[:LINES_PER_HUNK]]
+        ranked = sorted(where.items(), key=lambda item: -len(item[1]))  # the most repeated first
+        for count, (hunk, names) in enumerate(ranked):
+            body = _clip(hunk[:LINES_PER_HUNK])
             if len(hunk) > LINES_PER_HUNK:
                 body.append(f"  ... {len(hunk) - LINES_PER_HUNK} more lines")
             if left < len(body) + 1:
@@ -129,3 +133,10 @@ class Drift:
             lines += ["      " + line for line in body]
             left -= len(body) + 1
         return lines
+
+
+def _clip(lines: tuple[str, ...], width: int = 110) -> list[str]:
+    """Long lines cut to where they differ: a shared start beyond 30 characters becomes "..."."""
+    start = len(os.path.commonprefix([line[1:] for line in lines])) if len(lines) > 1 else 0
+    cut = max(0, start - 30)
+    return [line[0] + ("..." if cut else "") + line[1 + cut :][:width] for line in lines]
