@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -233,40 +235,60 @@ def nexusgen_at(cwd: Path, env: dict, *args: str) -> subprocess.CompletedProcess
 def test_ctrl_c_during_start_up_is_held_until_the_import_is_done():
     """pydantic-core builds the catalogue's validators while ``cli`` is imported; a Ctrl-C inside
     that would surface as pydantic's SchemaError with a traceback, so it is held back until
-    the import is done, then raised as the usual interrupt."""
-    script = (
-        "import signal, sys\n"
-        "class Poke:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name == 'nexusgen.catalogue.model':\n"
-        "            signal.raise_signal(signal.SIGINT)\n"
-        "sys.meta_path.insert(0, Poke())\n"
-        "from nexusgen import entry\n"
-        "try:\n"
-        "    entry._import_cli()\n"
-        "except KeyboardInterrupt:\n"
-        "    print('after' if 'nexusgen.cli' in sys.modules else 'inside')\n"
+    the import is done, then raised as the usual interrupt. The script sets the disposition it
+    relies on: a suite started as a background job hands its children SIGINT ignored."""
+    done = _python(
+        """
+        import signal, sys
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        class Poke:
+            def find_spec(self, name, path=None, target=None):
+                if name == "nexusgen.catalogue.model":
+                    signal.raise_signal(signal.SIGINT)
+        sys.meta_path.insert(0, Poke())
+        from nexusgen import entry
+        try:
+            entry._import_cli()
+        except KeyboardInterrupt:
+            print("after" if "nexusgen.cli" in sys.modules else "inside")
+        """,
+        ROOT,
     )
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "after", done.stdout + done.stderr
 
 
-def test_interrupt_exits_130_without_traceback(tmp_path: Path):
-    shutil.copy(CATALOGUE, tmp_path / "services.yaml")
-    proc = subprocess.Popen([sys.executable, "-m", "nexusgen", "render"], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
-    import signal
-    import time
+def _python(script: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run ``script`` in a new interpreter with the signal dispositions of a foreground job."""
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)], cwd=cwd, capture_output=True, text=True, timeout=120,
+        preexec_fn=_default_signals,
+    )
 
-    time.sleep(0.15)  # inside the imports or the render: either way the handler answers
-    proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=60)
-    if proc.returncode == 0:
-        pytest.skip("the render finished before the signal arrived")
-    # 130, or (when CPython re-delivers the signal at exit) death by SIGINT, which a shell also reports as 130
-    assert proc.returncode in (130, -signal.SIGINT), stderr
-    assert "Traceback" not in stderr and "interrupted" in stderr
-    # whatever the interrupt left (staged files are removed, unless it came between renames),
-    # the next render finishes the job
+
+def _default_signals() -> None:
+    """In the child, before exec: the dispositions a shell's foreground job has, whatever this suite inherited."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
+def test_interrupt_exits_130_without_traceback(tmp_path: Path):
+    """A real SIGINT, raised at a moment chosen from the render's progress (its files staged):
+    exit 130, no traceback, staged files removed; the next render finishes the job."""
+    shutil.copy(CATALOGUE, tmp_path / "services.yaml")
+    proc = _python(
+        """
+        import signal, sys
+        import nexusgen.engine.output as output
+        output.progress = lambda point: point == "staged" and signal.raise_signal(signal.SIGINT)
+        from nexusgen.entry import main
+        sys.argv = ["nexusgen", "render"]
+        sys.exit(main())
+        """,
+        tmp_path,
+    )
+    assert proc.returncode == 130, proc.stderr
+    assert "Traceback" not in proc.stderr and "interrupted" in proc.stderr
+    assert not (tmp_path / "out").exists() or not [p for p in (tmp_path / "out").rglob("*") if p.is_file()], "staged files removed"
     assert nexusgen("render", cwd=tmp_path).returncode == 0
     assert not [p for p in (tmp_path / "out").rglob("*") if TMP_MARK in p.name]
     assert nexusgen("check", cwd=tmp_path).returncode == 0

@@ -67,11 +67,21 @@ def test_a_refused_fork_renders_in_one_process(monkeypatch: pytest.MonkeyPatch, 
     assert pipeline.render_memory(CATALOGUE) == expected
 
 
+@pytest.fixture(autouse=True)
+def two_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test here forks, on one core too: the forked path is tested wherever the suite runs."""
+    monkeypatch.setenv("NEXUSGEN_PROCESSES", "2")
+
+
 def _started(work) -> forked.Forked:
     child = forked.Forked.start(work)
-    if child is None:
-        pytest.skip("this machine renders in one process")
+    assert child is not None, "fork and memfd_create are available on Linux"
     return child
+
+
+def test_one_process_when_asked(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("NEXUSGEN_PROCESSES", "1")
+    assert forked.Forked.start(lambda: iter(())) is None
 
 
 def test_a_child_that_dies_is_an_internal_error():
@@ -110,8 +120,6 @@ def test_a_disk_error_in_the_child_comes_back_as_itself():
 def test_the_child_stages_its_own_files_and_a_disk_error_there_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """The child stages the files it renders; when that fails, the render fails as a full disk
     does in the parent (exit 2, a clear message), and what either process staged is removed."""
-    if forked.Forked.start(lambda: iter(())) is None:
-        pytest.skip("this machine renders in one process")
     parent, staged_by = os.getpid(), tmp_path / "staged-by"
     real = output._Stage.temp
 
@@ -155,12 +163,12 @@ def test_a_killed_parent_takes_the_child_with_it(tmp_path: Path):
     )
     pid_file = tmp_path / "child.pid"
     done = subprocess.run(
-        [sys.executable, "-c", script, str(pid_file)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60
+        [sys.executable, "-c", script, str(pid_file)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60,
+        env={**os.environ, "NEXUSGEN_PROCESSES": "2"},
     )  # no pipes: a surviving child must not keep this call waiting
     assert done.returncode == -signal.SIGKILL
     pid = int(pid_file.read_text())
-    if pid == 0:
-        pytest.skip("this machine renders in one process")
+    assert pid != 0, "the child was started"
     try:
         deadline = time.monotonic() + 10
         while _alive(pid) and time.monotonic() < deadline:
