@@ -5,8 +5,6 @@ Cases, each run several times in this one process tree (median, min, max; peak R
   check       nexusgen check on the shipped catalogue, in sync
   check-full  nexusgen check --full on the shipped catalogue
   render-N    nexusgen render of a synthetic catalogue of N services into an empty folder
-  render-N-single  the same in one process (NEXUSGEN_PROCESSES=1), interleaved run by run with
-              render-N (two processes, NEXUSGEN_PROCESSES=2) for N = 11 and 1000: the forked render's saving
   render-N-tmpfs  the same, writing to /dev/shm (information: the difference is the disk's share)
   cdk8s-N     cdk8s-plus-32 synthesizing Deployment, Service, HPA and PDB for the same N services,
               all in one chart
@@ -42,8 +40,6 @@ PEERS = {"cdk8s": [], "cdk8s-charts": ["--chart-per-service"]}
 # check --full, on 2026-11-29): pydantic with pydantic.main (the models), its type_adapter, Jinja,
 # PyYAML and click; jsonschema is not loaded.
 FLOOR = "import pydantic.main, pydantic.type_adapter, jinja2, yaml, click"
-FORK_SIZES = (11, 1000)  # where forked and single-process renders are interleaved
-PROCESSES = {"": "2", "-single": "1"}  # case suffix -> NEXUSGEN_PROCESSES
 
 
 def run_folder(fresh: Path, run: int) -> Path:
@@ -51,13 +47,13 @@ def run_folder(fresh: Path, run: int) -> Path:
     return fresh.with_name(f"{fresh.name}-{run}")
 
 
-def measure(argv: list[str], runs: int, cwd: Path, fresh: Path | None = None, env: dict | None = None, first: int = 0) -> dict:
+def measure(argv: list[str], runs: int, cwd: Path, fresh: Path | None = None) -> dict:
     """Wall time and peak RSS of ``argv`` over ``runs`` runs. With ``fresh``, each run writes into a
     new folder (appended to ``argv`` as ``--out``), and the disk is synced first: deleting the last
     run's 16,000 files right before would time the file system's discards, not nexusgen.
-    Peak RSS is that of the largest process (nexusgen's forked render child included)."""
+    Peak RSS is that of the largest process."""
     times, peaks = [], []
-    for run in range(first, first + runs):
+    for run in range(runs):
         command = argv
         if fresh is not None:
             command = [*argv, "--out", str(run_folder(fresh, run))]
@@ -65,7 +61,7 @@ def measure(argv: list[str], runs: int, cwd: Path, fresh: Path | None = None, en
                 shutil.rmtree(run_folder(fresh, run - 2), ignore_errors=True)
             os.sync()
         start = time.perf_counter()
-        proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
+        proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _, status, usage = os.wait4(proc.pid, 0)
         times.append(time.perf_counter() - start)
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -73,22 +69,7 @@ def measure(argv: list[str], runs: int, cwd: Path, fresh: Path | None = None, en
         if proc.returncode != 0:
             raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}):\n{stderr[-2000:]}")
         peaks.append(usage.ru_maxrss / 1024)  # KiB -> MiB
-    return {"median": statistics.median(times), "min": min(times), "max": max(times), "peak_mb": max(peaks), "samples": times}
-
-
-def interleaved(cases: dict[str, tuple[list[str], dict]], runs: int, cwd: Path, fresh: dict[str, Path]) -> dict[str, dict]:
-    """Each case ``runs`` times, one run of each in turn, so that all see the same machine state."""
-    samples: dict[str, list[dict]] = {name: [] for name in cases}
-    for run in range(runs):
-        for name, (argv, env) in cases.items():
-            samples[name].append(measure(argv, 1, cwd, fresh.get(name), env, first=run))
-    return {
-        name: {
-            "median": statistics.median(t := [r["median"] for r in rs]), "min": min(t), "max": max(t),
-            "peak_mb": max(r["peak_mb"] for r in rs), "samples": t,
-        }
-        for name, rs in samples.items()
-    }  # fmt: skip
+    return {"median": statistics.median(times), "min": min(times), "max": max(times), "peak_mb": max(peaks)}
 
 
 def main() -> None:
@@ -134,13 +115,9 @@ def main() -> None:
                 catalogue = synth.write(size, work / f"services-{size}.yaml")
             out = work / f"out-{size}"
             render = [nexusgen, "render", "-q", "--catalogue", str(catalogue)]
-            if size in FORK_SIZES:  # forked and single-process renders, interleaved
-                cases = {f"render-{size}{suffix}": (render, {"NEXUSGEN_PROCESSES": n}) for suffix, n in PROCESSES.items()}
-                results.update(interleaved(cases, args.runs, work, {name: work / name for name in cases}))
-                results[f"render-{size}"]["files"] = sum(1 for p in run_folder(work / f"render-{size}", args.runs - 1).rglob("*") if p.is_file())
-            else:
-                results[f"render-{size}"] = measure(render, args.runs, work, fresh=out)
             runs = args.runs if size < 1000 else max(3, args.runs // 2)
+            results[f"render-{size}"] = measure(render, args.runs, work, fresh=out)
+            results[f"render-{size}"]["files"] = sum(1 for p in run_folder(out, args.runs - 1).rglob("*") if p.is_file())
             if in_memory is not None:  # the same render, writing to tmpfs: what the disk costs
                 results[f"render-{size}-tmpfs"] = measure(render, runs, work, fresh=in_memory / f"out-{size}")
             for case, shape in PEERS.items() if peer else ():
@@ -159,14 +136,9 @@ def main() -> None:
         ("check / floor", results["check"]["median"] / floor, "<= 1.0"),
         ("check --full / floor", results["check-full"]["median"] / floor, "<= 1.5"),
     ]
-    for size in FORK_SIZES:
-        if f"render-{size}-single" in results:
-            one, two = results[f"render-{size}-single"]["median"], results[f"render-{size}"]["median"]
-            rows.append((f"forked saves at {size} (1 - two/one)", 1 - two / one, ">= 0.25" if size == 1000 else "info"))
     if "render-1000" in results:
         rows += [
             ("render-1000 / floor", results["render-1000"]["median"] / floor, "<= 25"),
-            ("render-1000-single / floor", results["render-1000-single"]["median"] / floor, "<= 25"),
             ("render-1000 peak MB", results["render-1000"]["peak_mb"], "< 150"),
         ]
         if "render-100" in results:
@@ -179,15 +151,9 @@ def main() -> None:
     print()
     print(f"{'ratio':<34} {'value':>8}  target")
     for label, value, target in rows:
-        if target == "info":
-            print(f"{label:<34} {value:>8.3f}  (information)")
-            continue
         limit = float(target.split()[-1])
         ok = {"<=": value <= limit, "<": value < limit, ">=": value >= limit}[target.split()[0]]
         print(f"{label:<34} {value:>8.3f}  {target:<7} {'met' if ok else 'MISSED'}")
-    for name, r in results.items():
-        if name.startswith("render-") and name.removesuffix("-single") in (f"render-{n}" for n in FORK_SIZES):
-            print(f"{name} runs: " + " ".join(f"{t:.3f}" for t in r["samples"]))
     if not peer:
         print("\n(cdk8s-plus peer not run: `make bench` installs it into .venv-bench; node is required)")
 

@@ -19,6 +19,35 @@ def pytest_addoption(parser):
     parser.addoption("--update-goldens", action="store_true", help="rewrite tests/cases/*/expected from the current render")
 
 
+# A test is slow (`make test-fast` leaves it out) when it, or a fixture it uses, runs an external
+# validator or a real server (``tool(``, ``serve(``, ``nexusgen validate``); kill loops and
+# other subprocess-heavy tests carry ``@pytest.mark.slow`` themselves.
+_SLOW_SIGNS = ("tool(", "serve(", '"validate"')
+
+
+def _runs_external_tools(item) -> bool:
+    import inspect
+
+    functions = [getattr(item, "function", None)]
+    info = getattr(item, "_fixtureinfo", None)
+    for defs in (info.name2fixturedefs.values() if info else ()):
+        functions += [d.func for d in defs]
+    for function in functions:
+        try:
+            source = inspect.getsource(function)
+        except (TypeError, OSError):
+            continue
+        if any(sign in source for sign in _SLOW_SIGNS):
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("slow") is None and _runs_external_tools(item):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def update_goldens(request) -> bool:
     return request.config.getoption("--update-goldens")

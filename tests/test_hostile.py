@@ -149,7 +149,7 @@ _KILL_AT = textwrap.dedent(
 
 # (point of the render's own progress, its occurrence): while staging, all staged, before the
 # first rename, after the manifest naming old and new files, between renames, after an orphan's
-# removal. NEXUSGEN_PROCESSES=1: the parent stages every file, so each point is reached in order.
+# removal.
 KILL_POINTS = [("temp", 5), ("staged", 1), ("renaming", 1), ("renamed", 1), ("renamed", 7), ("renamed", 40), ("removed", 1)]
 
 
@@ -165,8 +165,7 @@ def test_render_killed_at_each_point_of_its_progress_recovers(tmp_path: Path, po
     new = tree(reference)
     assert [n for n in old if n not in new], "some files are orphaned, so removals are reached"
     shutil.copy(CATALOGUE, seed / "services.yaml")
-    env = {**os.environ, "NEXUSGEN_PROCESSES": "1"}
-    proc = subprocess.run([sys.executable, "-c", _KILL_AT, point, str(count), "render", "-q"], cwd=seed, env=env, capture_output=True)
+    proc = subprocess.run([sys.executable, "-c", _KILL_AT, point, str(count), "render", "-q"], cwd=seed, capture_output=True)
     assert proc.returncode == -signal.SIGKILL, f"the render never reached {point} #{count}: {proc.stderr.decode()[-2000:]}"
     now = tree(seed / "out")
     for name, data in now.items():

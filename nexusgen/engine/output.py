@@ -2,8 +2,7 @@
 headers and parse-back included, is ``text.py``'s; the drift report is ``drift.py``'s.)
 
 Both take the render as a function of a per-file step (``render(step)``, ``Render`` below): the
-step runs on each file in the process that rendered it, a forked render child included
-(``engine/forked.py``), so the disk work is split like the rendering; only its answers come back.
+step runs on each file as soon as it is rendered, so only one family's text is held at once.
 
 Nothing inside ``out/`` is followed: a symbolic link (or a FIFO, a device) anywhere in the tree,
 the manifest or ``out/`` itself included, is refused (exit 2, named) before anything is read
@@ -212,7 +211,7 @@ def _write_locked(out: Path, render: Render, inputs: str) -> WriteResult:
     files: dict[str, str] = {}  # every generated file -> its digest
     clash: list[str] = []  # files nexusgen did not generate that would be overwritten
     try:
-        # closing: a failure here stops a forked child (and its staging) before the undo below
+        # closing: a failure stops the render (its generator) before the undo below
         with closing(render(stage.step)) as answers:
             for name, (sha, tmp) in answers:
                 files[name] = sha
@@ -292,14 +291,15 @@ class _Stage:
         self.out = out
         self.root = os.fspath(out)
         self.present, self.generated = present, old.files
-        self.files: dict[str, str] = {}  # name -> temp path, from the answers of step (in either process)
+        self.files: dict[str, str] = {}  # name -> temp path, from the answers of step
+        self.staged: list[str] = []  # every temp file made, the manifests' included
         self._folders: set[str] = set()  # made or found already: one mkdir per folder
-        self._clashed = False  # once a clash is found, nothing more is staged (in this process)
+        self._clashed = False  # once a clash is found, nothing more is staged
 
     def step(self, name: str, data: bytes) -> tuple[str, str | None]:
         """Digest the file and stage it if its bytes changed: (digest, temp path), else
         (digest, None), or (digest, ``_CLASH``) when it would overwrite a file nexusgen did not
-        generate."""
+        generate (then nothing more is staged)."""
         sha = digest(data)
         if name in self.present:
             if read_nofollow(f"{self.root}/{name}") == data:
@@ -321,7 +321,7 @@ class _Stage:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
         except FileExistsError:  # the same bytes staged for the same file already (or a user's file: kept)
             if is_temp(self.out, tmp[len(self.root) + 1 :]):
-                return tmp
+                return tmp  # staged (and recorded) earlier in this render
             raise UsageError(f"{tmp} exists and was not made by nexusgen; move it away") from None
         try:
             try:
@@ -333,21 +333,18 @@ class _Stage:
         except BaseException:
             os.unlink(tmp)
             raise
+        self.staged.append(tmp)
         return tmp
 
     def undo(self) -> None:
-        """Remove every temp file this render staged (and folders made for them): found as
-        provable temp files (``is_temp``), so that those a forked child staged and never reported
-        go too (it is stopped by the time this runs: the render stream is closed first). The
-        leftovers of earlier renders were removed before staging began."""
-        staged = [rel for rel in scan(self.out).files if TMP_MARK in rel and is_temp(self.out, rel)]
-        for rel in staged:
+        """Remove every temp file this render staged (and folders made for them); those renamed
+        into place are gone already."""
+        for tmp in self.staged:
             try:
-                os.unlink(f"{self.root}/{rel}")
+                os.unlink(tmp)
             except FileNotFoundError:
                 pass
-        for rel in staged:
-            _prune(self.out, (self.out / rel).parent)
+            _prune(self.out, Path(tmp).parent)
 
 
 def _prune(out: Path, directory: Path) -> None:
