@@ -26,20 +26,25 @@ _SLOW_SIGNS = ("tool(", "serve(", '"validate"')
 
 
 def _runs_external_tools(item) -> bool:
+    """Whether the test, a fixture it uses, or a helper of its module either of them calls shows a sign."""
     import inspect
+    import re
 
     functions = [getattr(item, "function", None)]
     info = getattr(item, "_fixtureinfo", None)
     for defs in (info.name2fixturedefs.values() if info else ()):
         functions += [d.func for d in defs]
+    sources = []
     for function in functions:
         try:
-            source = inspect.getsource(function)
+            sources.append(inspect.getsource(function))
         except (TypeError, OSError):
             continue
-        if any(sign in source for sign in _SLOW_SIGNS):
-            return True
-    return False
+    helpers = vars(item.module) if getattr(item, "module", None) else {}
+    for called in {name for source in sources for name in re.findall(r"\b(_\w+)\(", source)}:
+        if inspect.isfunction(helpers.get(called)):
+            sources.append(inspect.getsource(helpers[called]))
+    return any(sign in source for source in sources for sign in _SLOW_SIGNS)
 
 
 def pytest_collection_modifyitems(config, items):

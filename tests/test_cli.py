@@ -207,6 +207,7 @@ def test_pre_commit_hooks_are_published():
     assert "nexusgen-check" in config
 
 
+@pytest.mark.slow  # builds and installs the wheel
 def test_installed_wheel_renders_anywhere(tmp_path: Path, rendered: Path):
     """`pip install .` ships the templates: the installed package renders outside the checkout."""
     wheels, site, elsewhere = tmp_path / "wheels", tmp_path / "site", tmp_path / "elsewhere"

@@ -41,6 +41,7 @@ def same_as_libyaml(data: object) -> None:
     assert text == _libyaml(data)
 
 
+@pytest.mark.slow  # a property test over many examples
 @settings(max_examples=3000, deadline=None)
 @given(st.one_of(st.lists(documents, max_size=4), st.dictionaries(keys, documents, max_size=4)))
 def test_any_document_is_written_as_libyaml_writes_it(data):
