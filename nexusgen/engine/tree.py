@@ -80,10 +80,10 @@ def survey(out: Path) -> Survey:
     """What is in ``out``, refusing any symbolic link in it (exit 2, named) before anything is read."""
     tree = scan(out)
     if tree.links:
-        first = out if tree.links[0] == "." else out / tree.links[0]
+        first, kind = (out, "folder") if tree.links[0] == "." else (out / tree.links[0], "regular file")
         more = f" (and {len(tree.links) - 1} more)" if len(tree.links) > 1 else ""
         raise UsageError(
-            f"{first} is a symbolic link or not a regular file{more}; nexusgen never follows links in its "
+            f"{first} is a symbolic link or not a {kind}{more}; nexusgen never follows links in its "
             "output folder, where it would read or write outside it: replace it with a plain file or folder"
         )
     leftover = [rel for rel in tree.files if TMP_MARK in rel and is_temp(out, rel)]
