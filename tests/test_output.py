@@ -136,6 +136,7 @@ LINKS = {
     "a generated file": lambda p, e: ((p / "out" / "README.md").unlink(), (p / "out" / "README.md").symlink_to(e / "secret.txt")) and "README.md",
     "the manifest": lambda p, e: ((p / "out" / MANIFEST).unlink(), (p / "out" / MANIFEST).symlink_to(e / "secret.txt")) and MANIFEST,
     "a dangling link": lambda p, e: (p / "out" / "k8s" / "x.yaml").symlink_to(e / "nothing") or "k8s/x.yaml",
+    "a FIFO (reading it would hang)": lambda p, e: os.mkfifo(p / "out" / "docker" / "pipe") or "docker/pipe",
 }
 
 
