@@ -48,7 +48,7 @@ def test_any_document_is_written_as_libyaml_writes_it(data):
     same_as_libyaml(data)
 
 
-@pytest.mark.parametrize("length", [1, 2, 3])
+@pytest.mark.parametrize("length", [1, 2, pytest.param(3, marks=pytest.mark.slow)])
 def test_every_short_string_of_special_characters(length):
     emitter = fresh()  # one emitter for all: its memory must not change any text
     for chars in itertools.product(SPECIAL, repeat=length):
