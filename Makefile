@@ -1,6 +1,7 @@
 # nexusgen: the two commands in README.md do all set-up on a fresh machine.
 #   make render  - install nexusgen into .venv and re-create out/ from services.yaml
 #   make test    - install nexusgen, the validators and the Debian tools, then run every test
+#   make test-fast - the inner loop: every test not marked slow, on two workers (under a minute)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -9,7 +10,7 @@ BENCH_VENV := .venv-bench
 MMDC   := tools/mermaid/node_modules/.bin/mmdc
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: render check test validate bench tools clean
+.PHONY: render check test test-fast validate bench tools clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +53,9 @@ check: $(VENV)/.base
 
 test: $(VENV)/.test tools
 	PATH="$(CURDIR)/$(BIN):$(CURDIR)/$(CHECKOV_VENV)/bin:$$PATH" $(BIN)/python -m pytest
+
+test-fast: $(VENV)/.test tools
+	PATH="$(CURDIR)/$(BIN):$(CURDIR)/$(CHECKOV_VENV)/bin:$$PATH" $(BIN)/python -m pytest -q -m "not slow" -n 2
 
 validate: $(VENV)/.test tools
 	PATH="$(CURDIR)/$(BIN):$(CURDIR)/$(CHECKOV_VENV)/bin:$$PATH" $(BIN)/nexusgen validate

@@ -8,6 +8,7 @@ from pathlib import Path, PurePosixPath
 
 from nexusgen import catalogue as catalogue_io
 from nexusgen.engine import output
+from nexusgen.engine.drift import Drift
 from nexusgen.errors import UsageError
 from nexusgen.engine.fingerprint import inputs_digest
 from nexusgen.catalogue.load import read_bytes
@@ -62,10 +63,13 @@ def render(
 
 
 def check(
-    catalogue: Path, out: Path, templates: Path | None = None, github: Path | None = None
-) -> list[tuple[Path, output.Drift]]:
-    """Render and compare file by file, each tree. (A plain ``nexusgen check`` on unchanged trees never
-    gets here: ``entry.py`` answers it from the manifests' digests before anything heavy is imported.)"""
+    catalogue: Path, out: Path, templates: Path | None = None, github: Path | None = None, full: bool = False
+) -> list[tuple[Path, Drift]]:
+    """Render and compare file by file, each tree, its manifest included: no drift exactly when
+    ``render`` would write nothing. (A plain ``nexusgen check`` on unchanged trees never gets here:
+    ``entry.py`` answers it from the manifests' digests before anything heavy is imported.)
+    ``full``: keep every file's whole unified diff."""
     prepared = prepare(catalogue, templates)
-    return [(out, output.compare(out, prepared.render)),
-            (github_dir(out, github), output.compare(github_dir(out, github), prepared.render_github))]
+    github = github_dir(out, github)
+    return [(out, output.compare(out, prepared.render, prepared.inputs, full)),
+            (github, output.compare(github, prepared.render_github, prepared.inputs, full))]

@@ -41,13 +41,14 @@ def same_as_libyaml(data: object) -> None:
     assert text == _libyaml(data)
 
 
+@pytest.mark.slow  # a property test over many examples
 @settings(max_examples=3000, deadline=None)
 @given(st.one_of(st.lists(documents, max_size=4), st.dictionaries(keys, documents, max_size=4)))
 def test_any_document_is_written_as_libyaml_writes_it(data):
     same_as_libyaml(data)
 
 
-@pytest.mark.parametrize("length", [1, 2, 3])
+@pytest.mark.parametrize("length", [1, 2, pytest.param(3, marks=pytest.mark.slow)])
 def test_every_short_string_of_special_characters(length):
     emitter = fresh()  # one emitter for all: its memory must not change any text
     for chars in itertools.product(SPECIAL, repeat=length):

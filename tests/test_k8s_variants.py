@@ -26,6 +26,7 @@ def _files(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
 
+@pytest.mark.slow  # renders a variant and builds it with kubectl kustomize
 def test_staging_override_changes_only_the_staging_overlay(tmp_path: Path):
     data = yaml.safe_load(CATALOGUE.read_text())
     before = _render(tmp_path, "before", data)
@@ -95,6 +96,7 @@ def test_checkov_is_clean_when_the_catalogue_pins_digests(tmp_path: Path):
     assert not [c for c in skipped if c["check_id"] == "CKV_K8S_43"], "pinned digests leave nothing to skip"
 
 
+@pytest.mark.slow  # renders a variant and builds it with kubectl kustomize
 def test_stateful_service_becomes_a_statefulset(tmp_path: Path):
     data = yaml.safe_load(CATALOGUE.read_text())
     name = "analytics"
@@ -115,6 +117,7 @@ def test_stateful_service_becomes_a_statefulset(tmp_path: Path):
         assert len(governing) == 1 and governing[0]["spec"]["clusterIP"] == "None"
 
 
+@pytest.mark.slow  # renders a variant and builds it with kubectl kustomize
 def test_a_configuration_change_rolls_the_pods(tmp_path: Path):
     data = yaml.safe_load(CATALOGUE.read_text())
     before = _render(tmp_path, "before", data)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import PurePosixPath
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -54,6 +55,7 @@ def _documents(files: dict[PurePosixPath, str], prefix: str) -> list[dict]:
     return docs
 
 
+@pytest.mark.slow  # a property test over many examples
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(config=st.dictionaries(env_names, values, min_size=1, max_size=6), description=values)
 def test_user_values_round_trip(tmp_path_factory, config: dict[str, str], description: str):
