@@ -79,7 +79,7 @@ def check(catalogue: Path, out: Path, github: Path | None, templates: Path | Non
             found = EXIT_DRIFT
         total += drift.total
     if found == EXIT_OK:
-        click.echo(SYNCED.format(out=out, catalogue=catalogue, count=total))
+        click.echo(SYNCED.format(out=f"{out} and {pipeline.github_dir(out, github)}", catalogue=catalogue, count=total))
     return found
 
 

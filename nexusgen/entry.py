@@ -38,7 +38,7 @@ def _quick_check(argv: list[str]) -> bool:
     counts = [in_sync(catalogue, tree, templates) for tree in (out, github)]
     if None in counts:
         return False
-    print(SYNCED.format(out=values["--out"], catalogue=values["--catalogue"], count=sum(counts)))
+    print(SYNCED.format(out=f"{out} and {github}", catalogue=catalogue, count=sum(counts)))
     return True
 
 

@@ -109,7 +109,8 @@ def test_check_prints_one_line_on_success(project: Path):
     for args in (("check",), ("check", "--full")):
         result = nexusgen(*args, cwd=project)
         assert (result.returncode, result.stderr) == (0, "")
-        assert result.stdout.splitlines() == [f"out is in sync with services.yaml ({len(tree(project / 'out')) - 1} generated files)"]
+        count = len(tree(project / "out")) + len(tree(project / ".github")) - 2  # each tree's manifest
+        assert result.stdout.splitlines() == [f"out and .github are in sync with services.yaml ({count} generated files)"]
 
 
 def test_render_removes_orphans_but_never_unknown_files(project: Path):

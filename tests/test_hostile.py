@@ -87,6 +87,14 @@ def _render_killed_after(renames: int, cwd: Path) -> int:
     return proc.returncode
 
 
+def _renames(old: dict[str, bytes], new: dict[str, bytes]) -> int:
+    """How many renames a render from ``old`` to ``new`` makes (output.write): the manifest naming old
+    and new files, each changed file, then the final manifest only when it differs (orphans)."""
+    changed = [n for n in new if n != MANIFEST and old.get(n) != new[n]]
+    orphans = [n for n in old if n != MANIFEST and n not in new]
+    return 1 + len(changed) + bool(orphans)
+
+
 @pytest.mark.slow
 def test_render_killed_between_renames_recovers(tmp_path: Path):
     """Kill the render before its first renames, its last ones, and a spread between (about 30 steps of
@@ -97,10 +105,9 @@ def test_render_killed_between_renames_recovers(tmp_path: Path):
         shutil.copy(catalogue, folder / "services.yaml")
         assert nexusgen("render", cwd=folder).returncode == 0
     old, new = tree(old_dir / "out"), tree(new_dir / "out")
-    changed = [n for n in new if n != MANIFEST and old.get(n) != new[n]]
-    renames = len(changed) + 2  # the manifest naming old and new files, each changed file, the final manifest
+    renames = _renames(old, new)
     github_old, github_new = tree(old_dir / ".github"), tree(new_dir / ".github")  # rendered after out/, alike
-    total = renames + len([n for n in github_new if n != MANIFEST and github_old.get(n) != github_new[n]]) + 2
+    total = renames + _renames(github_old, github_new)
     stride = max(1, (renames - 10) // 20)
     steps = sorted({*range(6), *range(6, renames - 4, stride), *range(max(renames - 4, 0), renames)})
     work = tmp_path / "work"

@@ -36,7 +36,7 @@ def checkout(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("precommit") / "repo"
     root.mkdir()
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in ("nexusgen", "out"):
+    for name in ("nexusgen", "out", ".github"):
         shutil.copytree(ROOT / name, root / name, ignore=ignore)
     for name in ("services.yaml", "pyproject.toml", ".pre-commit-config.yaml", "README.md"):
         shutil.copy(ROOT / name, root / name)

@@ -118,7 +118,7 @@ def inputs_digest(catalogue: bytes, templates: Path | None = None) -> str:
     return h.hexdigest()
 
 
-SYNCED = "{out} is in sync with {catalogue} ({count} generated files)"
+SYNCED = "{out} are in sync with {catalogue} ({count} generated files)"
 
 
 def in_sync(catalogue: Path, out: Path, templates: Path | None) -> int | None:
