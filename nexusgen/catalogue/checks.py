@@ -9,12 +9,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from nexusgen.catalogue.model import ENVIRONMENTS, Catalogue, Resources, cpu_cores, memory_bytes
+from nexusgen.catalogue.model import (
+    ENVIRONMENTS, MAX_DURATION, MAX_THRESHOLD, Catalogue, Resources, cpu_cores, memory_bytes,
+)
 from nexusgen.catalogue.names import derived_env_names
 
 Finding = tuple[tuple[str | int, ...], str]
 
-_SECRET_KEY = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY)", re.I)
+# Secret-looking variable names. A name is upper-cased, leetspeak digits read as letters (PASSW0RD),
+# and split into words at '_' and '-'; a word is secret when it is a short secret word (PASS, PWD),
+# contains a long one (DBPASSWORD, CLIENTSECRET), ends in PASS, PWD or TOKEN (MYSQLPASS, APITOKEN, not
+# MAX_TOKENS), or is a "<kind> KEY" pair read as one word (API_KEY, SIGNING_KEY; not CACHE_KEY).
+_LEET = str.maketrans("0134578@$", "OIEASTBAS")
+_SECRET_WORDS = ("PASSWORD", "PASSWD", "PASSWRD", "PASSPHRASE", "SECRET", "CREDENTIAL",
+                 "APIKEY", "PRIVATEKEY", "PRIVKEY", "ACCESSKEY", "SECRETKEY", "SIGNINGKEY", "ENCRYPTIONKEY",
+                 "MASTERKEY", "AUTHKEY", "CLIENTKEY", "SSHKEY", "HMACKEY", "SESSIONKEY")
+_SECRET_SHORT = frozenset(("PASS", "PWD", "PW", "PASWD", "PSWD", "PASSWD", "CREDS", "CRED", "TKN", "TOK", "JWT", "BEARER", "PAT"))
+_KEY_KINDS = frozenset(("API", "PRIVATE", "PRIV", "ACCESS", "SECRET", "SIGNING", "ENCRYPTION", "MASTER", "AUTH", "CLIENT",
+                        "SSH", "HMAC", "SESSION"))
 _SECRET_VALUE = [
     (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
     (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "an AWS access key"),
@@ -155,8 +167,23 @@ def _literal_secrets(cat: Catalogue) -> Iterator[Finding]:
             what = _looks_secret(value)
             if what:
                 yield loc, f"looks like {what}; reference it under 'secrets' instead of writing the value"
-            elif _SECRET_KEY.search(key) and value.strip():
+            elif secret_name(key) and value.strip():
                 yield loc, f"{key} looks like a secret; move it to 'secrets' (a reference), not 'config'"
+
+
+def secret_name(key: str) -> bool:
+    """True when a variable name says it holds a secret: DB_PASS, DB_PASSW0RD, PWD, APITOKEN, X_API_KEY."""
+    words = [w for w in re.split(r"[_\-\s.]+", key.upper().translate(_LEET)) if w]
+    joined = [a + b for a, b in zip(words, words[1:]) if a in _KEY_KINDS and b in ("KEY", "KEYS")]
+    for word in words + joined:
+        if word in _SECRET_SHORT or any(part in word for part in _SECRET_WORDS):
+            return True
+        if word.endswith(("PASS", "PWD", "TOKEN")) and word not in _NOT_SECRET:  # not MAX_TOKENS, TOKENIZER
+            return True
+    return False
+
+
+_NOT_SECRET = frozenset(("BYPASS", "COMPASS", "SURPASS", "OVERPASS", "UNDERPASS", "TRESPASS", "ENCOMPASS"))
 
 
 def _looks_secret(value: str) -> str | None:
@@ -247,11 +274,42 @@ def _alerts(cat: Catalogue) -> Iterator[Finding]:
             continue
         if metric.type != fits[alert.kind]:
             yield (*loc, "kind"), f"{alert.kind!r} needs a {fits[alert.kind]}; {alert.metric} is a {metric.type}"
+        low, high, shown = _THRESHOLDS[alert.kind]
+        if not low <= alert.threshold <= high or alert.threshold in _OPEN.get(alert.kind, ()):
+            yield (*loc, "threshold"), f"{alert.threshold:g} is out of range for kind {alert.kind!r}: {shown}"
         if (alert.kind == "ratio_below") != bool(alert.good):
             yield (*loc, "good"), "'good' (the labels of successful events) goes with kind 'ratio_below', and only there"
         for label in alert.good:
             if label not in metric.labels:
                 yield (*loc, "good", label), f"{alert.metric} has no label {label!r}"
+
+
+# The range of a business alert's threshold, per kind (the model bounds every threshold to +-1e15).
+_THRESHOLDS = {
+    "stale": (1, MAX_DURATION, "seconds since the last update, 1 to 604800 (7 days)"),
+    "above": (-MAX_THRESHOLD, MAX_THRESHOLD, "a gauge value, -1e15 to 1e15"),
+    "below": (-MAX_THRESHOLD, MAX_THRESHOLD, "a gauge value, -1e15 to 1e15"),
+    "p99_above": (0, 3600, "seconds, above 0 and at most 3600"),
+    "ratio_below": (0, 1, "a ratio above 0 and below 1"),
+    "rate_above": (0, 1e6, "events per second, above 0 and at most 1e6"),
+    "rate_below": (0, 1e6, "events per second, above 0 and at most 1e6"),
+}
+_OPEN = {"p99_above": (0,), "ratio_below": (0, 1), "rate_above": (0,), "rate_below": (0,)}  # bounds not included
+
+
+def _paths(cat: Catalogue) -> Iterator[Finding]:
+    """One mount per container path: ``/tmp`` and ``/tmp/`` are one path (the model normalises them)."""
+    owners = [(("services", n), s.writable_paths, s.scaling.storage_path if s.scaling.mode == "stateful" else None)
+              for n, s in cat.services.items()]
+    owners += [(("infrastructure", n), i.writable_paths, i.storage) for n, i in cat.infrastructure.items()]
+    for base, writable, storage in owners:
+        seen: set[str] = set()
+        for index, path in enumerate(writable):
+            if path in seen:
+                yield (*base, "writable_paths", index), f"{path!r} is listed twice (after removing a trailing '/')"
+            elif path == storage:
+                yield (*base, "writable_paths", index), f"{path!r} is also the storage path; it is writable already"
+            seen.add(path)
 
 
 def _unique(cat: Catalogue) -> Iterator[Finding]:
@@ -310,4 +368,4 @@ def _choices(known) -> str:
     return f" (known: {shown})"
 
 
-_RULES = [_references, _cycles, _ports, _secrets, _env_names, _literal_secrets, _resources, _overrides, _alerts, _unique, _commands, _runtimes, _exporters]
+_RULES = [_references, _cycles, _ports, _paths, _secrets, _env_names, _literal_secrets, _resources, _overrides, _alerts, _unique, _commands, _runtimes, _exporters]

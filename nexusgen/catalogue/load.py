@@ -45,6 +45,11 @@ PLAIN_SCALARS = [
     ),
 ]
 _SCALAR_TAGS = {_STR, _INT, _FLOAT, _BOOL, _NULL}
+# What a YAML escape ("\\0", "\\u202e") can put into a string but no catalogue text may hold: C0 and C1
+# controls but tab and newline (a NUL makes a file binary to git, hiding its diff from review), and
+# the Unicode bidirectional controls (Trojan Source, CVE-2021-42574): every key and value, one rule.
+_BIDI = frozenset([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + "".join(chr(c) for c in sorted(_BIDI)) + "]")
 # Every non-string above starts with one of these (or is empty): any other plain scalar is a string.
 _NOT_STR_FIRST = frozenset("~nNtTfF0123456789+-.")
 
@@ -274,17 +279,25 @@ class _Builder:
             tag = _STR
             if event.implicit[0] and (not text or text[0] in _NOT_STR_FIRST):  # plain: YAML 1.2 core schema
                 for candidate, pattern in PLAIN_SCALARS:
-                    if pattern.match(text):
+                    if pattern.fullmatch(text):
                         tag = candidate
                         break
         elif tag not in _SCALAR_TAGS:
             self._fail(event, loc, f"tag {tag!r} is not allowed")
             return None
         try:
-            return _construct(tag, text)
+            value = _construct(tag, text)
         except ValueError:
             self._fail(event, loc, f"{text!r} is not a valid {tag.rsplit(':', 1)[-1]}")
             return None
+        hidden = _HIDDEN.search(value) if isinstance(value, str) else None
+        if hidden:
+            code = ord(hidden.group())
+            what = "a bidirectional control, it makes text read differently from what it does" if code in _BIDI else (
+                "a control character")
+            self._fail(event, loc, f"character U+{code:04X} at offset {hidden.start()} is {what}; it is not allowed")
+            return None
+        return value
 
 
 _SKIP = object()

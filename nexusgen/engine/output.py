@@ -65,6 +65,10 @@ def read_manifest(out: Path) -> Manifest:
         return Manifest(str(data.get("inputs", "")), {str(k): str(v) for k, v in files.items()})
     except FileNotFoundError:
         return Manifest()
+    except IsADirectoryError:
+        raise UsageError(f"{out / MANIFEST} is a directory, not nexusgen's manifest; move it away and run `nexusgen render`") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {out / MANIFEST}: {exc.strerror}") from None
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise UsageError(f"{out / MANIFEST} is damaged; delete it and run `nexusgen render`") from None
 

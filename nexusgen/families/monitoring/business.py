@@ -10,6 +10,7 @@ which exchange, instrument or limit is affected; ``rate_below`` looks at the ser
 from __future__ import annotations
 
 from nexusgen.catalogue.model import BusinessAlert, Metric
+from nexusgen.engine.escape import promql_matchers
 from nexusgen.plan import Plan
 from nexusgen.families.monitoring.model import WARMUP_MINUTES, Alert, Case, Pair, Series, Value, minutes, num, series
 from nexusgen.families.monitoring.services import fast_histogram, slow_histogram
@@ -43,7 +44,7 @@ def _alert(plan: Plan, alert: BusinessAlert, metric: Metric) -> Alert:
     inst = {"job": job, "instance": f"{alert.service}:{plan.services[alert.service].ports.metrics}"}
     keys = {label: inst.get(label, TEST_LABEL_VALUE) for label in keep}
     both = {**keys, **inst}
-    m, t, sel = metric.name, alert.threshold, f'{{job="{job}"}}'
+    m, t, sel = metric.name, alert.threshold, promql_matchers({"job": job})
     step = abs(t) / 2 if t else 1  # how far from the threshold the test values sit
     kind = alert.kind
     warmup = WARMUP_MINUTES
@@ -66,9 +67,9 @@ def _alert(plan: Plan, alert: BusinessAlert, metric: Metric) -> Alert:
         slow, p99 = slow_histogram(m, t, both)
         cases = (Case(slow, keys, p99),)
     elif kind == "ratio_below":
-        good = ",".join(f'{k}="{v}"' for k, v in sorted(alert.good.items()))
         total = f"sum{_by(keep)} (rate({m}{sel}[5m]))"
-        expr = f'(sum{_by(keep)} (rate({m}{{job="{job}",{good}}}[5m])) or {total} * 0) / {total} < {num(t)}'
+        good = promql_matchers({"job": job, **alert.good})  # catalogue values: escaped, never closing a matcher
+        expr = f"(sum{_by(keep)} (rate({m}{good}[5m])) or {total} * 0) / {total} < {num(t)}"
         first = min(alert.good)
         bad = {**both, **alert.good, first: _bad_value(alert.good[first])}
         good_labels = {**both, **alert.good}
