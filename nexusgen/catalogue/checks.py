@@ -190,7 +190,7 @@ def _looks_secret(value: str) -> str | None:
     for pattern, what in _SECRET_VALUE:
         if pattern.search(value):
             return what
-    if _HIGH_ENTROPY.match(value) and len(set(value)) >= 16 and any(c.isdigit() for c in value):
+    if _HIGH_ENTROPY.fullmatch(value) and len(set(value)) >= 16 and any(c.isdigit() for c in value):
         return "a token or key (a long random string)"
     return None
 

@@ -8,6 +8,7 @@ UTF-8 only, bounded size and depth.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -95,9 +96,14 @@ def format_loc(loc: Loc) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not _PLAIN_KEY.fullmatch(str(part)):  # a key with a newline or a quote cannot forge a message line
+            out += f"[{json.dumps(str(part), ensure_ascii=True)}]"
         else:
             out += f".{part}" if out else str(part)
     return out
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_./-]+")
 
 
 def read_bytes(path: Path, name: str) -> bytes:

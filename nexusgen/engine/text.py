@@ -50,7 +50,7 @@ class _Dumper(_CDumper):
 def _style(value: str) -> str | None:
     if "\n" in value:
         return "|"  # the emitter falls back to quoting where a block cannot hold it
-    if _AMBIGUOUS.match(value):
+    if _AMBIGUOUS.fullmatch(value):
         return '"'  # PyYAML quotes what YAML 1.1 misreads; YAML 1.2 readers (Compose) also misread 0o12, 1e3
     return None
 

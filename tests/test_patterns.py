@@ -1,0 +1,148 @@
+"""Every pattern-checked field matches the whole string: a trailing newline is refused, located.
+
+The fields are found in the catalogue's JSON Schema (``pattern``, and ``propertyNames.pattern``
+for mapping keys), so a field added later is covered without editing this test; each must
+occur in the shipped catalogue, a golden case or ``_everything()`` below, else the test says
+where to add it. Python's ``re.match(r"^...$")`` accepts ``"3.11-slim\\n"``; ``fullmatch`` does not.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import CATALOGUE, ROOT
+from nexusgen.catalogue.load import format_loc, load_bytes
+from nexusgen.catalogue.schema import catalogue_schema
+from nexusgen.cli import run
+from nexusgen.engine.text import dump_yaml
+
+SHA = "sha256:" + "a" * 64
+RESOURCES = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}}
+CLUSTER = {"name": "dev-cluster", "region": "eu-west-1", "deploy_role": "arn:aws:iam::111122223333:role/dev",
+           "api_server_cidrs": ["10.0.0.0/24"]}
+
+
+def schema_fields() -> list[tuple[tuple[str, ...], str]]:
+    """(path template, pattern) of every pattern-checked string: ``*`` any key, ``[]`` any item, ``<key>`` the keys."""
+    schema = catalogue_schema()
+    defs = schema["$defs"]
+    found: list[tuple[tuple[str, ...], str]] = []
+
+    def walk(node: dict, path: tuple[str, ...]) -> None:
+        if "$ref" in node:
+            return walk(defs[node["$ref"].rsplit("/", 1)[-1]], path)
+        if "pattern" in node:
+            found.append((path, node["pattern"]))
+        for sub in node.get("anyOf", []):
+            walk(sub, path)
+        for key, sub in node.get("properties", {}).items():
+            walk(sub, (*path, key))
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], (*path, "[]"))
+        if "pattern" in node.get("propertyNames", {}):
+            found.append(((*path, "<key>"), node["propertyNames"]["pattern"]))
+        if isinstance(node.get("additionalProperties"), dict):
+            walk(node["additionalProperties"], (*path, "*"))
+
+    walk(schema, ())
+    return found
+
+
+def _everything() -> dict:
+    """The shipped catalogue with every optional pattern-checked field the corpus lacks filled in (valid)."""
+    data = load_bytes(CATALOGUE.read_bytes(), "services.yaml").data
+    runtime = data["runtimes"]["python"]
+    runtime["run"]["digest"] = runtime["distroless"]["digest"] = SHA
+    data["services"]["gateway"]["ingress"]["path"] = "/api"
+    postgres = data["infrastructure"]["postgres"]
+    postgres["image"]["digest"] = postgres["exporter"]["image"]["digest"] = SHA
+    envs = data["environments"]
+    envs["dev"].update(digests={"gateway": SHA}, domain="dev.example.com", secret_store={"name": "vault", "refresh": "1h"},
+                       cluster=CLUSTER, tls_issuer="issuer")
+    for name in ("staging", "production"):
+        envs[name].update(registry="ghcr.io/example", digests={"gateway": SHA})
+        envs[name]["secret_store"]["refresh"] = "30m"
+    envs["staging"]["services"]["gateway"]["resources"] = RESOURCES
+    data["monitoring"].update(http_requests_metric="http_requests_total", http_duration_metric="http_request_duration_seconds")
+    return data
+
+
+def _corpus() -> list[dict]:
+    cases = sorted((ROOT / "tests" / "cases").glob("*/services.yaml"))
+    return [_everything(), *(load_bytes(p.read_bytes(), p.name).data for p in cases)]
+
+
+def _first(data: Any, template: tuple[str, ...], loc: tuple = ()) -> tuple | None:
+    """The first concrete location of ``template`` in ``data`` (for ``<key>``: the key's own)."""
+    if not template:
+        return loc
+    head, rest = template[0], template[1:]
+    if head == "<key>":
+        return (*loc, next(iter(data))) if isinstance(data, dict) and data else None
+    if head == "[]":
+        children = list(enumerate(data)) if isinstance(data, list) else []
+    elif head == "*":
+        children = list(data.items()) if isinstance(data, dict) else []
+    else:
+        children = [(head, data[head])] if isinstance(data, dict) and head in data else []
+    for key, child in children:
+        hit = _first(child, rest, (*loc, key))
+        if hit is not None:
+            return hit
+    return None
+
+
+def _with_newline(data: dict, loc: tuple, is_key: bool) -> tuple[dict, tuple]:
+    data = json.loads(json.dumps(data))
+    parent = data
+    for part in loc[:-1]:
+        parent = parent[part]
+    last = loc[-1]
+    if is_key:
+        parent[last + "\n"] = parent.pop(last)
+        return data, (*loc[:-1], last + "\n")
+    parent[last] = parent[last] + "\n"
+    return data, loc
+
+
+FIELDS = schema_fields()
+
+
+def test_the_schema_lists_the_pattern_fields():
+    paths = {".".join(path) for path, _ in FIELDS}
+    assert len(FIELDS) >= 100
+    for expected in ("runtimes.*.build.tag", "project.registry", "services.*.source", "services.<key>",
+                     "services.*.writable_paths.[]", "monitoring.alerts.[].for", "actions.<key>"):
+        assert expected in paths
+
+
+@pytest.mark.parametrize("template", [path for path, _ in FIELDS], ids=[".".join(p) for p, _ in FIELDS])
+def test_trailing_newline_is_refused(template: tuple[str, ...], tmp_path: Path, capsys):
+    is_key = template[-1] == "<key>"
+    for data in _corpus():
+        loc = _first(data, template)
+        if loc is not None:
+            break
+    else:
+        pytest.fail(f"no catalogue sets {'.'.join(template)}: add a valid value for it to _everything() in this file")
+    bad, bad_loc = _with_newline(data, loc, is_key)
+    catalogue = tmp_path / "services.yaml"
+    catalogue.write_text(dump_yaml(bad))
+    code = run(["render", "--catalogue", str(catalogue), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    where = format_loc(bad_loc)
+    located = [line for line in err.splitlines() if line.startswith("services.yaml:") and f": {where}: " in line]
+    assert located, f"no problem located at {where}:\n{err}"
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_everything_catalogue_is_valid(tmp_path: Path, capsys):
+    catalogue = tmp_path / "services.yaml"
+    catalogue.write_text(dump_yaml(_everything()))
+    code = run(["render", "--catalogue", str(catalogue), "--out", str(tmp_path / "out")])
+    assert code == 0, capsys.readouterr().err
