@@ -1,4 +1,5 @@
 """Every pattern-checked field matches the whole string: a trailing newline is refused, located.
+Every container path is free of dot segments, every number finite, every string free of hidden characters.
 
 The fields are found in the catalogue's JSON Schema (``pattern``, and ``propertyNames.pattern``
 for mapping keys), so a field added later is covered without editing this test; each must
@@ -16,6 +17,7 @@ import pytest
 
 from conftest import CATALOGUE, ROOT
 from nexusgen.catalogue.load import format_loc, load_bytes
+from nexusgen.catalogue.model import Thresholds
 from nexusgen.catalogue.schema import catalogue_schema
 from nexusgen.cli import run
 from nexusgen.engine.text import dump_yaml
@@ -68,6 +70,7 @@ def _everything() -> dict:
         envs[name]["secret_store"]["refresh"] = "30m"
     envs["staging"]["services"]["gateway"]["resources"] = RESOURCES
     data["monitoring"].update(http_requests_metric="http_requests_total", http_duration_metric="http_request_duration_seconds")
+    data["monitoring"]["thresholds"] = {name: field.default for name, field in Thresholds.model_fields.items()}
     return data
 
 
@@ -146,3 +149,106 @@ def test_the_everything_catalogue_is_valid(tmp_path: Path, capsys):
     catalogue.write_text(dump_yaml(_everything()))
     code = run(["render", "--catalogue", str(catalogue), "--out", str(tmp_path / "out")])
     assert code == 0, capsys.readouterr().err
+
+
+# --- the other rules of issue 20 that hold for a whole class of fields, found the same way -------
+
+
+def _schema_fields(select) -> list[tuple[str, ...]]:
+    """Templates of every schema node ``select(node)`` accepts (``<key>`` for mapping keys)."""
+    schema = catalogue_schema()
+    defs = schema["$defs"]
+    found: list[tuple[str, ...]] = []
+
+    def walk(node: dict, path: tuple[str, ...]) -> None:
+        if "$ref" in node:
+            return walk(defs[node["$ref"].rsplit("/", 1)[-1]], path)
+        if select(node):
+            found.append(path)
+        for sub in node.get("anyOf", []):
+            walk(sub, path)
+        for key, sub in node.get("properties", {}).items():
+            walk(sub, (*path, key))
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], (*path, "[]"))
+        if node.get("type") == "object" and "propertyNames" in node:
+            found.append((*path, "<key>"))
+        if isinstance(node.get("additionalProperties"), dict):
+            walk(node["additionalProperties"], (*path, "*"))
+
+    walk(schema, ())
+    return sorted(set(found))
+
+
+def _refused_at(data: dict, loc: tuple, value: Any, tmp_path: Path, capsys, key: bool = False) -> None:
+    """``value`` at ``loc`` (or, with ``key``, as the name of the key at ``loc``) is exit 2, located there."""
+    bad = json.loads(json.dumps(data))
+    parent = bad
+    for part in loc[:-1]:
+        parent = parent[part]
+    if key:
+        parent[value] = parent.pop(loc[-1])
+        loc = (*loc[:-1], value)
+    else:
+        parent[loc[-1]] = value
+    catalogue = tmp_path / "services.yaml"
+    catalogue.write_text(dump_yaml(bad))
+    code = run(["render", "--catalogue", str(catalogue), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2, f"{format_loc(loc)} = {value!r}: {err}"
+    assert f": {format_loc(loc)}: " in err, f"not located at {format_loc(loc)}:\n{err}"
+
+
+PATH_PATTERN = r"^/[A-Za-z0-9._/-]+$"
+PATH_FIELDS = [path for path, pattern in FIELDS if pattern == PATH_PATTERN]
+NUMBER_FIELDS = _schema_fields(lambda node: node.get("type") == "number")
+STRING_FIELDS = _schema_fields(lambda node: node.get("type") == "string" and "enum" not in node and "const" not in node)
+
+
+def _located(template: tuple[str, ...]) -> tuple[dict, tuple]:
+    for data in _corpus():
+        loc = _first(data, template)
+        if loc is not None:
+            return data, loc
+    pytest.fail(f"no catalogue sets {'.'.join(template)}: add a valid value for it to _everything() in this file")
+
+
+@pytest.mark.parametrize("template", PATH_FIELDS, ids=[".".join(p) for p in PATH_FIELDS])
+@pytest.mark.parametrize("value", ["/..", "/.", "/../etc", "/a/./b", "/a//b"])
+def test_container_paths_have_no_dot_segments(template, value, tmp_path: Path, capsys):
+    data, loc = _located(template)
+    _refused_at(data, loc, value, tmp_path, capsys)
+
+
+def test_path_fields_are_the_container_and_file_paths():
+    names = {".".join(p) for p in PATH_FIELDS}
+    assert {"services.*.writable_paths.[]", "services.*.scaling.storage_path", "infrastructure.*.storage",
+            "infrastructure.*.writable_paths.[]", "monitoring.receivers.slack_api_url_file"} <= names
+
+
+@pytest.mark.parametrize("template", NUMBER_FIELDS, ids=[".".join(p) for p in NUMBER_FIELDS])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")], ids=["nan", "inf", "-inf"])
+def test_numbers_are_finite(template, value, tmp_path: Path, capsys):
+    data, loc = _located(template)
+    _refused_at(data, loc, value, tmp_path, capsys)
+
+
+HIDDEN = ["\x00", "\u202e", "\x1b", "\u2066", "\u200f", "\u061c", "\x7f", "\x85"]
+
+
+@pytest.mark.parametrize(("template", "char"), [(t, HIDDEN[i % len(HIDDEN)]) for i, t in enumerate(STRING_FIELDS)],
+                         ids=[".".join(t) for t in STRING_FIELDS])
+def test_hidden_characters_are_refused_in_every_string(template, char, tmp_path: Path, capsys):
+    """One rule in the loader covers every string; each field gets one of the characters in turn."""
+    data, loc = _located(template)
+    if template[-1] == "<key>":
+        _refused_at(data, loc, f"{loc[-1]}{char}", tmp_path, capsys, key=True)
+    else:
+        _refused_at(data, loc, f"x{char}y", tmp_path, capsys)
+
+
+def test_string_fields_include_free_text():
+    names = {".".join(t) for t in STRING_FIELDS}
+    assert {"project.description", "services.*.description", "services.*.command.[]", "services.*.config.*",
+            "infrastructure.*.healthcheck.[]", "services.*.metrics.[].help", "monitoring.alerts.[].description",
+            "monitoring.alerts.[].good.*", "runtimes.*.test"} <= names

@@ -249,6 +249,10 @@ class _Builder:
         if not isinstance(event, yaml.ScalarEvent):
             self._fail(event, loc, "mapping keys must be plain strings")
             raise _Abort
+        hidden = _hidden(event.value)
+        if hidden:
+            self._fail(event, (*loc, event.value), hidden)
+            return _SKIP
         key = self._scalar(event, loc)
         if key is None or isinstance(key, bool):
             self._fail(event, loc, f"mapping key {event.value!r} must be a string")
@@ -296,17 +300,24 @@ class _Builder:
         except ValueError:
             self._fail(event, loc, f"{text!r} is not a valid {tag.rsplit(':', 1)[-1]}")
             return None
-        hidden = _HIDDEN.search(value) if isinstance(value, str) else None
+        hidden = _hidden(value) if isinstance(value, str) else None
         if hidden:
-            code = ord(hidden.group())
-            what = "a bidirectional control, it makes text read differently from what it does" if code in _BIDI else (
-                "a control character")
-            self._fail(event, loc, f"character U+{code:04X} at offset {hidden.start()} is {what}; it is not allowed")
+            self._fail(event, loc, hidden)
             return None
         return value
 
 
 _SKIP = object()
+
+
+def _hidden(text: str) -> str | None:
+    """Why ``text`` may not stand in a catalogue (a control or bidirectional character), or None."""
+    found = _HIDDEN.search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    what = "a bidirectional control: text would read differently from what it does" if code in _BIDI else "a control character"
+    return f"character U+{code:04X} at offset {found.start()} is {what}; it is not allowed"
 
 
 def _construct(tag: str, text: str) -> Any:
