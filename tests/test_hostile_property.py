@@ -129,7 +129,7 @@ def baseline(tmp_path_factory) -> dict[str, list[str]]:
     return {p.relative_to(out).as_posix(): _instructions(p.read_text()) for p in out.rglob("Dockerfile")}
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(field=st.one_of(st.sampled_from(FIELDS), st.sampled_from(MEANING)), value=hostile)
 def test_hostile_value_is_refused_or_keeps_its_meaning(tmp_path_factory, baseline, field, value: str):
     template, loc = field
@@ -150,8 +150,22 @@ def test_hostile_value_is_refused_or_keeps_its_meaning(tmp_path_factory, baselin
             json.loads(text)
         elif name.endswith("Dockerfile"):
             assert _instructions(text) == baseline[name], f"{name}: instructions changed by {value!r}"
+    for expr in _promql(files):
+        promql_parser.parse(expr)  # every rule, unit-test series and dashboard query still parses
     if not is_key:
         _arrives(template, loc, value, files)
+
+
+def _promql(files: dict[str, str]) -> list[str]:
+    found = []
+    for name, text in files.items():
+        if name.startswith("monitoring/prometheus/rules/"):
+            found += [r["expr"] for g in yaml.safe_load(text)["groups"] for r in g["rules"]]
+        elif name.startswith("monitoring/prometheus/tests/"):
+            found += [s["series"] for t in yaml.safe_load(text)["tests"] for s in t["input_series"]]
+        elif name.startswith("monitoring/grafana/dashboards/") and name.endswith(".json"):
+            found += [t["expr"] for panel in json.loads(text)["panels"] for t in panel.get("targets", [])]
+    return found
 
 
 def _arrives(template: tuple[str, ...], loc: tuple, value: str, files: dict[str, str]) -> None:
