@@ -23,11 +23,10 @@ from hypothesis import strategies as st
 
 from conftest import ROOT
 from nexusgen.catalogue.load import load_bytes
-from nexusgen.catalogue.schema import catalogue_schema
 from nexusgen.cli import run
 from nexusgen.engine.text import dump_yaml
 from test_escape import kubelet_expand
-from test_patterns import _first
+from test_patterns import STRING_FIELDS, _first, put
 
 MINIMAL = ROOT / "tests" / "cases" / "minimal" / "services.yaml"
 PIECES = ["\n", "$", "${{", "$(", "$(DB_PASSWORD)", '"', "'", "\\", "<!--", "-->", "end", "click", "subgraph",
@@ -43,34 +42,8 @@ def _base() -> dict:
     return data
 
 
-def _string_fields() -> list[tuple[str, ...]]:
-    """Templates of every string field (free text and pattern-checked), keys included."""
-    schema = catalogue_schema()
-    defs = schema["$defs"]
-    found: list[tuple[str, ...]] = []
-
-    def walk(node: dict, path: tuple[str, ...]) -> None:
-        if "$ref" in node:
-            return walk(defs[node["$ref"].rsplit("/", 1)[-1]], path)
-        if node.get("type") == "string" and "enum" not in node and "const" not in node:
-            found.append(path)
-        for sub in node.get("anyOf", []):
-            walk(sub, path)
-        for key, sub in node.get("properties", {}).items():
-            walk(sub, (*path, key))
-        if isinstance(node.get("items"), dict):
-            walk(node["items"], (*path, "[]"))
-        if node.get("type") == "object" and ("propertyNames" in node or "additionalProperties" in node):
-            found.append((*path, "<key>"))
-        if isinstance(node.get("additionalProperties"), dict):
-            walk(node["additionalProperties"], (*path, "*"))
-
-    walk(schema, ())
-    return sorted(set(found))
-
-
 BASE = _base()
-FIELDS = [(t, loc) for t in _string_fields() if (loc := _first(BASE, t)) is not None]
+FIELDS = [(t, loc) for t in STRING_FIELDS if (loc := _first(BASE, t)) is not None]
 
 
 # Fields whose value is followed into its artifacts (see _arrives): drawn more often.
@@ -85,18 +58,6 @@ def test_the_fields_cover_free_text_and_patterns():
                      "monitoring.alerts.[].summary", "runtimes.*.build.tag", "services.<key>"):
         assert expected in names
     assert len(FIELDS) >= 60 and len(MEANING) == 4
-
-
-def _put(data: dict, loc: tuple, value: str, is_key: bool) -> dict:
-    data = json.loads(json.dumps(data))
-    parent = data
-    for part in loc[:-1]:
-        parent = parent[part]
-    if is_key:
-        parent[value] = parent.pop(loc[-1])
-    else:
-        parent[loc[-1]] = value
-    return data
 
 
 def _instructions(dockerfile: str) -> list[str]:
@@ -134,7 +95,7 @@ def baseline(tmp_path_factory) -> dict[str, list[str]]:
 def test_hostile_value_is_refused_or_keeps_its_meaning(tmp_path_factory, baseline, field, value: str):
     template, loc = field
     is_key = template[-1] == "<key>"
-    code, err, out = _render(tmp_path_factory.mktemp("hostile"), _put(BASE, loc, value, is_key))
+    code, err, out = _render(tmp_path_factory.mktemp("hostile"), put(BASE, loc, value, is_key)[0])
     event(f"exit {code}")
     assert code in (0, 2), f"{'.'.join(template)} = {value!r}: exit {code}\n{err}"
     if code == 2:

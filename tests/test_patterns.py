@@ -28,30 +28,33 @@ CLUSTER = {"name": "dev-cluster", "region": "eu-west-1", "deploy_role": "arn:aws
            "api_server_cidrs": ["10.0.0.0/24"]}
 
 
-def schema_fields() -> list[tuple[tuple[str, ...], str]]:
-    """(path template, pattern) of every pattern-checked string: ``*`` any key, ``[]`` any item, ``<key>`` the keys."""
+def schema_nodes() -> list[tuple[tuple[str, ...], dict]]:
+    """(path template, schema) of every value in the catalogue: ``*`` any key, ``[]`` any item, ``<key>`` the keys."""
     schema = catalogue_schema()
     defs = schema["$defs"]
-    found: list[tuple[tuple[str, ...], str]] = []
+    found: list[tuple[tuple[str, ...], dict]] = []
 
     def walk(node: dict, path: tuple[str, ...]) -> None:
         if "$ref" in node:
             return walk(defs[node["$ref"].rsplit("/", 1)[-1]], path)
-        if "pattern" in node:
-            found.append((path, node["pattern"]))
+        found.append((path, node))
         for sub in node.get("anyOf", []):
             walk(sub, path)
         for key, sub in node.get("properties", {}).items():
             walk(sub, (*path, key))
         if isinstance(node.get("items"), dict):
             walk(node["items"], (*path, "[]"))
-        if "pattern" in node.get("propertyNames", {}):
-            found.append(((*path, "<key>"), node["propertyNames"]["pattern"]))
+        if "propertyNames" in node:
+            found.append(((*path, "<key>"), {"type": "string", **node["propertyNames"]}))
         if isinstance(node.get("additionalProperties"), dict):
             walk(node["additionalProperties"], (*path, "*"))
 
     walk(schema, ())
     return found
+
+
+def _select(keep) -> list[tuple[str, ...]]:
+    return sorted({path for path, node in schema_nodes() if keep(node)})
 
 
 def _everything() -> dict:
@@ -69,6 +72,11 @@ def _everything() -> dict:
         envs[name].update(registry="ghcr.io/example", digests={"gateway": SHA})
         envs[name]["secret_store"]["refresh"] = "30m"
     envs["staging"]["services"]["gateway"]["resources"] = RESOURCES
+    for name, env in envs.items():
+        env["cluster"]["api_server_port"] = 443
+        env["min_stateless_replicas"] = 1
+    envs["dev"]["services"]["gateway"] = {"min_replicas": 1, "max_replicas": 2}
+    postgres["startup_seconds"] = 300
     data["monitoring"].update(http_requests_metric="http_requests_total", http_duration_metric="http_request_duration_seconds")
     data["monitoring"]["thresholds"] = {name: field.default for name, field in Thresholds.model_fields.items()}
     return data
@@ -99,20 +107,26 @@ def _first(data: Any, template: tuple[str, ...], loc: tuple = ()) -> tuple | Non
     return None
 
 
-def _with_newline(data: dict, loc: tuple, is_key: bool) -> tuple[dict, tuple]:
+def put(data: dict, loc: tuple, value: Any, key: bool = False) -> tuple[dict, tuple]:
+    """A copy of ``data`` with ``value`` at ``loc`` (with ``key``: as the name of the key at ``loc``), and its loc."""
     data = json.loads(json.dumps(data))
     parent = data
     for part in loc[:-1]:
         parent = parent[part]
-    last = loc[-1]
-    if is_key:
-        parent[last + "\n"] = parent.pop(last)
-        return data, (*loc[:-1], last + "\n")
-    parent[last] = parent[last] + "\n"
+    if key:
+        parent[value] = parent.pop(loc[-1])
+        return data, (*loc[:-1], value)
+    parent[loc[-1]] = value
     return data, loc
 
 
-FIELDS = schema_fields()
+def _value_at(data: Any, loc: tuple) -> Any:
+    for part in loc:
+        data = data[part]
+    return data
+
+
+FIELDS = sorted({(path, node["pattern"]) for path, node in schema_nodes() if "pattern" in node})
 
 
 def test_the_schema_lists_the_pattern_fields():
@@ -132,7 +146,7 @@ def test_trailing_newline_is_refused(template: tuple[str, ...], tmp_path: Path, 
             break
     else:
         pytest.fail(f"no catalogue sets {'.'.join(template)}: add a valid value for it to _everything() in this file")
-    bad, bad_loc = _with_newline(data, loc, is_key)
+    bad, bad_loc = put(data, loc, loc[-1] + "\n" if is_key else _value_at(data, loc) + "\n", is_key)
     catalogue = tmp_path / "services.yaml"
     catalogue.write_text(dump_yaml(bad))
     code = run(["render", "--catalogue", str(catalogue), "--out", str(tmp_path / "out")])
@@ -154,43 +168,9 @@ def test_the_everything_catalogue_is_valid(tmp_path: Path, capsys):
 # --- the other rules of issue 20 that hold for a whole class of fields, found the same way -------
 
 
-def _schema_fields(select) -> list[tuple[str, ...]]:
-    """Templates of every schema node ``select(node)`` accepts (``<key>`` for mapping keys)."""
-    schema = catalogue_schema()
-    defs = schema["$defs"]
-    found: list[tuple[str, ...]] = []
-
-    def walk(node: dict, path: tuple[str, ...]) -> None:
-        if "$ref" in node:
-            return walk(defs[node["$ref"].rsplit("/", 1)[-1]], path)
-        if select(node):
-            found.append(path)
-        for sub in node.get("anyOf", []):
-            walk(sub, path)
-        for key, sub in node.get("properties", {}).items():
-            walk(sub, (*path, key))
-        if isinstance(node.get("items"), dict):
-            walk(node["items"], (*path, "[]"))
-        if node.get("type") == "object" and "propertyNames" in node:
-            found.append((*path, "<key>"))
-        if isinstance(node.get("additionalProperties"), dict):
-            walk(node["additionalProperties"], (*path, "*"))
-
-    walk(schema, ())
-    return sorted(set(found))
-
-
 def _refused_at(data: dict, loc: tuple, value: Any, tmp_path: Path, capsys, key: bool = False) -> None:
     """``value`` at ``loc`` (or, with ``key``, as the name of the key at ``loc``) is exit 2, located there."""
-    bad = json.loads(json.dumps(data))
-    parent = bad
-    for part in loc[:-1]:
-        parent = parent[part]
-    if key:
-        parent[value] = parent.pop(loc[-1])
-        loc = (*loc[:-1], value)
-    else:
-        parent[loc[-1]] = value
+    bad, loc = put(data, loc, value, key)
     catalogue = tmp_path / "services.yaml"
     catalogue.write_text(dump_yaml(bad))
     code = run(["render", "--catalogue", str(catalogue), "--out", str(tmp_path / "out")])
@@ -201,8 +181,8 @@ def _refused_at(data: dict, loc: tuple, value: Any, tmp_path: Path, capsys, key:
 
 PATH_PATTERN = r"^/[A-Za-z0-9._/-]+$"
 PATH_FIELDS = [path for path, pattern in FIELDS if pattern == PATH_PATTERN]
-NUMBER_FIELDS = _schema_fields(lambda node: node.get("type") == "number")
-STRING_FIELDS = _schema_fields(lambda node: node.get("type") == "string" and "enum" not in node and "const" not in node)
+NUMBER_FIELDS = _select(lambda node: node.get("type") in ("number", "integer"))
+STRING_FIELDS = _select(lambda node: node.get("type") == "string" and "enum" not in node and "const" not in node)
 
 
 def _located(template: tuple[str, ...]) -> tuple[dict, tuple]:
