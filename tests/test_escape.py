@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from conftest import ROOT, tool
 from nexusgen.cli import run
-from nexusgen.engine.escape import kubernetes_literal, promql_matchers, promql_string
+from nexusgen.escape import kubernetes_literal, promql_matchers, promql_string
 from nexusgen.engine.text import dump_yaml
 
 HOSTILE = ['ok",result=~".*', 'a\\', '\\"', "x\ny", "$(POSTGRES_PASSWORD)", "$$(X)", "\u00e9$\u00e9", "}", "\t", "'", "`"]

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from nexusgen.catalogue.model import ApiAccess
-from nexusgen.engine.escape import kubernetes_literal
+from nexusgen.escape import kubernetes_literal
 from nexusgen.plan import Plan, SecretRef, image_ref
 from nexusgen.plan import cluster
 

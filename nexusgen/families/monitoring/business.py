@@ -10,7 +10,7 @@ which exchange, instrument or limit is affected; ``rate_below`` looks at the ser
 from __future__ import annotations
 
 from nexusgen.catalogue.model import BusinessAlert, Metric
-from nexusgen.engine.escape import promql_matchers
+from nexusgen.escape import promql_matchers
 from nexusgen.plan import Plan
 from nexusgen.families.monitoring.model import WARMUP_MINUTES, Alert, Case, Pair, Series, Value, minutes, num, series
 from nexusgen.families.monitoring.services import fast_histogram, slow_histogram

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from nexusgen.engine.escape import promql_matchers
+from nexusgen.escape import promql_matchers
 from nexusgen.errors import TemplateError
 
 SEVERITY = {"P1": "critical", "P2": "warning", "P3": "info"}

@@ -1,4 +1,7 @@
-"""One escaping function per target language a catalogue value is written into.
+"""One escaping function per target language a catalogue value is written into (a leaf: no imports).
+
+Every stage may use it, like ``errors``: PromQL is written by the catalogue's alert kinds and the
+monitoring family, Kubernetes fields by the k8s family.
 
 Each keeps a value's meaning: after the consumer un-escapes it (PromQL's string lexer, the
 kubelet's ``$(VAR)`` expansion), the value is exactly the catalogue's. ``tests/test_escape.py``
