@@ -17,7 +17,8 @@ import pytest
 from conftest import ROOT
 from nexusgen.catalogue.checks import secret_name
 from nexusgen.catalogue.load import MAX_BYTES
-from nexusgen.catalogue.model import MAX_DURATION, MAX_RESTARTS_PER_HOUR
+from nexusgen.catalogue.model import MAX_DURATION
+from nexusgen.catalogue.reserved import MAX_RESTARTS_PER_HOUR
 from nexusgen.cli import run
 from nexusgen.engine.fingerprint import MANIFEST
 from nexusgen.engine.text import dump_yaml
@@ -86,7 +87,10 @@ def _max_numbers() -> dict:
 def _many_alerts() -> dict:
     data = _minimal()
     first = data["monitoring"]["alerts"][0]
-    data["monitoring"]["alerts"] = [{**first, "alert": f"OrdersFailing{i}"} for i in range(1500)]
+    metric = data["services"]["api"]["metrics"][0]
+    data["services"]["api"]["metrics"] = [{**metric, "name": f"shop_orders_{i}_total"} for i in range(1000)]
+    data["monitoring"]["alerts"] = [{**first, "alert": f"OrdersFailing{i}", "metric": f"shop_orders_{i}_total"}
+                                    for i in range(1000)]  # one alert per metric
     return data
 
 
