@@ -77,7 +77,7 @@ def test_fast_path_covers_the_common_shapes():
 
 
 def test_what_it_cannot_write_goes_to_libyaml():
-    for data in ("root scalar", {"k": "keep\n\n"}, {"k" * 200: 1}, {"k": (1, 2)}):
+    for data in ("root scalar", {"k": "line\u2028sep"}, {"k" * 200: 1}, {"k": (1, 2)}):
         with pytest.raises(Unsupported):
             fresh().document(data)
         assert dump_yaml(data) == _libyaml(data)
@@ -105,3 +105,13 @@ def test_trailing_comment_follows_a_pinned_uses():
     text = dump_yaml({"steps": [{"uses": PIN}, {"run": f"echo\nuses: {PIN}\n"}]})
     assert trailing_comments(text, {PIN: "v4"}).split("\n")[1] == f"- uses: {PIN}  # v4"
     assert trailing_comments(text, {PIN: "v4"}).count("# v4") == 1
+
+
+@pytest.mark.parametrize("value", ["\n", "\n\n", "keep\n\n", "a\nb\n\n\n", " \n", "x\n"])
+def test_trailing_newlines_survive_inside_a_template(value):
+    """A ``|+`` block would end with a ``...`` document marker, which inside a template (``block``)
+    ends the document early: such values are quoted instead, and arrive exactly."""
+    from nexusgen.engine.templates import block
+
+    text = "before: 1\nitems:\n  " + block({"k": [value]}, 2) + "\nafter: 2\n"
+    assert yaml.safe_load(text) == {"before": 1, "items": {"k": [value]}, "after": 2}

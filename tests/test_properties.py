@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from conftest import ROOT
 from nexusgen import pipeline
-from nexusgen.catalogue.checks import _SECRET_KEY, _looks_secret
+from nexusgen.catalogue.checks import _looks_secret, secret_name
 from nexusgen.catalogue.names import STANDARD_ENV
 from nexusgen.engine.text import dump_yaml
 
@@ -35,7 +35,7 @@ values = st.one_of(
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")) | st.sampled_from("\n\t"), max_size=40),
 ).filter(lambda v: _looks_secret(v) is None)
 env_names = st.from_regex(r"\A[A-Z][A-Z0-9_]{0,15}\Z").filter(
-    lambda k: k not in STANDARD_ENV and not _SECRET_KEY.search(k) and not k.endswith(("_URL", "_HOST", "_PORT"))
+    lambda k: k not in STANDARD_ENV and not secret_name(k) and not k.endswith(("_URL", "_HOST", "_PORT"))
 )
 
 

@@ -49,8 +49,12 @@ class _Dumper(_CDumper):
 
 def _style(value: str) -> str | None:
     if "\n" in value:
-        return "|"  # the emitter falls back to quoting where a block cannot hold it
-    if _AMBIGUOUS.match(value):
+        # A literal block, unless it would need "keep" chomping (|+: only newlines, or several at the
+        # end): the emitter ends such a block with a "..." document marker, which inside a template
+        # ends the document early. The emitter also falls back to quoting where a block cannot hold it.
+        body = value.rstrip("\n")
+        return "|" if body and len(value) - len(body) <= 1 else '"'
+    if _AMBIGUOUS.fullmatch(value):
         return '"'  # PyYAML quotes what YAML 1.1 misreads; YAML 1.2 readers (Compose) also misread 0o12, 1e3
     return None
 

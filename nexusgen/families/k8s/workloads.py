@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from nexusgen.catalogue.model import ApiAccess
+from nexusgen.escape import kubernetes_literal
 from nexusgen.plan import Plan, SecretRef, image_ref
 from nexusgen.plan import cluster
 
@@ -120,7 +121,7 @@ def infrastructure(plan: Plan, name: str) -> Workload:
     taken: set[str] = {plan.CLAIM}
     scratch = _volumes(sorted(infra.writable_paths), taken)
     claims = [(plan.CLAIM, plan.volume(name))] if plan.volume(name) else []
-    check = infra.healthcheck
+    check = tuple(kubernetes_literal(arg) for arg in infra.healthcheck)  # exec probes expand $(VAR) too
     period = cluster.STARTUP_PERIOD_SECONDS
     exporter = infra.exporter
     serves_metrics = exporter is not None and exporter.image is None
@@ -129,10 +130,10 @@ def infrastructure(plan: Plan, name: str) -> Workload:
         image=image_ref(infra.image),
         ports=[("tcp", infra.port)] + ([("metrics", exporter.port)] if serves_metrics else []),
         resources=infra.resources.model_dump(),
-        liveness=Probe(10, 6, command=tuple(check), timeout=5),
-        readiness=Probe(10, 3, command=tuple(check), timeout=5),
-        startup=Probe(period, math.ceil(infra.startup_seconds / period), command=tuple(check), timeout=5),
-        args=list(infra.command),
+        liveness=Probe(10, 6, command=check, timeout=5),
+        readiness=Probe(10, 3, command=check, timeout=5),
+        startup=Probe(period, math.ceil(infra.startup_seconds / period), command=check, timeout=5),
+        args=[kubernetes_literal(arg) for arg in infra.command],
         config_map=name if infra.config else None,
         secrets=[(var, name, var) for var in plan.secret_env(name)],
         mounts=scratch + [(plan.CLAIM, infra.storage)] * bool(claims),
@@ -153,8 +154,8 @@ def infrastructure(plan: Plan, name: str) -> Workload:
                 resources=exporter.resources.model_dump(),
                 liveness=Probe(10, 3, tcp_port="metrics"),
                 readiness=Probe(10, 3, tcp_port="metrics"),
-                args=plan.exporter_args(name),
-                values={var: value for var, value in env.items() if isinstance(value, str)},
+                args=[kubernetes_literal(arg) for arg in plan.exporter_args(name)],
+                values={var: kubernetes_literal(value) for var, value in env.items() if isinstance(value, str)},
                 secrets=[(var, name, var) for var, value in env.items() if isinstance(value, SecretRef)],
                 mounts=[(tmp, "/tmp")],
             )
