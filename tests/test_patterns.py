@@ -79,6 +79,12 @@ def _everything() -> dict:
     postgres["startup_seconds"] = 300
     data["monitoring"].update(http_requests_metric="http_requests_total", http_duration_metric="http_request_duration_seconds")
     data["monitoring"]["thresholds"] = {name: field.default for name, field in Thresholds.model_fields.items()}
+    data.setdefault("actions", {})["example/plain-pin"] = "a" * 40  # the bare-SHA form of a pin
+    for env in envs.values():
+        env["canary"] = {"soak": "10m", "max_error_ratio": 0.01, "max_p99_ratio": 1.5,
+                         "prometheus": {"namespace": "monitoring", "service": "prometheus-operated", "port": 9090}}
+        env["change_windows"] = [{"days": ["mon"], "start": "08:00", "end": "16:00"}]
+        env["freezes"] = [{"start": "2026-12-21", "end": "2027-01-04", "reason": "year-end freeze"}]
     return data
 
 
@@ -90,7 +96,7 @@ def _corpus() -> list[dict]:
 def _first(data: Any, template: tuple[str, ...], loc: tuple = ()) -> tuple | None:
     """The first concrete location of ``template`` in ``data`` (for ``<key>``: the key's own)."""
     if not template:
-        return loc
+        return None if isinstance(data, (dict, list)) else loc  # a union's other branch (a mapping) is not this field
     head, rest = template[0], template[1:]
     if head == "<key>":
         return (*loc, next(iter(data))) if isinstance(data, dict) and data else None

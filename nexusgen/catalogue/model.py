@@ -549,17 +549,23 @@ class Monitoring(Strict):
 
 
 class ActionPin(Strict):
-    """A GitHub Action pinned to a commit, and the release that commit is (written after it)."""
+    """A GitHub Action pinned to a commit, and the release that commit is (written after it).
+    A bare commit SHA is the short form: ``{sha: <it>}``, with the action's major as its comment."""
 
     sha: CommitSha
-    version: _text(r"^v[0-9]+(\.[0-9]+){0,2}$", "a release tag such as 'v4' or 'v4.1.0'", 20)
+    version: _text(r"^v[0-9]+(\.[0-9]+){0,2}$", "a release tag such as 'v4' or 'v4.1.0'", 20) | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_sha(cls, value: object) -> object:
+        return {"sha": value} if isinstance(value, str) else value
 
 
 class Catalogue(Strict):
     version: Literal[1]
     project: Project
     runtimes: dict[Literal["python", "node"], Runtime]
-    actions: dict[ActionName, CommitSha | ActionPin] = {}
+    actions: dict[ActionName, ActionPin] = {}
     services: dict[Name, Service] = Field(min_length=1)
     infrastructure: dict[Name, Infrastructure] = {}
     external: dict[Name, External] = {}

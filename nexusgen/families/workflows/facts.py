@@ -99,10 +99,8 @@ def action_refs(plan: Plan) -> dict[str, ActionRef]:
         pin = pins.get(name) or pins.get(repo)
         if pin is None:
             out[name] = ActionRef(f"{name}@{major}", "")
-        elif isinstance(pin, str):
-            out[name] = ActionRef(f"{name}@{pin}", major)
         else:
-            out[name] = ActionRef(f"{name}@{pin.sha}", pin.version)
+            out[name] = ActionRef(f"{name}@{pin.sha}", pin.version or major)
     return out
 
 
