@@ -54,7 +54,7 @@ def test_manifest_that_is_a_directory_is_bad_input(tmp_path: Path, capsys, comma
     (tmp_path / "out" / MANIFEST).mkdir(parents=True)
     args = [command, "--catalogue", str(tmp_path / "services.yaml"), "--out", str(tmp_path / "out")]
     assert run(args) == 2
-    assert f"out/{MANIFEST} is a directory" in capsys.readouterr().err
+    assert f"out/{MANIFEST} is not a regular file (Is a directory)" in capsys.readouterr().err
     if command == "check":
         assert run([*args, "--full"]) == 2
 
