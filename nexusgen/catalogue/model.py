@@ -287,6 +287,7 @@ class External(Strict):
     description: Text
     cidrs: list[Cidr] = Field(min_length=1)
     ports: list[Port] = Field(min_length=1)
+    exchange: bool = False  # an exchange's API: the egress exchange_access is for
 
 
 class Secret(Strict):
@@ -295,15 +296,20 @@ class Secret(Strict):
     description: Text
     path: SecretPath
     property: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=253)]
-    exchange: Literal["none", "read", "trade"] = "none"
+    # read: market data only; trade: places real orders; testnet: places orders on the
+    # exchange's test network (play money), what a non-live environment's trader holds.
+    exchange: Literal["none", "read", "trade", "testnet"] = "none"
 
 
 class Override(Strict):
-    """What one environment changes about one service."""
+    """What one environment changes about one service. ``config`` and ``secrets`` are merged over the
+    service's own (a key set to null removes that variable in this environment)."""
 
     min_replicas: Annotated[int, Field(ge=1, le=1000)] | None = None
     max_replicas: Annotated[int, Field(ge=1, le=1000)] | None = None
     resources: Resources | None = None
+    config: dict[EnvName, Value | None] = {}
+    secrets: dict[EnvName, Name | None] = {}
 
 
 class SecretStore(Strict):
@@ -333,6 +339,8 @@ class Environment(Strict):
     tls_issuer: Name | None = None
     approval: bool = False
     min_stateless_replicas: Annotated[int, Field(ge=1, le=100)] = 1
+    # Whether services here may hold live exchange trade keys; unset: production only.
+    live_trading: bool | None = None
     services: dict[Name, Override] = {}
 
 

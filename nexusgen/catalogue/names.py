@@ -6,6 +6,8 @@ from nexusgen.catalogue.model import Catalogue
 
 # Variables nexusgen sets in every service container; config and secrets may not reuse them.
 STANDARD_ENV = ("NEXUS_ENVIRONMENT", "SERVICE_NAME", "HTTP_PORT", "METRICS_PORT")
+# Set in a service with exchange_access trade: "true" only where the environment trades live.
+LIVE_TRADING_ENV = "NEXUS_LIVE_TRADING"
 
 
 def env_key(name: str) -> str:
@@ -20,4 +22,9 @@ def derived_env_names(cat: Catalogue, service: str) -> set[str]:
     names.update(f"{env_key(d)}_URL" for d in deps.services)
     for infra in deps.infrastructure:
         names.update((f"{env_key(infra)}_HOST", f"{env_key(infra)}_PORT"))
+    from nexusgen.plan.datastores import variable_names  # the plan imports this module
+
+    names |= variable_names(cat, service)
+    if cat.services[service].exchange_access == "trade":
+        names.add(LIVE_TRADING_ENV)
     return names

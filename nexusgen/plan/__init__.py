@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import PurePosixPath
 
-from nexusgen.catalogue.model import ENVIRONMENTS, BaseImage, Catalogue, Environment, Infrastructure, Resources, Runtime, Service
-from nexusgen.catalogue.names import env_key
+from nexusgen.catalogue import environments
+from nexusgen.catalogue.model import ENVIRONMENTS, BaseImage, Catalogue, Environment, Infrastructure, Resources, Runtime, Secret, Service
+from nexusgen.catalogue.names import LIVE_TRADING_ENV, env_key
+from nexusgen.plan import datastores
 
 CLUSTER_ENVIRONMENTS = ENVIRONMENTS[1:]  # staging and production; dev is the compose stack
 SERVICE_UID = 10001  # fixed non-root UID/GID of every service container
@@ -74,6 +76,23 @@ class Plan:
     @cached_property
     def infrastructure(self) -> dict[str, Infrastructure]:
         return dict(sorted(self.catalogue.infrastructure.items()))
+
+    @cached_property
+    def secrets(self) -> dict[str, Secret]:
+        """The catalogue's secrets and the derived ones (each service's own data-store password)."""
+        return dict(sorted({**self.catalogue.secrets, **datastores.derived_secrets(self.catalogue)}.items()))
+
+    @cached_property
+    def credentials(self) -> tuple[datastores.Credential, ...]:
+        """Each service's own user on each data store it uses."""
+        return datastores.credentials(self.catalogue)
+
+    def secret_ref(self, name: str) -> SecretRef:
+        secret = self.secrets[name]
+        return SecretRef(name, secret.path, secret.property)
+
+    def live_trading(self, env: str) -> bool:
+        return environments.live_trading(self.catalogue, env)
 
     def runtime(self, service: str) -> Runtime:
         return self.catalogue.runtimes[self.catalogue.services[service].runtime]
@@ -165,7 +184,7 @@ class Plan:
         exporter = self.infrastructure[infra].exporter
         out: dict[str, str | SecretRef] = dict(exporter.config)
         for var, ref in exporter.secrets.items():
-            out[var] = SecretRef(ref, self.catalogue.secrets[ref].path, self.catalogue.secrets[ref].property)
+            out[var] = self.secret_ref(ref)
         return dict(sorted(out.items()))
 
     def exporter_args(self, infra: str) -> list[str]:
@@ -265,19 +284,22 @@ class Plan:
         for dep in svc.depends_on.infrastructure:
             out[f"{env_key(dep)}_HOST"] = self.host(dep, env)
             out[f"{env_key(dep)}_PORT"] = str(self.port(dep))
-        out.update(svc.config)
-        for var, ref in svc.secrets.items():
-            secret = self.catalogue.secrets[ref]
-            out[var] = SecretRef(ref, secret.path, secret.property)
+        if svc.exchange_access == "trade":
+            out[LIVE_TRADING_ENV] = "true" if self.live_trading(env) else "false"
+        plain, own = datastores.service_variables(self.catalogue, service)
+        out.update(plain)
+        out.update(environments.config(self.catalogue, service, env))
+        for var, ref in {**own, **environments.secrets(self.catalogue, service, env)}.items():
+            out[var] = self.secret_ref(ref)
         return dict(sorted(out.items()))
 
-    def secret_env(self, name: str) -> dict[str, SecretRef]:
-        """Secret variables of a service or infrastructure component, sorted."""
-        holder = self.services.get(name) or self.infrastructure[name]
-        return {
-            var: SecretRef(ref, self.catalogue.secrets[ref].path, self.catalogue.secrets[ref].property)
-            for var, ref in sorted(holder.secrets.items())
-        }
+    def secret_env(self, name: str, env: str | None = None) -> dict[str, SecretRef]:
+        """Secret variables of a service (in ``env``) or an infrastructure component, sorted."""
+        if name in self.services:
+            assert env is not None, "a service's secrets depend on the environment"
+            return {k: v for k, v in self.env(name, env).items() if isinstance(v, SecretRef)}
+        refs = {**self.infrastructure[name].secrets, **datastores.store_secrets(self.catalogue, name)}
+        return {var: self.secret_ref(ref) for var, ref in sorted(refs.items())}
 
 
 def build(catalogue: Catalogue, source_name: str = "services.yaml") -> Plan:
