@@ -269,6 +269,17 @@ class Plan:
         override = self.environment(env).services.get(service)
         return (override and override.resources) or self.services[service].resources
 
+    def overrides(self, service: str, env: str) -> list[str]:
+        """What ``environments.<env>.services.<service>`` changes, one entry per field or variable
+        (names only: values are in the files that carry them), for reviewers."""
+        override = self.environment(env).services.get(service)
+        if override is None:
+            return []
+        out = [field for field in ("min_replicas", "max_replicas", "resources") if getattr(override, field) is not None]
+        out += [f"config.{var}" + (" (removed)" if value is None else "") for var, value in override.config.items()]
+        out += [f"secrets.{var}" + (" (removed)" if ref is None else f" -> {ref}") for var, ref in override.secrets.items()]
+        return out
+
     def env(self, service: str, env: str) -> dict[str, str | SecretRef]:
         """Every environment variable of a service container in ``env``, sorted by name."""
         svc = self.services[service]

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import PurePosixPath
 
 from nexusgen.engine.text import dump_json
+from nexusgen.catalogue.model import ENVIRONMENTS
 from nexusgen.plan import Plan
 from nexusgen.catalogue.schema import catalogue_schema
 
@@ -32,9 +33,18 @@ def render(plan: Plan, templates, names: Iterable[str]) -> dict[PurePosixPath, s
                 "secrets": sorted(svc.secrets.values()),
             }
         )
+    environments = [
+        {
+            "name": env,
+            "live": plan.live_trading(env),
+            "declared": plan.environment(env).live_trading is not None,
+            "overrides": {n: plan.overrides(n, env) for n in plan.services if plan.overrides(n, env)},
+        }
+        for env in ENVIRONMENTS
+    ]
     return {
         PurePosixPath("README.md"): templates.render(
-            "index/README.md.j2", plan=plan, rows=rows, files=listed, node=_node_id
+            "index/README.md.j2", plan=plan, rows=rows, files=listed, node=_node_id, environments=environments
         ),
         SCHEMA_PATH: dump_json(catalogue_schema()),
     }

@@ -36,17 +36,6 @@ def skip_digest(plan: Plan, name: str, env: str) -> str | None:
     )
 
 
-def overridden(plan: Plan, name: str, env: str) -> list[str]:
-    """What ``environments.<env>.services.<name>`` overrides, one entry per field or variable."""
-    override = plan.environment(env).services.get(name)
-    if override is None:
-        return []
-    out = [field for field in ("min_replicas", "max_replicas", "resources") if getattr(override, field) is not None]
-    for field in ("config", "secrets"):
-        out += [f"{field}.{var}" + (" (removed)" if value is None else "") for var, value in getattr(override, field).items()]
-    return out
-
-
 def group(plan: Plan, templates, env: str, group: str, members: list[Workload]) -> dict[PurePosixPath, str]:
     folder = plan.overlay(env) / group
     files: dict[PurePosixPath, str] = {}
@@ -65,7 +54,7 @@ def group(plan: Plan, templates, env: str, group: str, members: list[Workload]) 
             bounds=plan.replicas(w.name, env) if w.autoscale else None,
             skip_digest=skip_digest(plan, w.name, env),
             secrets=w.env_secrets.get(env, []),
-            overrides=overridden(plan, w.name, env),
+            overrides=plan.overrides(w.name, env),
         )
         if w.env_secret_refs:
             files[folder / f"externalsecret-{w.name}.yaml"] = templates.render(
