@@ -12,9 +12,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import CATALOGUE
 from nexusgen import catalogue as catalogue_io
+from nexusgen.engine.text import dump_yaml
 from nexusgen.plan import build, datastores
 
 PLAN = build(catalogue_io.parse(CATALOGUE.read_bytes(), "services.yaml"))
@@ -74,3 +76,15 @@ def test_the_init_script_creates_every_role_on_a_real_postgres(rendered: Path):
     finally:
         _run_as_postgres(f"{PG_BIN}/pg_ctl -D {folder}/data -m immediate stop", env)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_redis_acl_from_the_catalogue_limits_a_service_user():
+    data = yaml.safe_load(CATALOGUE.read_text())
+    data["services"]["data-collector"]["redis_acl"] = {"redis": {"keys": ["market:*"], "channels": [], "commands": ["+@read", "+@write", "+@stream"]}}
+    plan = build(catalogue_io.parse(dump_yaml(data).encode(), "services.yaml"))
+    args = datastores.redis_args(plan.catalogue, "redis", lambda var: f"$({var})")
+    start = args.index("data-collector")
+    user = args[start : args.index("--user", start) if "--user" in args[start:] else None]
+    assert user == ["data-collector", "on", ">$(ROLE_DATA_COLLECTOR_PASSWORD)", "~market:*", "+@read", "+@write", "+@stream"]
+    gateway = args[args.index("gateway") :][:8]  # a service without redis_acl keeps the default
+    assert gateway[3:] == ["~*", "&*", "+@all", "-@admin", "-@dangerous"]

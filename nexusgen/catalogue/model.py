@@ -210,6 +210,17 @@ class KillSwitch(Strict):
     halted_metric: MetricName | None = None  # a gauge the service exports: 1 while trading is halted
 
 
+class RedisAcl(Strict):
+    """What a service's own Redis user may touch (Redis ACL rules; the defaults: every key and
+    channel, every command but the administrative and dangerous ones)."""
+
+    keys: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_:.*?{}\[\]-]+$", max_length=200)]] = Field(["*"], min_length=1)
+    channels: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_:.*?{}\[\]-]+$", max_length=200)]] = ["*"]
+    commands: list[Annotated[str, Field(pattern=r"^[+-]@?[a-z]+(\|[a-z]+)?$", max_length=100)]] = Field(
+        ["+@all", "-@admin", "-@dangerous"], min_length=1
+    )
+
+
 class Service(Strict):
     description: Text
     runtime: Literal["python", "node"]
@@ -229,6 +240,7 @@ class Service(Strict):
     writable_paths: list[Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")]] = ["/tmp"]
     metrics: list[Metric] = []
     kill_switch: KillSwitch | None = None
+    redis_acl: dict[Name, RedisAcl] = {}  # per Redis dependency: the key patterns and commands it needs
 
 
 class Exporter(Strict):

@@ -155,6 +155,13 @@ def data_stores(cat: Catalogue) -> Iterator[Finding]:
                     f"{ref!r} is the superuser password of {admin[ref]!r}; each service gets its own user: "
                     f"nexusgen sets {key}_USER and {key}_PASSWORD (depend on {admin[ref]!r} under depends_on.infrastructure)"
                 )
+    for name, svc in cat.services.items():
+        for store in svc.redis_acl:
+            infra = cat.infrastructure.get(store)
+            if store not in svc.depends_on.infrastructure or infra is None or datastores.engine(infra) != "redis":
+                yield ("services", name, "redis_acl", store), (
+                    f"{store!r} is not a Redis component {name!r} depends on (depends_on.infrastructure)"
+                )
     for name in sorted(set(cat.secrets) & set(datastores.derived_secrets(cat))):
         yield ("secrets", name), f"{name!r} is the name of a password nexusgen derives; choose another name"
 

@@ -14,16 +14,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nexusgen.catalogue.model import Catalogue, Infrastructure, Secret
+from nexusgen.catalogue.model import Catalogue, Infrastructure, RedisAcl, Secret
 from nexusgen.catalogue.names import env_key
 
 # The variable that holds each engine's superuser password in its own container (the official
 # images' contract: postgres and rabbitmq read theirs; nexusgen passes Redis's as --requirepass).
 ADMIN_PASSWORD = {"postgres": "POSTGRES_PASSWORD", "redis": "REDIS_PASSWORD", "rabbitmq": "RABBITMQ_DEFAULT_PASS"}
 ENGINE_NAMES = {"postgres": "PostgreSQL", "redis": "Redis", "rabbitmq": "RabbitMQ"}
-# What a service's Redis user may do: every key and channel, no administration and none of the
-# commands Redis marks dangerous (FLUSHALL, KEYS, CONFIG, DEBUG, ...).
-REDIS_PERMISSIONS = ("~*", "&*", "+@all", "-@admin", "-@dangerous")
+# What a service's Redis user may do unless services.<name>.redis_acl says otherwise (model.RedisAcl):
+# every key and channel, no administration and none of the commands Redis marks dangerous
+# (FLUSHALL, KEYS, CONFIG, DEBUG, ...).
+DEFAULT_REDIS_ACL = RedisAcl()
 INIT_SCRIPT = "10-service-roles.sh"  # in /docker-entrypoint-initdb.d
 INIT_FOLDER = "/docker-entrypoint-initdb.d"
 
@@ -125,7 +126,9 @@ def redis_args(cat: Catalogue, store: str, reference) -> list[str]:
     args = ["--requirepass", reference(ADMIN_PASSWORD["redis"])]
     for c in credentials(cat):
         if c.store == store:
-            args += ["--user", c.user, "on", ">" + reference(c.store_var), *REDIS_PERMISSIONS]
+            acl = cat.services[c.service].redis_acl.get(store, DEFAULT_REDIS_ACL)
+            rules = [*(f"~{k}" for k in acl.keys), *(f"&{ch}" for ch in acl.channels), *acl.commands]
+            args += ["--user", c.user, "on", ">" + reference(c.store_var), *rules]
     return args
 
 
