@@ -118,7 +118,8 @@ def store_secrets(cat: Catalogue, store: str) -> dict[str, str]:
 
 def redis_args(cat: Catalogue, store: str, reference) -> list[str]:
     """Arguments appended to redis-server: the default user's password, then one ACL user per
-    service. ``reference(var)`` is how the target refers to a variable of the container
+    service. redis-server (7.x, src/server.c ``main``) turns ``--name arg...`` into the config line
+    ``name "arg" ...``, quoting each argument (``sdscatrepr``): a password is one token whatever it holds. ``reference(var)`` is how the target refers to a variable of the container
     (``$(VAR)`` for the kubelet, a compose interpolation in compose)."""
     infra = cat.infrastructure[store]
     if engine(infra) != "redis" or ADMIN_PASSWORD["redis"] not in infra.secrets:
