@@ -22,7 +22,7 @@ def derived_env_names(cat: Catalogue, service: str) -> set[str]:
     names.update(f"{env_key(d)}_URL" for d in deps.services)
     for infra in deps.infrastructure:
         names.update((f"{env_key(infra)}_HOST", f"{env_key(infra)}_PORT"))
-    from nexusgen.plan.datastores import variable_names  # the plan imports this module
+    from nexusgen.catalogue.datastores import variable_names  # it imports this module
 
     names |= variable_names(cat, service)
     if cat.services[service].exchange_access == "trade":

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from nexusgen.catalogue import environments
 from nexusgen.catalogue.model import ENVIRONMENTS, Catalogue
 from nexusgen.catalogue.names import derived_env_names
-from nexusgen.plan import datastores
+from nexusgen.catalogue import datastores
 
 Finding = tuple[tuple[str | int, ...], str]
 # The keys that satisfy each exchange_access: a read service reads, a trader trades (live or testnet).
