@@ -82,7 +82,7 @@ def group(plan: Plan, templates, env: str, group: str, members: list[Workload]) 
             tls_secret=plan.tls_secret,
         )
     store = plan.environment(env).secret_store
-    has_secrets = any(w.secret_refs for w in members) or (
+    has_secrets = any(w.secret_refs or w.env_secret_refs for w in members) or (
         group == cluster.MONITORING and cluster.monitoring_secrets(plan)
     )
     if has_secrets:
