@@ -35,7 +35,8 @@ values = st.one_of(
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")) | st.sampled_from("\n\t"), max_size=40),
 ).filter(lambda v: _looks_secret(v) is None)
 env_names = st.from_regex(r"\A[A-Z][A-Z0-9_]{0,15}\Z").filter(
-    lambda k: k not in STANDARD_ENV and not secret_name(k) and not k.endswith(("_URL", "_HOST", "_PORT"))
+    lambda k: k not in STANDARD_ENV and not secret_name(k)
+    and not k.endswith(("_URL", "_HOST", "_PORT", "_USER", "_DATABASE"))
 )
 
 
@@ -43,7 +44,8 @@ def _catalogue(config: dict[str, str], description: str) -> dict:
     data = json.loads(json.dumps(MINIMAL))
     data["services"]["api"]["config"] = config
     data["services"]["api"]["description"] = description or "x"
-    data["services"]["api"]["secrets"] = {"DB_PASSWORD": "db-password"}
+    data["secrets"]["signing-key"] = {"description": "Signs tokens", "path": "shop/api/signing", "property": "key"}
+    data["services"]["api"]["secrets"] = {"SIGNING_KEY": "signing-key"}
     return data
 
 

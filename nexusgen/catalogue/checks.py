@@ -42,8 +42,10 @@ _HIGH_ENTROPY = re.compile(r"^[A-Za-z0-9+/=_-]{32,}$")
 
 
 def check(catalogue: Catalogue) -> list[Finding]:
+    from nexusgen.catalogue import trading  # trading safety and least privilege, a module of their own
+
     findings: list[Finding] = []
-    for rule in _RULES:
+    for rule in _RULES + trading.RULES:
         findings.extend(rule(catalogue))
     return findings
 
@@ -123,8 +125,12 @@ def _ports(cat: Catalogue) -> Iterator[Finding]:
 
 
 def _secrets(cat: Catalogue) -> Iterator[Finding]:
-    rank = {"none": 0, "read": 1, "trade": 2}
+    rank = {"none": 0, "read": 1, "trade": 2, "testnet": 2}
     holders = [(("services", n), n, s.secrets, s.exchange_access) for n, s in cat.services.items()]
+    holders += [
+        (("environments", e, "services", n), n, {k: v for k, v in o.secrets.items() if v}, cat.services[n].exchange_access)
+        for e, env in _environments(cat) for n, o in env.services.items() if n in cat.services
+    ]
     holders += [(("infrastructure", n), n, i.secrets, "none") for n, i in cat.infrastructure.items()]
     holders += [(("infrastructure", n, "exporter"), n, i.exporter.secrets, "none") for n, i in cat.infrastructure.items() if i.exporter]
     for base, name, secrets, access in holders:
@@ -161,8 +167,11 @@ def _literal_secrets(cat: Catalogue) -> Iterator[Finding]:
     maps = [(("services", n, "config"), s.config) for n, s in cat.services.items()]
     maps += [(("infrastructure", n, "config"), i.config) for n, i in cat.infrastructure.items()]
     maps += [(("infrastructure", n, "exporter", "config"), i.exporter.config) for n, i in cat.infrastructure.items() if i.exporter]
+    maps += [(("environments", e, "services", n, "config"), o.config) for e, env in _environments(cat) for n, o in env.services.items()]
     for base, config in maps:
         for key, value in config.items():
+            if value is None:  # an override removing the variable
+                continue
             loc = (*base, key)
             what = _looks_secret(value)
             if what:

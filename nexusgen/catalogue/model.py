@@ -307,6 +307,17 @@ class KillSwitch(Strict):
     halted_metric: MetricName | None = None  # a gauge the service exports: 1 while trading is halted
 
 
+class RedisAcl(Strict):
+    """What a service's own Redis user may touch (Redis ACL rules; the defaults: every key and
+    channel, every command but the administrative and dangerous ones)."""
+
+    keys: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_:.*?{}\[\]-]+$", max_length=200)]] = Field(["*"], min_length=1)
+    channels: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_:.*?{}\[\]-]+$", max_length=200)]] = ["*"]
+    commands: list[Annotated[str, Field(pattern=r"^[+-]@?[a-z]+(\|[a-z]+)?$", max_length=100)]] = Field(
+        ["+@all", "-@admin", "-@dangerous"], min_length=1
+    )
+
+
 class Service(Strict):
     description: Text
     runtime: Literal["python", "node"]
@@ -330,6 +341,7 @@ class Service(Strict):
     # leave the schema usable by the release still running, so a rollback needs no reverse migration).
     migration: list[Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_no_expression)]] | None = Field(
         None, min_length=1)
+    redis_acl: dict[Name, RedisAcl] = {}  # per Redis dependency: the key patterns and commands it needs
 
 
 class Exporter(Strict):
@@ -388,6 +400,7 @@ class External(Strict):
     description: Text
     cidrs: list[Cidr] = Field(min_length=1)
     ports: list[Port] = Field(min_length=1)
+    exchange: bool = False  # an exchange's API: the egress exchange_access is for
 
 
 class Secret(Strict):
@@ -396,15 +409,20 @@ class Secret(Strict):
     description: Text
     path: SecretPath
     property: SecretProperty
-    exchange: Literal["none", "read", "trade"] = "none"
+    # read: market data only; trade: places real orders; testnet: places orders on the
+    # exchange's test network (play money), what a non-live environment's trader holds.
+    exchange: Literal["none", "read", "trade", "testnet"] = "none"
 
 
 class Override(Strict):
-    """What one environment changes about one service."""
+    """What one environment changes about one service. ``config`` and ``secrets`` are merged over the
+    service's own (a key set to null removes that variable in this environment)."""
 
     min_replicas: Annotated[int, Field(ge=1, le=1000)] | None = None
     max_replicas: Annotated[int, Field(ge=1, le=1000)] | None = None
     resources: Resources | None = None
+    config: dict[EnvName, Value | None] = {}
+    secrets: dict[EnvName, Name | None] = {}
 
 
 class SecretStore(Strict):
@@ -484,6 +502,8 @@ class Environment(Strict):
     tls_issuer: Name | None = None
     approval: bool = False
     min_stateless_replicas: Annotated[int, Field(ge=1, le=100)] = 1
+    # Whether services here may hold live exchange trade keys; unset: production only.
+    live_trading: bool | None = None
     services: dict[Name, Override] = {}
     change_windows: list[ChangeWindow] = []  # none: any time (outside freezes)
     freezes: list[Freeze] = []

@@ -66,7 +66,17 @@ def group(plan: Plan, templates, env: str, group: str, members: list[Workload]) 
             resources=plan.resources(w.name, env).model_dump(),
             bounds=plan.replicas(w.name, env) if w.autoscale else None,
             skip_digest=skip_digest(plan, w.name, env),
+            secrets=w.env_secrets.get(env, []),
+            overrides=plan.overrides(w.name, env),
         )
+        if w.env_secret_refs:
+            files[folder / f"externalsecret-{w.name}.yaml"] = templates.render(
+                "k8s/externalsecret.yaml.j2",
+                secret=w.name,
+                refs=w.env_secret_refs[env],
+                labels=labels(plan, w.name, "service"),
+                why=f"{w.name}'s secret references differ per environment (environments.<env>.services.{w.name}.secrets)",
+            )
     files[folder / "networkpolicies.yaml"] = templates.render(
         "k8s/networkpolicies.yaml.j2", policies=network.policies(plan, env, group)
     )
@@ -85,7 +95,7 @@ def group(plan: Plan, templates, env: str, group: str, members: list[Workload]) 
             tls_secret=plan.tls_secret,
         )
     store = plan.environment(env).secret_store
-    has_secrets = any(w.secret_refs for w in members) or (
+    has_secrets = any(w.secret_refs or w.env_secret_refs for w in members) or (
         group == cluster.MONITORING and cluster.monitoring_secrets(plan)
     )
     if has_secrets:
