@@ -28,12 +28,13 @@ $(CHECKOV_VENV)/bin/checkov:
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'checkov>=3.2'
 
 # Debian's Prometheus and Alertmanager bring promtool and amtool; Debian's chromium and node
-# run mermaid-cli (root, or sudo, needed once).
+# run mermaid-cli; Debian's PostgreSQL 15 runs the rendered init script (root, or sudo, needed once).
 tools: $(CHECKOV_VENV)/bin/checkov $(MMDC)
-	@command -v promtool >/dev/null && command -v amtool >/dev/null && command -v chromium >/dev/null || { \
+	@command -v promtool >/dev/null && command -v amtool >/dev/null && command -v chromium >/dev/null \
+	  && [ -x /usr/lib/postgresql/15/bin/initdb ] || { \
 	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager chromium >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager chromium postgresql-15 >/dev/null; }
 
 # Mermaid's own renderer (pinned by tools/mermaid/package-lock.json), for the diagram tests;
 # its bundled browser is not downloaded: Debian's chromium runs it.

@@ -46,8 +46,10 @@ def _run_as_postgres(command: str, env: dict[str, str]) -> subprocess.CompletedP
                           capture_output=True, text=True, timeout=120)  # fmt: skip
 
 
-@pytest.mark.skipif(PG_BIN is None or os.geteuid() != 0, reason="needs PostgreSQL's initdb and root (to run it as postgres)")
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root (to run PostgreSQL as the postgres user)")
 def test_the_init_script_creates_every_role_on_a_real_postgres(rendered: Path):
+    if PG_BIN is None:
+        pytest.fail("PostgreSQL 15's initdb is not installed; run the tests through `make test`")
     pwd.getpwnam("postgres")
     folder = Path(tempfile.mkdtemp(prefix="nexusgen-pg-"))  # pytest's folders are root's alone
     shutil.copy(rendered / "compose/initdb/postgres" / datastores.INIT_SCRIPT, folder / "init.sh")
