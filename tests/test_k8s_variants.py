@@ -60,7 +60,10 @@ def test_secret_and_config_overrides_reach_only_their_environment(tmp_path: Path
     built = {env: kustomize(out / "k8s" / "overlays" / env) for env in ("staging", "production")}
 
     def of(env: str, kind: str) -> dict:
-        return next(d for d in built[env] if d["kind"] == kind and d["metadata"]["name"] == "notification")
+        """The service's object; its ConfigMap carries a content hash (``notification-<hash>``)."""
+        def named(name: str) -> bool:
+            return name == "notification" or (kind == "ConfigMap" and name.rpartition("-")[0] == "notification")
+        return next(d for d in built[env] if d["kind"] == kind and named(d["metadata"]["name"]))
 
     for env, extra, slack, log, telegram in (
         ("staging", True, "nexus/staging/slack", "debug", False),
@@ -71,6 +74,8 @@ def test_secret_and_config_overrides_reach_only_their_environment(tmp_path: Path
         assert ("EXTRA_TOKEN" in env_vars) == extra and ("EXTRA_TOKEN" in refs) == extra, env
         assert ("TELEGRAM_BOT_TOKEN" in env_vars) == telegram and ("TELEGRAM_BOT_TOKEN" in refs) == telegram, env
         assert refs["SLACK_WEBHOOK_URL"] == slack and of(env, "ConfigMap")["data"]["LOG_LEVEL"] == log, env
+        sources = of(env, "Deployment")["spec"]["template"]["spec"]["containers"][0].get("envFrom", [])
+        assert of(env, "ConfigMap")["metadata"]["name"] in [s["configMapRef"]["name"] for s in sources if "configMapRef" in s]
     base = "".join(p.read_text() for p in (out / "k8s" / "base").rglob("*.yaml"))
     assert "nexus/staging/" not in base and "nexus/notification/slack" not in base
     patch = (out / "k8s/overlays/staging/core/patches/notification.yaml").read_text()
@@ -159,7 +164,9 @@ def test_a_configuration_change_rolls_the_pods(tmp_path: Path):
         old, new = (
             {(d["kind"], d["metadata"]["name"]): d for d in kustomize(out / "k8s" / "overlays" / env)} for out in (before, after)
         )
-        assert new[("ConfigMap", "gateway")]["data"]["LOG_LEVEL"] == "debug"
+        maps = [{n: d for (k, n), d in o.items() if k == "ConfigMap" and n.rpartition("-")[0] == "gateway"} for o in (old, new)]
+        (old_name, _), (new_name, config) = (next(iter(m.items())) for m in maps)  # content-hashed names
+        assert config["data"]["LOG_LEVEL"] == "debug" and old_name != new_name, "a new configuration is a new ConfigMap"
         pods = [o[("Deployment", "gateway")]["spec"]["template"] for o in (old, new)]
         assert pods[0] != pods[1], f"{env}: the pod template must change so the pods pick up the new value"
         assert old[("Deployment", "risk-manager")] == new[("Deployment", "risk-manager")]
