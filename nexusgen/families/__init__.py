@@ -19,10 +19,10 @@ from nexusgen.engine.text import finish
 from nexusgen.errors import TemplateError
 from nexusgen.plan import Plan
 
-FAMILIES = ("docker", "compose", "k8s", "workflows", "monitoring")
+FAMILIES = ("docker", "compose", "k8s", "workflows", "monitoring", "terraform")
 # Rendered (and staged or compared) in a forked child on machines with two cores or more, while
 # the parent does the rest: about an even split of a large render (see bench/run.py).
-FORKED = ("docker", "k8s", "workflows")
+FORKED = ("docker", "k8s", "workflows", "terraform")
 Each = Callable[[str, bytes], object]  # what to do with one finished file (POSIX path in out/, bytes)
 
 

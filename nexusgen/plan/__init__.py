@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 
 from nexusgen.catalogue.model import ENVIRONMENTS, BaseImage, Catalogue, Environment, Infrastructure, Resources, Runtime, Service
 from nexusgen.catalogue.names import env_key
+from nexusgen.plan import cloud
 
 CLUSTER_ENVIRONMENTS = ENVIRONMENTS[1:]  # staging and production; dev is the compose stack
 SERVICE_UID = 10001  # fixed non-root UID/GID of every service container
@@ -270,6 +271,17 @@ class Plan:
             secret = self.catalogue.secrets[ref]
             out[var] = SecretRef(ref, secret.path, secret.property)
         return dict(sorted(out.items()))
+
+    # --- cloud (issue 18): shared by Terraform, the workflows and the runbooks ----------
+
+    @property
+    def github_repository(self) -> str:
+        """``owner/repo`` from ``project.repository``."""
+        return cloud.github_repository(self.catalogue.project.repository)
+
+    def oidc_subject(self, github_environment: str) -> str:
+        """The OIDC ``sub`` of a job in ``github_environment``: what a cloud role's trust names exactly."""
+        return cloud.oidc_subject(self.github_repository, github_environment)
 
     def secret_env(self, name: str) -> dict[str, SecretRef]:
         """Secret variables of a service or infrastructure component, sorted."""
