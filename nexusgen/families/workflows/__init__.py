@@ -10,7 +10,7 @@ import json
 from pathlib import PurePosixPath
 
 from nexusgen.plan import CLUSTER_ENVIRONMENTS, Plan
-from nexusgen.families.workflows import facts
+from nexusgen.families.workflows import drill, facts
 
 WORKFLOWS = PurePosixPath("github/workflows")
 PIPELINES = ("pr", "main", "release")
@@ -19,9 +19,8 @@ NEXUSGEN_PYTHON = "3.11"  # the drift check installs nexusgen itself (requires-p
 
 def render(plan: Plan, templates) -> dict[PurePosixPath, str]:
     context = _context(plan)
-    return {
-        WORKFLOWS / f"{name}.yml": templates.render(f"workflows/{name}.yml.alt.j2", **context) for name in PIPELINES
-    }
+    out = {WORKFLOWS / f"{name}.yml": templates.render(f"workflows/{name}.yml.alt.j2", **context) for name in PIPELINES}
+    return out | drill.files(plan, WORKFLOWS)  # the restore drill (issue 18), built as data
 
 
 def _context(plan: Plan) -> dict[str, object]:
