@@ -18,6 +18,7 @@ from nexusgen import catalogue as catalogue_io
 from nexusgen.families.terraform import hcl
 from nexusgen.families.terraform.aws.facts import image_path
 from nexusgen.plan import build
+from nexusgen.validate import terraform as tf_validate
 
 PLAN = build(catalogue_io.parse(CATALOGUE.read_bytes(), CATALOGUE.name))
 ARGUMENTS = Path(__file__).resolve().parent.parent / "nexusgen/families/terraform/aws/arguments.json"
@@ -98,43 +99,11 @@ def test_numbers_are_finite():
 # --- the provider's documented arguments ----------------------------------------------------------
 
 
-def _used_arguments(tree: dict) -> dict[str, set[str]]:
-    """``{"resource.aws_x": {"arg", "block.arg", ...}}`` over resources, data sources and ephemerals."""
-    meta = {"count", "for_each", "provider", "depends_on", "lifecycle"}
-    out: dict[str, set[str]] = {}
-
-    def walk(kind: str, body: dict, prefix: str, nested: set[str]) -> None:
-        for key, value in body.items():
-            if prefix == "" and key in meta:
-                continue
-            path = f"{prefix}{key}"
-            out.setdefault(kind, set()).add(path)
-            if path in nested:
-                for item in value if isinstance(value, list) else [value]:
-                    if isinstance(item, dict):
-                        walk(kind, item, f"{path}.", nested)
-
-    docs = json.loads(ARGUMENTS.read_text())["types"]
-    for section in ("resource", "data", "ephemeral"):
-        for rtype, instances in tree.get(section, {}).items():
-            kind = f"{section}.{rtype}"
-            nested = set(docs.get(kind, {}).get("blocks", []))
-            for body in instances.values():
-                walk(kind, body, "", nested)
-    return out
-
-
-def test_every_argument_is_documented_by_the_pinned_provider(parsed):
+def test_every_argument_is_documented_by_the_pinned_provider(parsed, rendered):
     docs = json.loads(ARGUMENTS.read_text())
     assert docs["provider"] == f"hashicorp/aws {PLAN.catalogue.cloud.provider_version}"
-    unknown = []
-    for name, tree in parsed.items():
-        for kind, used in _used_arguments(tree).items():
-            if kind not in docs["types"]:
-                unknown.append(f"{name}: {kind} is not in arguments.json")
-                continue
-            known = set(docs["types"][kind]["arguments"]) | set(docs["types"][kind].get("blocks", []))
-            unknown += [f"{name}: {kind}.{arg}" for arg in sorted(used - known)]
+    root = rendered
+    unknown = tf_validate.undocumented({root / "terraform" / name: tree for name, tree in parsed.items()}, root)
     assert not unknown, "\n".join(unknown)
 
 
@@ -142,7 +111,10 @@ def test_the_argument_check_can_fail():
     tree = pygohcl.loads('resource "aws_vpc" "x" {\n  cidr_blok = "10.0.0.0/16"\n}\n')
     docs = json.loads(ARGUMENTS.read_text())["types"]
     assert "cidr_blok" not in docs["resource.aws_vpc"]["arguments"]
-    assert _used_arguments(tree)["resource.aws_vpc"] == {"cidr_blok"}
+    assert tf_validate.used_arguments(tree, docs)["resource.aws_vpc"] == {"cidr_blok"}
+    nested = pygohcl.loads('resource "aws_eks_cluster" "x" {\n  vpc_config {\n    subnet_idz = []\n  }\n}\n')
+    assert tf_validate.undocumented({Path("/o/terraform/x.tf"): nested}, Path("/o")) == [
+        "terraform/x.tf: resource.aws_eks_cluster has no argument 'vpc_config.subnet_idz'"]
 
 
 # --- checkov --------------------------------------------------------------------------------------

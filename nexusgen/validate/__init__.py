@@ -303,6 +303,10 @@ def run_all(out: Path) -> list[Result]:
     for check in (hadolint, compose_spec, compose_config, actionlint, workflow_schema, promtool, amtool):
         timed(lambda check=check: check(out))
     timed(lambda: checkov(out, built))
+    from nexusgen.validate import terraform  # the Terraform rows (issue 18)
+
+    for check in terraform.CHECKS:
+        timed(lambda check=check: check(out))
     return results
 
 
