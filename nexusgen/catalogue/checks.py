@@ -341,12 +341,14 @@ def _cloud(cat: Catalogue) -> Iterator[Finding]:
             yield (*at, "backup_region"), "must differ from the cluster's region (backups are copied across regions)"
         for kind in ("postgres", "redis"):
             store = getattr(ce, kind)
-            if ce.data_stores == "managed" and store is None:
-                yield at, f"managed data stores need '{kind}'"
-            elif store is not None and store.replaces not in cat.infrastructure:
+            if store is not None and store.replaces not in cat.infrastructure:
                 yield (*at, kind, "replaces"), f"unknown infrastructure {store.replaces!r}{_choices(cat.infrastructure)}"
             elif kind == "postgres" and store is not None and not any(v.endswith("PASSWORD") for v in cat.infrastructure[store.replaces].secrets):
                 yield (*at, kind, "replaces"), f"{store.replaces!r} has no *PASSWORD secret to use as the master password"
+        if ce.data_stores == "managed" and ce.postgres is None and ce.redis is None:
+            yield (*at, "data_stores"), "managed data stores need 'postgres', 'redis' or both"
+        if ce.data_stores != "managed" and (ce.postgres or ce.redis):
+            yield (*at, "data_stores"), "'postgres' and 'redis' are used only with data_stores: managed"
         if ce.redis is not None and ce.redis.auth_secret not in cat.secrets:
             yield (*at, "redis", "auth_secret"), f"unknown secret {ce.redis.auth_secret!r}{_choices(cat.secrets)}"
     recovery = cloud.recovery
@@ -355,8 +357,8 @@ def _cloud(cat: Catalogue) -> Iterator[Finding]:
     if recovery.rto_critical_minutes > recovery.rto_full_minutes:
         yield ("cloud", "recovery", "rto_critical_minutes"), "must not exceed rto_full_minutes"
     drill = cloud.environments.get(recovery.drill_environment)
-    if drill is None or drill.data_stores != "managed":
-        yield ("cloud", "recovery", "drill_environment"), "must be a cloud environment with managed data stores"
+    if drill is None or drill.data_stores != "managed" or drill.postgres is None:
+        yield ("cloud", "recovery", "drill_environment"), "must be a cloud environment with a managed 'postgres'"
 
 
 _RULES.append(_cloud)

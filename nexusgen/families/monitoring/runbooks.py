@@ -118,7 +118,7 @@ def managed(plan: Plan) -> dict[str, dict] | None:
         return None
     out = {}
     for env, ce in cloud.environments.items():
-        if ce.data_stores != "managed":
+        if ce.data_stores != "managed" or ce.postgres is None:
             continue
         cluster = plan.environment(env).cluster
         out[env] = {
@@ -128,9 +128,9 @@ def managed(plan: Plan) -> dict[str, dict] | None:
             "backup_region": ce.backup_region,
             "cluster": cluster.name,
             "multi_az": ce.high_availability,
-            "retention_days": ce.postgres.backup_retention_days,
-            "instance_class": ce.postgres.instance_class,
-            "replaces": ce.postgres.replaces,
+            "retention_days": ce.postgres.backup_retention_days if ce.postgres else None,
+            "instance_class": ce.postgres.instance_class if ce.postgres else None,
+            "has_cache": ce.redis is not None,
             "root": f"out/terraform/{env}",
         }
     drill = cloud.recovery

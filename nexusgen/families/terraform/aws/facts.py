@@ -98,16 +98,15 @@ def workload_roles(plan: Plan, env: str) -> list:
 
 def data_stores(plan: Plan, env: str) -> list:
     ce = plan.catalogue.cloud.environments[env]
-    pg, rd = ce.postgres, ce.redis
-    pg_infra, rd_infra = plan.infrastructure[pg.replaces], plan.infrastructure[rd.replaces]
-    password = c.database_password(plan, env)
-    auth = c.secret_ref(plan, rd.auth_secret)
     common = dict(
         vpc_id=Raw("module.network.vpc_id"), subnet_ids=Raw("module.network.data_subnet_ids"),
         client_cidrs=Raw("module.network.private_cidrs"), kms_key_arn=Raw("module.kms.arn"),
     )
-    blocks = [
-        _module(
+    blocks = []
+    if ce.postgres is not None:
+        pg, pg_infra = ce.postgres, plan.infrastructure[ce.postgres.replaces]
+        password = c.database_password(plan, env)
+        blocks.append(_module(
             "postgres", "postgres",
             Attr("providers", {"aws": Raw("aws"), Raw("aws.backup"): Raw("aws.backup")}),
             identifier=c.database_id(plan.project, env),
@@ -124,8 +123,11 @@ def data_stores(plan: Plan, env: str) -> list:
             port=pg_infra.port,
             backup_kms_key_arn=Raw("module.kms_backup.arn"),
             **common,
-        ),
-        _module(
+        ))
+    if ce.redis is not None:
+        rd, rd_infra = ce.redis, plan.infrastructure[ce.redis.replaces]
+        auth = c.secret_ref(plan, rd.auth_secret)
+        blocks.append(_module(
             "redis", "redis",
             identifier=c.cache_id(plan.project, env),
             engine_version=rd.engine_version,
@@ -136,8 +138,7 @@ def data_stores(plan: Plan, env: str) -> list:
             auth_property=auth[1],
             port=rd_infra.port,
             **common,
-        ),
-    ]
+        ))
     if plan.catalogue.cloud.recovery.drill_environment == env:
         blocks += _drill(plan, env)
     return blocks
