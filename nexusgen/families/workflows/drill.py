@@ -50,8 +50,8 @@ host=$(aws rds describe-db-instances --db-instance-identifier "$SCRATCH_DB" \\
   --query 'DBInstances[0].Endpoint.Address' --output text)
 # The password goes to the pod on stdin: it is in no pod spec and no log.
 # shellcheck disable=SC2016 # expanded by the pod's shell, not this one
-aws secretsmanager get-secret-value --secret-id "$PASSWORD_SECRET" --query SecretString --output text \\
-  | jq -r --arg key "$PASSWORD_PROPERTY" '.[$key]' \\
+aws secretsmanager get-secret-value --secret-id "$LOGIN_STORE_PATH" --query SecretString --output text \\
+  | jq -r --arg key "$LOGIN_STORE_FIELD" '.[$key]' \\
   | kubectl -n "$NAMESPACE" run "restore-drill-$GITHUB_RUN_ID" --rm -i --restart=Never --quiet \\
       --image="$CHECK_IMAGE" --labels=app.kubernetes.io/name=restore-drill \\
       --env="PGHOST=$host" --env="PGPORT=$PORT" --env="PGDATABASE=$DATABASE" --env="PGUSER=$USERNAME" \\
@@ -78,8 +78,8 @@ fi
 """
 
 ALERT = """\
-hook=$(aws secretsmanager get-secret-value --secret-id "$ALERT_SECRET" --query SecretString --output text \\
-  | jq -r --arg key "$ALERT_PROPERTY" '.[$key]')
+hook=$(aws secretsmanager get-secret-value --secret-id "$HOOK_STORE_PATH" --query SecretString --output text \\
+  | jq -r --arg key "$HOOK_STORE_FIELD" '.[$key]')
 echo "::add-mask::$hook"
 text="Restore drill of $SOURCE_DB failed or exceeded its objectives: $RUN_URL"
 jq -n --arg text "$text" '{text: $text}' | curl -fsS -X POST -H 'Content-Type: application/json' --data @- "$hook"
@@ -129,10 +129,10 @@ def workflow(plan: Plan) -> dict:
                     "DATABASE": pg_infra.config.get("POSTGRES_DB", plan.project),
                     "USERNAME": pg_infra.config.get("POSTGRES_USER", plan.project),
                     "PORT": str(pg_infra.port),
-                    "PASSWORD_SECRET": password.path,
-                    "PASSWORD_PROPERTY": password.property,
-                    "ALERT_SECRET": alert[0],
-                    "ALERT_PROPERTY": alert[1],
+                    "LOGIN_STORE_PATH": password.path,
+                    "LOGIN_STORE_FIELD": password.property,
+                    "HOOK_STORE_PATH": alert[0],
+                    "HOOK_STORE_FIELD": alert[1],
                     "RPO_SECONDS": str(recovery.rpo_minutes * 60),
                     "RTO_SECONDS": str(recovery.rto_critical_minutes * 60),
                 },

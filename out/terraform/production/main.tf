@@ -222,8 +222,8 @@ module "postgres" {
   backup_retention_days = 14
   database              = "nexus"
   username              = "nexus"
-  password_secret       = "nexus/postgres"
-  password_property     = "password"
+  master_login_path     = "nexus/postgres"
+  master_login_field    = "password"
   port                  = 5432
   backup_kms_key_arn    = module.kms_backup.arn
   vpc_id                = module.network.vpc_id
@@ -239,8 +239,8 @@ module "redis" {
   node_type               = "cache.r6g.large"
   multi_az                = true
   snapshot_retention_days = 7
-  auth_secret             = "nexus/redis"
-  auth_property           = "auth-token"
+  auth_store_path         = "nexus/redis"
+  auth_store_field        = "auth-token"
   port                    = 6379
   vpc_id                  = module.network.vpc_id
   subnet_ids              = module.network.data_subnet_ids

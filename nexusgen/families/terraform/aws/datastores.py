@@ -40,7 +40,7 @@ def _network(name: str, port: str) -> list:
 
 def postgres() -> dict[str, list]:
     main = [
-        Block("ephemeral", ("aws_secretsmanager_secret_version", "master"), [Attr("secret_id", Raw("var.password_secret"))]),
+        Block("ephemeral", ("aws_secretsmanager_secret_version", "master"), [Attr("secret_id", Raw("var.master_login_path"))]),
         resource("aws_db_subnet_group", "this", name=Raw("var.identifier"), subnet_ids=Raw("var.subnet_ids")),
         *_network("postgres", "var.port"),
         resource(
@@ -69,7 +69,7 @@ def postgres() -> dict[str, list]:
             kms_key_id=Raw("var.kms_key_arn"),
             db_name=Raw("var.database"),
             username=Raw("var.username"),
-            password_wo=Raw("jsondecode(ephemeral.aws_secretsmanager_secret_version.master.secret_string)[var.password_property]"),
+            password_wo=Raw("jsondecode(ephemeral.aws_secretsmanager_secret_version.master.secret_string)[var.master_login_field]"),
             password_wo_version=Raw("var.password_version"),
             port=Raw("var.port"),
             multi_az=Raw("var.multi_az"),
@@ -116,8 +116,8 @@ def postgres() -> dict[str, list]:
         variable("backup_retention_days", "number", "Days of daily snapshots and point-in-time recovery"),
         variable("database", "string", "Database created with the instance"),
         variable("username", "string", "Master user"),
-        variable("password_secret", "string", "Secrets Manager entry holding the master password"),
-        variable("password_property", "string", "JSON property of that entry"),
+        variable("master_login_path", "string", "Secrets Manager entry holding the master password"),
+        variable("master_login_field", "string", "JSON property of that entry"),
         variable("password_version", "number", "Raise after changing the secret to send the new password", 1),
         variable("port", "number", "Listening port"),
         variable("vpc_id", "string", "The VPC"),
@@ -138,7 +138,7 @@ def redis() -> dict[str, list]:
     main = [
         # ElastiCache has no write-only token argument: the token passes through state, which is
         # encrypted with KMS in a private, versioned bucket (README "Terraform").
-        Block("data", ("aws_secretsmanager_secret_version", "auth"), [Attr("secret_id", Raw("var.auth_secret"))]),
+        Block("data", ("aws_secretsmanager_secret_version", "auth"), [Attr("secret_id", Raw("var.auth_store_path"))]),
         resource("aws_elasticache_subnet_group", "this", name=Raw("var.identifier"), subnet_ids=Raw("var.subnet_ids")),
         *_network("redis", "var.port"),
         resource(
@@ -157,7 +157,7 @@ def redis() -> dict[str, list]:
             at_rest_encryption_enabled=True,
             kms_key_id=Raw("var.kms_key_arn"),
             transit_encryption_enabled=True,
-            auth_token=Raw("jsondecode(data.aws_secretsmanager_secret_version.auth.secret_string)[var.auth_property]"),
+            auth_token=Raw("jsondecode(data.aws_secretsmanager_secret_version.auth.secret_string)[var.auth_store_field]"),
             snapshot_retention_limit=Raw("var.snapshot_retention_days"),
             snapshot_window="01:00-02:00",
             maintenance_window="sun:04:30-sun:05:30",
@@ -172,8 +172,8 @@ def redis() -> dict[str, list]:
         variable("node_type", "string", "Node type"),
         variable("multi_az", "bool", "A replica in a second zone with automatic failover"),
         variable("snapshot_retention_days", "number", "Days of daily snapshots"),
-        variable("auth_secret", "string", "Secrets Manager entry holding the AUTH token"),
-        variable("auth_property", "string", "JSON property of that entry"),
+        variable("auth_store_path", "string", "Secrets Manager entry holding the AUTH token"),
+        variable("auth_store_field", "string", "JSON property of that entry"),
         variable("port", "number", "Listening port"),
         variable("vpc_id", "string", "The VPC"),
         variable("subnet_ids", "list(string)", "Data subnets"),

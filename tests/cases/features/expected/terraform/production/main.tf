@@ -201,8 +201,8 @@ module "postgres" {
   backup_retention_days = 30
   database              = "shop"
   username              = "shop"
-  password_secret       = "shop/db"
-  password_property     = "password"
+  master_login_path     = "shop/db"
+  master_login_field    = "password"
   port                  = 5432
   backup_kms_key_arn    = module.kms_backup.arn
   vpc_id                = module.network.vpc_id

@@ -44,12 +44,12 @@ variable "username" {
   type        = string
 }
 
-variable "password_secret" {
+variable "master_login_path" {
   description = "Secrets Manager entry holding the master password"
   type        = string
 }
 
-variable "password_property" {
+variable "master_login_field" {
   description = "JSON property of that entry"
   type        = string
 }

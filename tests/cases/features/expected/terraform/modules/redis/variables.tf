@@ -24,12 +24,12 @@ variable "snapshot_retention_days" {
   type        = number
 }
 
-variable "auth_secret" {
+variable "auth_store_path" {
   description = "Secrets Manager entry holding the AUTH token"
   type        = string
 }
 
-variable "auth_property" {
+variable "auth_store_field" {
   description = "JSON property of that entry"
   type        = string
 }
