@@ -10,7 +10,7 @@ from pathlib import Path
 
 from nexusgen.families.terraform import hcl
 from nexusgen import validate
-from nexusgen.validate import Result, _files, _lines, _run
+from nexusgen.validate import Result, _files, _run
 
 ARGUMENTS = Path(__file__).resolve().parent.parent / "families" / "terraform" / "aws" / "arguments.json"
 META = {"count", "for_each", "provider", "depends_on", "lifecycle"}
@@ -103,15 +103,7 @@ def checkov(out: Path) -> Result:
         return result
     proc = _run([tool, "-d", str(out / "terraform"), "--framework", "terraform", "--skip-download", "--quiet", "--compact", "-o", "json"],
                 env={"BC_SKIP_MAPPING": "TRUE"})  # fmt: skip
-    try:
-        reports = json.loads(proc.stdout)
-    except ValueError:
-        result.findings = _lines(proc)
-        return result
-    for report in reports if isinstance(reports, list) else [reports]:
-        for failed in report.get("results", {}).get("failed_checks", []):
-            result.findings.append(f"{failed['file_path'].lstrip('/')}: {failed['check_id']} {failed['check_name']} ({failed['resource']})")
-    return result
+    return validate.checkov_report(proc, result)
 
 
 CHECKS = (parse, layout, arguments, checkov)
