@@ -253,3 +253,18 @@ def test_drill_runs_the_catalogue_query_against_the_rto(workflows):
     assert destroy["if"] == "always()"
     sha = PLAN.catalogue.actions["aws-actions/configure-aws-credentials"]
     assert job["steps"][0]["uses"] == f"aws-actions/configure-aws-credentials@{sha}"
+
+
+def test_any_string_round_trips_through_hcl():
+    """Property: whatever text a catalogue holds, the HCL string reads back as that text."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40))
+    def check(value: str) -> None:
+        text = hcl.dumps([hcl.Block("locals", (), [hcl.Attr("v", value)])])
+        assert hcl.layout(text) == text
+        assert pygohcl.loads(text)["locals"]["v"] == value
+
+    check()

@@ -13,7 +13,6 @@ is a fixed point of ``layout`` (tested), so what we write is what ``terraform fm
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 
@@ -57,10 +56,21 @@ class Block:
 BLANK = Comment("")  # an empty line between groups (ends an alignment group, as in terraform fmt)
 
 
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
 def string(value: str) -> str:
-    """An HCL quoted string: JSON escapes, plus ``${`` and ``%{`` escaped so no template runs."""
-    text = json.dumps(value, ensure_ascii=False)
-    return text.replace("${", "$${").replace("%{", "%%{")
+    """An HCL quoted string. HCL knows only the escapes ``\\n \\r \\t \\" \\\\`` and ``\\uNNNN`` (no
+    ``\\b`` or ``\\f``, unlike JSON); ``${`` and ``%{`` are doubled so no template runs."""
+    out = []
+    for char in value:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out).replace("${", "$${").replace("%{", "%%{") + '"'
 
 
 def _scalar(value: object) -> str | None:
