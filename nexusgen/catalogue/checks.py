@@ -345,6 +345,13 @@ def _cloud(cat: Catalogue) -> Iterator[Finding]:
                 yield (*at, kind, "replaces"), f"unknown infrastructure {store.replaces!r}{_choices(cat.infrastructure)}"
             elif kind == "postgres" and store is not None and not any(v.endswith("PASSWORD") for v in cat.infrastructure[store.replaces].secrets):
                 yield (*at, kind, "replaces"), f"{store.replaces!r} has no *PASSWORD secret to use as the master password"
+            elif kind == "postgres" and store is not None:
+                # RDS: the master user name and the database name start with a letter, then letters, digits, '_'.
+                for var, value in cat.infrastructure[store.replaces].config.items():
+                    if var in ("POSTGRES_USER", "POSTGRES_DB") and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,62}", value):
+                        yield ("infrastructure", store.replaces, "config", var), (
+                            f"{value!r}: RDS needs a letter, then letters, digits or '_' (at most 63)"
+                        )
         if ce.data_stores == "managed" and ce.postgres is None and ce.redis is None:
             yield (*at, "data_stores"), "managed data stores need 'postgres', 'redis' or both"
         if ce.data_stores != "managed" and (ce.postgres or ce.redis):

@@ -14,6 +14,7 @@ is a fixed point of ``layout`` (tested), so what we write is what ``terraform fm
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*\Z")
@@ -62,6 +63,9 @@ _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 def string(value: str) -> str:
     """An HCL quoted string. HCL knows only the escapes ``\\n \\r \\t \\" \\\\`` and ``\\uNNNN`` (no
     ``\\b`` or ``\\f``, unlike JSON); ``${`` and ``%{`` are doubled so no template runs."""
+    if not unicodedata.is_normalized("NFC", value):
+        # HCL normalizes every string to NFC, escapes included: other text would change meaning.
+        raise ValueError(f"{value!r} is not in Unicode NFC; HCL would change it")
     out = []
     for char in value:
         if char in _ESCAPES:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from nexusgen.families.terraform.aws.common import Attr, Block, Raw, condition, policy_document, statement
 from nexusgen.plan import Plan
 from nexusgen.plan import cloud as c
@@ -33,7 +35,8 @@ def secrets(plan: Plan) -> dict[str, str]:
     out: dict[str, list[str]] = {}
     for name, secret in sorted(plan.catalogue.secrets.items()):
         out.setdefault(secret.path, []).append(f"{secret.property}: {secret.description}")
-    return {path: "; ".join(lines) for path, lines in sorted(out.items())}
+    # Descriptions are prose: NFC keeps what they say (HCL would normalize them anyway).
+    return {path: unicodedata.normalize("NFC", "; ".join(lines)) for path, lines in sorted(out.items())}
 
 
 def _account(plan: Plan, env: str) -> str:
