@@ -273,3 +273,14 @@ def test_any_string_round_trips_through_hcl():
         assert pygohcl.loads(text)["locals"]["v"] == value
 
     check()
+
+
+def test_managed_stores_have_the_stable_names_the_plan_gives(parsed):
+    from nexusgen.plan import cloud
+
+    for env, ce in PLAN.catalogue.cloud.environments.items():
+        records = parsed[f"{env}/main.tf"]["resource"].get("aws_route53_record", {})
+        stores = {s.replaces: kind for kind, s in (("postgres", ce.postgres), ("redis", ce.redis)) if s}
+        assert {r["name"]: r["records"] for r in records.values()} == {
+            cloud.managed_host(PLAN.project, env, infra): [f"module.{kind}.address"] for infra, kind in stores.items()
+        }

@@ -93,3 +93,14 @@ def secret_ref(plan, name: str) -> tuple[str, str]:
     """(path, property) of a catalogue secret."""
     secret = plan.catalogue.secrets[name]
     return secret.path, secret.property
+
+
+def private_zone(project: str, env: str) -> str:
+    """The VPC's private DNS zone, where the managed data stores get stable names."""
+    return f"{env}.{project}.internal"
+
+
+def managed_host(project: str, env: str, infra: str) -> str:
+    """The stable host name of the managed store replacing ``infra`` (a CNAME to its AWS endpoint):
+    what the services' ``<INFRA>_HOST`` becomes once the overlays use the managed stores."""
+    return f"{infra}.{private_zone(project, env)}"

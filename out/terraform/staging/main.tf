@@ -248,6 +248,32 @@ module "redis" {
   kms_key_arn             = module.kms.arn
 }
 
+resource "aws_route53_zone" "data" {
+  # checkov:skip=CKV2_AWS_38:DNSSEC signing is for public hosted zones; this zone answers only inside the VPC
+  # checkov:skip=CKV2_AWS_39:Route 53 query logging covers public zones; the VPC's flow logs record the traffic
+  name    = "staging.nexus.internal"
+  comment = "Stable names of the managed data stores"
+  vpc {
+    vpc_id = module.network.vpc_id
+  }
+}
+
+resource "aws_route53_record" "postgres" {
+  zone_id = aws_route53_zone.data.zone_id
+  name    = "postgres.staging.nexus.internal"
+  type    = "CNAME"
+  ttl     = 60
+  records = [module.postgres.address]
+}
+
+resource "aws_route53_record" "redis" {
+  zone_id = aws_route53_zone.data.zone_id
+  name    = "redis.staging.nexus.internal"
+  type    = "CNAME"
+  ttl     = 60
+  records = [module.redis.address]
+}
+
 output "cluster_name" {
   description = "The EKS cluster the overlays deploy to"
   value       = module.cluster.name

