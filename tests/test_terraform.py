@@ -284,3 +284,21 @@ def test_managed_stores_have_the_stable_names_the_plan_gives(parsed):
         assert {r["name"]: r["records"] for r in records.values()} == {
             cloud.managed_host(PLAN.project, env, infra): [f"module.{kind}.address"] for infra, kind in stores.items()
         }
+
+
+def test_drill_pod_and_its_egress_are_valid_kubernetes(workflows):
+    """The check pod passes Pod Security `restricted` shape and both objects validate strictly (1.33)."""
+    import kubernetes_validate
+
+    env = workflows["restore-drill.yml"]["jobs"]["drill"]["env"]
+    policy = json.loads(env["EGRESS_POLICY"])
+    kubernetes_validate.validate(policy, "1.33.0", strict=True)
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "restore-drill-1"}, **json.loads(env["POD_OVERRIDES"])}
+    kubernetes_validate.validate(pod, "1.33.0", strict=True)
+    container = pod["spec"]["containers"][0]
+    assert pod["spec"]["securityContext"]["runAsNonRoot"] and container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert {e["name"] for e in container["env"]}.isdisjoint({"PGPASSWORD"})  # the password comes on stdin
+    from nexusgen.plan import cloud
+
+    data = cloud.subnets(PLAN.catalogue.cloud.environments[PLAN.catalogue.cloud.recovery.drill_environment]).data
+    assert [b["ipBlock"]["cidr"] for b in policy["spec"]["egress"][0]["to"]] == list(data)

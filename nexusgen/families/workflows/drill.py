@@ -9,6 +9,7 @@ The role it assumes trusts exactly ``repo:<owner>/<repo>:environment:<env>-resto
 
 from __future__ import annotations
 
+import json
 from pathlib import PurePosixPath
 
 from nexusgen.engine.text import dump_yaml
@@ -48,15 +49,14 @@ CHECK = """\
 aws eks update-kubeconfig --name "$CLUSTER" --region "$AWS_REGION"
 host=$(aws rds describe-db-instances --db-instance-identifier "$SCRATCH_DB" \\
   --query 'DBInstances[0].Endpoint.Address' --output text)
+# Egress to the data subnets (and DNS) for the drill's pod only; the namespace denies the rest.
+printf '%s' "$EGRESS_POLICY" | kubectl -n "$NAMESPACE" apply -f -
+pod=$(jq -c --arg host "$host" '.spec.containers[0].env += [{"name": "PGHOST", "value": $host}]' <<< "$POD_OVERRIDES")
 # The password goes to the pod on stdin: it is in no pod spec and no log.
-# shellcheck disable=SC2016 # expanded by the pod's shell, not this one
 aws secretsmanager get-secret-value --secret-id "$LOGIN_STORE_PATH" --query SecretString --output text \\
   | jq -r --arg key "$LOGIN_STORE_FIELD" '.[$key]' \\
   | kubectl -n "$NAMESPACE" run "restore-drill-$GITHUB_RUN_ID" --rm -i --restart=Never --quiet \\
-      --image="$CHECK_IMAGE" --labels=app.kubernetes.io/name=restore-drill \\
-      --env="PGHOST=$host" --env="PGPORT=$PORT" --env="PGDATABASE=$DATABASE" --env="PGUSER=$USERNAME" \\
-      --env=PGSSLMODE=require --env="CHECK_QUERY=$CHECK_QUERY" \\
-      --command -- sh -c 'read -r PGPASSWORD && export PGPASSWORD && psql -v ON_ERROR_STOP=1 -tA -c "$CHECK_QUERY"' \\
+      --image="$CHECK_IMAGE" --labels=app.kubernetes.io/name=restore-drill --overrides="$pod" \\
   | tee check-output.txt
 test -s check-output.txt
 """
@@ -71,6 +71,7 @@ fi
 """
 
 DESTROY = """\
+kubectl -n "$NAMESPACE" delete networkpolicy restore-drill --ignore-not-found || true
 if aws rds describe-db-instances --db-instance-identifier "$SCRATCH_DB" > /dev/null 2>&1; then
   aws rds delete-db-instance --db-instance-identifier "$SCRATCH_DB" --skip-final-snapshot --delete-automated-backups
   aws rds wait db-instance-deleted --db-instance-identifier "$SCRATCH_DB"
@@ -84,6 +85,46 @@ echo "::add-mask::$hook"
 text="Restore drill of $SOURCE_DB failed or exceeded its objectives: $RUN_URL"
 jq -n --arg text "$text" '{text: $text}' | curl -fsS -X POST -H 'Content-Type: application/json' --data @- "$hook"
 """
+
+
+# The check runs as the image's postgres user (UID 70 in the official Alpine images) under the
+# namespace's Pod Security "restricted" profile.
+CHECK_UID = 70
+LABEL = {"app.kubernetes.io/name": "restore-drill"}
+
+
+def _pod(image: str, port: int, database: str, user: str, query: str) -> dict:
+    """``kubectl run --overrides``: the whole pod spec (a JSON merge patch replaces the container list)."""
+    script = 'read -r PGPASSWORD && export PGPASSWORD && exec psql -v ON_ERROR_STOP=1 -tA -c "$CHECK_QUERY"'
+    env = {"PGPORT": str(port), "PGDATABASE": database, "PGUSER": user, "PGSSLMODE": "require", "CHECK_QUERY": query}
+    return {"spec": {
+        "securityContext": {"runAsNonRoot": True, "runAsUser": CHECK_UID, "seccompProfile": {"type": "RuntimeDefault"}},
+        "automountServiceAccountToken": False,
+        "containers": [{
+            "name": "check", "image": image, "stdin": True, "stdinOnce": True,
+            "command": ["sh", "-c", script],
+            "env": [{"name": k, "value": v} for k, v in env.items()],
+            "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}},
+            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
+        }],
+    }}
+
+
+def _egress(data_cidrs: tuple[str, ...], port: int) -> dict:
+    return {
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "metadata": {"name": "restore-drill", "labels": LABEL},
+        "spec": {
+            "podSelector": {"matchLabels": LABEL},
+            "policyTypes": ["Egress"],
+            "egress": [
+                {"to": [{"ipBlock": {"cidr": cidr}} for cidr in data_cidrs], "ports": [{"protocol": "TCP", "port": port}]},
+                {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                         "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+                 "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
+            ],
+        },
+    }
 
 
 def files(plan: Plan, folder: PurePosixPath) -> dict[PurePosixPath, str]:
@@ -104,6 +145,8 @@ def workflow(plan: Plan) -> dict:
     account = c.account_id(cluster.deploy_role)
     credentials = action_refs(plan)["aws-actions/configure-aws-credentials"]
     source = c.database_id(plan.project, env)
+    database = pg_infra.config.get("POSTGRES_DB", plan.project)
+    user = pg_infra.config.get("POSTGRES_USER", plan.project)
     aws = {"AWS_REGION": cluster.region}
     return {
         "name": "restore-drill",
@@ -126,9 +169,8 @@ def workflow(plan: Plan) -> dict:
                     "NAMESPACE": plan.service_namespace(pg_name, env),
                     "CHECK_IMAGE": image_ref(pg_infra.image),
                     "CHECK_QUERY": recovery.check_query,
-                    "DATABASE": pg_infra.config.get("POSTGRES_DB", plan.project),
-                    "USERNAME": pg_infra.config.get("POSTGRES_USER", plan.project),
-                    "PORT": str(pg_infra.port),
+                    "POD_OVERRIDES": json.dumps(_pod(image_ref(pg_infra.image), pg_infra.port, database, user, recovery.check_query), sort_keys=True),
+                    "EGRESS_POLICY": json.dumps(_egress(c.subnets(ce).data, pg_infra.port), sort_keys=True),
                     "LOGIN_STORE_PATH": password.path,
                     "LOGIN_STORE_FIELD": password.property,
                     "HOOK_STORE_PATH": alert[0],
