@@ -24,16 +24,14 @@ def platform_alerts(plan: Plan) -> list[Alert]:
 
 
 def _volumes(plan: Plan) -> list[tuple[str, str]]:
-    found = [(n, i.storage_size) for n, i in plan.infrastructure.items() if i.storage is not None]
-    found += [(n, s.scaling.storage) for n, s in plan.services.items() if s.scaling.mode == "stateful"]
-    return sorted(found)
+    return sorted((n, plan.volume(n)) for n in (*plan.services, *plan.infrastructure) if plan.volume(n))
 
 
 def _infrastructure(plan: Plan, target) -> Alert:
     name, job = target.component, target.job
     infra = plan.infrastructure[name]
     health = target.up_metric
-    inst = {"job": job, "instance": f"{target.component}:{target.port}"}
+    inst = {"job": job, "instance": target.instance}
     selector = f'{health}{{job="{job}"}}'
     gone = Series(health, tuple(sorted(inst.items())), absent=True)
     cases = [Case((series(health, 0, 0, **inst),), {}, 0)]

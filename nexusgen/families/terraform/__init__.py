@@ -11,9 +11,9 @@ import importlib
 from pathlib import PurePosixPath
 
 from nexusgen.families.terraform import hcl
-from nexusgen.plan import Plan
+from nexusgen.plan import Plan, paths
 
-ROOT = PurePosixPath("terraform")
+ROOT = paths.TERRAFORM
 
 
 def render(plan: Plan, templates) -> dict[PurePosixPath, str]:
