@@ -14,7 +14,7 @@ import pygohcl
 import pytest
 import yaml
 
-from conftest import CATALOGUE, tool
+from conftest import CATALOGUE, ROOT, tool
 from nexusgen import catalogue as catalogue_io
 from nexusgen.families.terraform import hcl
 from nexusgen.families.terraform.aws.facts import image_path
@@ -39,8 +39,7 @@ def parsed(tf_files) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def workflows(rendered: Path) -> dict[str, dict]:
-    folders = [rendered / ".github" / "workflows", rendered / "github" / "workflows"]
-    files = [p for folder in folders if folder.is_dir() for p in sorted(folder.glob("*.yml"))]
+    files = sorted((rendered.parent / ".github" / "workflows").glob("*.yml"))  # where render writes them
     assert files
     return {p.name: yaml.safe_load(p.read_text()) for p in files}
 
@@ -177,8 +176,6 @@ def _assumed_roles(workflows: dict[str, dict]) -> dict[str, str]:
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="deploy-production and rollback-production assume the production role outside "
-                   "the `production` environment until the delivery rewrite (every cloud-role job in its environment) lands")
 def test_role_trust_is_the_workflows_environments(parsed, workflows):
     trusted = {}
     for env in PLAN.catalogue.cloud.environments:
@@ -208,12 +205,13 @@ def test_secret_entries_are_the_external_secrets_remote_refs(rendered: Path, par
     for env in PLAN.catalogue.cloud.environments:
         (secrets,) = _module_calls(parsed[f"{env}/main.tf"], "secrets")
         names = set(secrets["secrets"])
-        assert names == {s.path for s in PLAN.catalogue.secrets.values()}
+        assert names == {s.path for s in PLAN.secrets.values()}  # the catalogue's and the derived ones
+        assert {c.path for c in PLAN.credentials} <= names  # every service's own data-store user
         assert refs <= names and names - refs <= cloud_only | _unreferenced_catalogue_paths(refs)
 
 
 def _unreferenced_catalogue_paths(refs: set[str]) -> set[str]:
-    return {s.path for s in PLAN.catalogue.secrets.values()} - refs
+    return {s.path for s in PLAN.secrets.values()} - refs
 
 
 def test_external_secrets_reads_only_the_catalogue_entries(parsed):
@@ -252,8 +250,10 @@ def test_drill_runs_the_catalogue_query_against_the_rto(workflows):
     assert "restore-db-instance-to-point-in-time" in runs and "delete-db-instance" in runs
     destroy = next(s for s in job["steps"] if "delete-db-instance" in s.get("run", ""))
     assert destroy["if"] == "always()"
-    sha = PLAN.catalogue.actions["aws-actions/configure-aws-credentials"]
-    assert job["steps"][0]["uses"] == f"aws-actions/configure-aws-credentials@{sha}"
+    pin = PLAN.catalogue.actions["aws-actions/configure-aws-credentials"]
+    assert job["steps"][0]["uses"] == f"aws-actions/configure-aws-credentials@{pin.sha}"
+    text = (ROOT / ".github" / "workflows" / "restore-drill.yml").read_text()
+    assert f"uses: aws-actions/configure-aws-credentials@{pin.sha}  # {pin.version}\n" in text  # the release, as in every workflow
 
 
 def test_any_string_round_trips_through_hcl():

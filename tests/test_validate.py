@@ -1,4 +1,4 @@
-"""`nexusgen validate`: every validator over out/, one table, no missing tool counted as a pass."""
+"""`nexusgen validate`: every validator over out/ and .github/, one table, no missing tool counted as a pass."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from conftest import nexusgen
 from nexusgen import validate as validators
 
 TOOLS = ("kustomize", "kubernetes-validate", "hadolint", "compose specification", "docker compose config",
-         "actionlint", "GitHub workflow schema", "promtool", "amtool", "checkov",
-         "Terraform HCL", "Terraform layout", "Terraform arguments", "checkov (terraform)")  # fmt: skip
+         "promtool", "amtool", "actionlint", "GitHub workflow schema", "Dependabot schema", "zizmor",
+         "checkov", "Terraform HCL", "Terraform layout", "Terraform arguments", "checkov (terraform)")  # fmt: skip
 
 
 def test_rendered_tree_is_clean_under_every_validator(rendered: Path):
@@ -39,7 +39,8 @@ def test_a_missing_validator_is_never_a_pass(rendered: Path, monkeypatch):
     monkeypatch.setattr(validators, "compose_binary", lambda: None)
     results = {r.tool: r for r in validators.run_all(rendered)}
     missing = [r for r in results.values() if r.status == "MISSING"]
-    assert {r.tool.split()[0] for r in missing} >= {"kustomize", "hadolint", "docker", "actionlint", "promtool", "amtool", "checkov"}
+    assert {r.tool.split()[0] for r in missing} >= {"kustomize", "hadolint", "docker", "actionlint", "promtool", "amtool",
+                                                    "zizmor", "checkov"}
     table = "\n".join(validators.table(list(results.values())))
     assert "MISSING: checkov" in [line for line in table.splitlines() if line.startswith("checkov (terraform)")][0]
     in_process = ("kubernetes-validate", "Terraform HCL", "Terraform layout", "Terraform arguments")  # Python libraries, no tool

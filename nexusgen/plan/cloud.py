@@ -11,6 +11,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+from nexusgen.catalogue.datastores import ADMIN_PASSWORD
 from nexusgen.catalogue.model import Cloud, CloudEnvironment
 
 _ARN = re.compile(r"^arn:aws:iam::(?P<account>[0-9]{12}):role/(?P<name>.+)$")
@@ -86,7 +87,8 @@ def cloud_environment(cloud: Cloud | None, env: str) -> CloudEnvironment | None:
 def database_password(plan, env: str):
     """The catalogue secret (a ``SecretRef``) that is the managed database's master password."""
     infra = plan.catalogue.cloud.environments[env].postgres.replaces
-    return next(ref for var, ref in plan.secret_env(infra).items() if var.endswith("PASSWORD"))
+    # The superuser's password (POSTGRES_PASSWORD, datastores.ADMIN_PASSWORD), never a service's own user.
+    return plan.secret_ref(plan.infrastructure[infra].secrets[ADMIN_PASSWORD["postgres"]])
 
 
 def secret_ref(plan, name: str) -> tuple[str, str]:

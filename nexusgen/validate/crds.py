@@ -35,7 +35,7 @@ def _external_secret(doc: dict) -> list[str]:
     if spec.get("secretStoreRef", {}).get("kind") not in ("SecretStore", "ClusterSecretStore"):
         problems.append("spec.secretStoreRef.kind: must be SecretStore or ClusterSecretStore")
     interval = spec.get("refreshInterval")
-    if interval is not None and not (isinstance(interval, str) and _DURATION.match(interval)):
+    if interval is not None and not (isinstance(interval, str) and _DURATION.fullmatch(interval)):
         problems.append("spec.refreshInterval: must be a duration such as 1h")
     for index, item in enumerate(spec.get("data") or []):
         where = f"spec.data[{index}]"
@@ -55,7 +55,7 @@ def _service_monitor(doc: dict) -> list[str]:
     for index, endpoint in enumerate(doc.get("spec", {}).get("endpoints") or []):
         if not isinstance(endpoint, dict) or not ("port" in endpoint or "targetPort" in endpoint):
             problems.append(f"spec.endpoints[{index}]: needs port or targetPort")
-        elif "interval" in endpoint and not _DURATION.match(str(endpoint["interval"])):
+        elif "interval" in endpoint and not _DURATION.fullmatch(str(endpoint["interval"])):
             problems.append(f"spec.endpoints[{index}].interval: must be a duration")
     return problems
 
@@ -75,7 +75,7 @@ def _prometheus_rule(doc: dict) -> list[str]:
             for key in ("labels", "annotations"):
                 if key in rule and not all(isinstance(v, str) for v in rule[key].values()):
                     problems.append(f"{where}.{key}: values must be strings")
-            if "for" in rule and not _DURATION.match(str(rule["for"])):
+            if "for" in rule and not _DURATION.fullmatch(str(rule["for"])):
                 problems.append(f"{where}.for: must be a duration")
     return problems
 

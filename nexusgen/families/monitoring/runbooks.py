@@ -37,7 +37,6 @@ def component(plan: Plan, name: str) -> dict:
         "description": (svc or plan.infrastructure[name]).description,
         "namespace": plan.service_namespace(name, PROD),
         "workload": f"{plan.workload_kind(name).lower()}/{name}",
-        "replicas": plan.replicas(name, PROD) if svc else (1, 1),
         "singleton": bool(svc and svc.scaling.mode == "singleton"),
         "callers": plan.dependents.get(name, ()),
         "services": plan.depends_on(name, "service") if svc else (),
@@ -45,6 +44,22 @@ def component(plan: Plan, name: str) -> dict:
         "external": plan.depends_on(name, "external") if svc else (),
         "exchange_access": svc.exchange_access if svc else "none",
         "exchange_keys": keys,
+        "kill_switch": kill_switch(plan, name),
+    }
+
+
+def kill_switch(plan: Plan, name: str) -> dict | None:
+    """How an operator halts and resumes a trader: its own HTTP endpoints (services.<name>.kill_switch)."""
+    svc = plan.services.get(name)
+    switch = svc.kill_switch if svc else None
+    if switch is None:
+        return None
+    return {
+        "port": svc.ports.http,
+        "metrics_port": svc.ports.metrics,
+        "halt": (switch.halt.method, switch.halt.path),
+        "resume": (switch.resume.method, switch.resume.path),
+        "metric": switch.halted_metric,
     }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import PurePosixPath
 
-from nexusgen.engine.text import dump_yaml
+from nexusgen.engine.text import dump_yaml, trailing_comments
 from nexusgen.families.workflows.facts import action_refs
 from nexusgen.plan import Plan, image_ref
 from nexusgen.plan import cloud as c
@@ -131,7 +131,8 @@ def files(plan: Plan, folder: PurePosixPath) -> dict[PurePosixPath, str]:
     cloud = plan.catalogue.cloud
     if cloud is None:
         return {}
-    return {folder / NAME: dump_yaml(workflow(plan))}
+    pins = {ref.ref: ref.comment for ref in action_refs(plan).values() if ref.comment}
+    return {folder / NAME: trailing_comments(dump_yaml(workflow(plan)), pins)}  # `uses: a@sha  # version`
 
 
 def workflow(plan: Plan) -> dict:

@@ -31,9 +31,10 @@ def image_path(repository: str) -> str:
 
 
 def secrets(plan: Plan) -> dict[str, str]:
-    """Secret store entries by name (the catalogue's paths), with what each holds; never a value."""
+    """Secret store entries by name (the catalogue's paths, and each service's own data-store user
+    that the plan derives, ``Plan.secrets``), with what each holds; never a value."""
     out: dict[str, list[str]] = {}
-    for name, secret in sorted(plan.catalogue.secrets.items()):
+    for name, secret in plan.secrets.items():
         out.setdefault(secret.path, []).append(f"{secret.property}: {secret.description}")
     # Descriptions are prose: NFC keeps what they say (HCL would normalize them anyway).
     return {path: unicodedata.normalize("NFC", "; ".join(lines)) for path, lines in sorted(out.items())}

@@ -90,8 +90,11 @@ module "registry" {
 module "secrets" {
   source = "../modules/secrets"
   secrets = {
-    "shop/db"  = "password: Database password"
-    "shop/ops" = "webhook: Where the restore drill reports"
+    "shop/db"              = "password: Database password"
+    "shop/db/users/api"    = "password: Password of api's own PostgreSQL user 'api' on db"
+    "shop/db/users/worker" = "password: Password of worker's own PostgreSQL user 'worker' on db"
+    "shop/ops"             = "webhook: Where the restore drill reports"
+    "shop/queue"           = "password: Queue administrator password"
   }
   kms_key_arn = module.kms.arn
 }
