@@ -45,12 +45,12 @@ def step_named(job: dict, prefix: str) -> dict:
 
 
 def test_workflows_are_written_where_github_reads_them(github: Path, rendered: Path):
-    assert sorted(p.name for p in (github / "workflows").glob("*.yml")) == ["main.yml", "pr.yml", "release.yml"]
+    assert sorted(p.name for p in (github / "workflows").glob("*.yml")) == ["main.yml", "pr.yml", "release.yml", "restore-drill.yml"]
     assert not (rendered / "github").exists()
     assert not any(p.is_symlink() for p in github.rglob("*"))
     manifest = json.loads((github / ".nexusgen-manifest.json").read_text())
     assert set(manifest["files"]) == {"dependabot.yml", "scripts/change_window.py", "workflows/main.yml",
-                                      "workflows/pr.yml", "workflows/release.yml"}
+                                      "workflows/pr.yml", "workflows/release.yml", "workflows/restore-drill.yml"}
 
 
 def test_the_repository_ships_its_workflows_in_dot_github():

@@ -85,6 +85,10 @@ def _everything() -> dict:
                          "prometheus": {"namespace": "monitoring", "service": "prometheus-operated", "port": 9090}}
         env["change_windows"] = [{"days": ["mon"], "start": "08:00", "end": "16:00"}]
         env["freezes"] = [{"start": "2026-12-21", "end": "2027-01-04", "reason": "year-end freeze"}]
+    data["services"]["gateway"]["redis_acl"] = {"redis": {"keys": ["gateway:*"], "channels": ["gateway:*"], "commands": ["+@read"]}}
+    for service in envs["production"].setdefault("services", {}).values():  # each also gets a config and a secret
+        service.update(config={"LOG_LEVEL": "warning"}, secrets={"JWT_SIGNING_KEY": "jwt-signing-key"})
+    data["cloud"]["environments"]["production"]["redis"].update(replaces="redis", auth_secret="redis-auth-token")
     return data
 
 

@@ -20,10 +20,10 @@ from nexusgen.engine.text import finish
 from nexusgen.errors import TemplateError
 from nexusgen.plan import Plan
 
-FAMILIES = ("docker", "compose", "k8s", "workflows", "monitoring")
+FAMILIES = ("docker", "compose", "k8s", "workflows", "monitoring", "terraform")
 # Each output tree and the families it holds: out/, and .github/ at the repository root (where
 # GitHub reads workflows; it does not follow symlinks). Each tree has its own manifest.
-TREES = {"out": ("docker", "compose", "k8s", "monitoring"), "github": ("workflows",)}
+TREES = {"out": ("docker", "compose", "k8s", "monitoring", "terraform"), "github": ("workflows",)}
 Each = Callable[[str, bytes], object]  # what to do with one finished file (POSIX path in out/, bytes)
 
 

@@ -13,7 +13,7 @@ from functools import cached_property
 from nexusgen.catalogue import environments
 from nexusgen.catalogue.model import ENVIRONMENTS, BaseImage, Catalogue, Environment, Infrastructure, Resources, Runtime, Secret, Service
 from nexusgen.catalogue.names import LIVE_TRADING_ENV, STANDARD_ENV, dependency_env
-from nexusgen.plan import datastores
+from nexusgen.plan import cloud, datastores
 
 COMPOSE_ENVIRONMENT = ENVIRONMENTS[0]  # dev: the compose stack
 CLUSTER_ENVIRONMENTS = ENVIRONMENTS[1:]  # staging and production
@@ -308,6 +308,17 @@ class Plan:
         for var, ref in {**own, **environments.secrets(self.catalogue, service, env)}.items():
             out[var] = self.secret_ref(ref)
         return dict(sorted(out.items()))
+
+    # --- cloud (issue 18): shared by Terraform, the workflows and the runbooks ----------
+
+    @property
+    def github_repository(self) -> str:
+        """``owner/repo`` from ``project.repository``."""
+        return cloud.github_repository(self.catalogue.project.repository)
+
+    def oidc_subject(self, github_environment: str) -> str:
+        """The OIDC ``sub`` of a job in ``github_environment``: what a cloud role's trust names exactly."""
+        return cloud.oidc_subject(self.github_repository, github_environment)
 
     def secret_env(self, name: str, env: str | None = None) -> dict[str, SecretRef]:
         """Secret variables of a service (in ``env``) or an infrastructure component, sorted."""

@@ -25,6 +25,7 @@ GITHUB_DIR = PurePosixPath(".github")
 WORKFLOWS = PurePosixPath("workflows")
 DEPENDABOT = PurePosixPath("dependabot.yml")
 GATE_SCRIPT = PurePosixPath("scripts/change_window.py")
+TERRAFORM = PurePosixPath("terraform")  # in out/: bootstrap/, one root per cluster environment, modules/ (issue 18)
 
 MONITORING = PurePosixPath("monitoring")
 PROMETHEUS = MONITORING / "prometheus"

@@ -283,14 +283,19 @@ def checkov(out: Path, github: Path, built: dict[str, list[dict]]) -> Result:
              "--skip-download", "--quiet", "--compact", "-o", "json"],
             env={"CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "BC_SKIP_MAPPING": "TRUE"},
         )  # fmt: skip
+    return checkov_report(proc, result, count_resources=True)
+
+
+def checkov_report(proc: subprocess.CompletedProcess, result: Result, count_resources: bool = False) -> Result:
+    """checkov's JSON report (one framework or a list): each failed check becomes a finding."""
     try:
         reports = json.loads(proc.stdout)
     except ValueError:
         result.findings = _lines(proc)
         return result
     for report in reports if isinstance(reports, list) else [reports]:
-        summary = report.get("summary", {})
-        result.files += summary.get("resource_count", 0)
+        if count_resources:
+            result.files += report.get("summary", {}).get("resource_count", 0)
         for failed in report.get("results", {}).get("failed_checks", []):
             result.findings.append(f"{failed['file_path'].lstrip('/')}: {failed['check_id']} {failed['check_name']} ({failed['resource']})")
     return result
@@ -322,6 +327,10 @@ def run_all(out: Path, github: Path | None = None) -> list[Result]:
     for check in (actionlint, workflow_schema, dependabot_schema, zizmor):
         timed(lambda check=check: check(github))
     timed(lambda: checkov(out, github, built))
+    from nexusgen.validate import terraform  # the Terraform rows (issue 18)
+
+    for check in terraform.CHECKS if (out / paths.TERRAFORM).is_dir() else ():  # a catalogue without `cloud` has none
+        timed(lambda check=check: check(out))
     return results
 
 

@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 
 from nexusgen.catalogue.alert_kinds import ALERT_KINDS
 from nexusgen.plan import Plan, cluster, paths
+from nexusgen.plan import cloud as cloud_facts
 from nexusgen.engine.templates import Templates
 from nexusgen.families.monitoring.model import SEVERITY, Alert
 from nexusgen.families.monitoring.services import percent
@@ -101,11 +102,55 @@ def context(plan: Plan) -> dict:
         "routes": {"P1": f"PagerDuty (and {receivers.slack_channel})", "P2": receivers.slack_channel,
                    "P3": receivers.notice_channel},
         "severity": SEVERITY,
-        "rto_critical": RTO_CRITICAL, "rto_full": RTO_FULL, "rpo": RPO,
+        **objectives(plan),
+        "cloud": managed(plan),
         "thresholds": plan.catalogue.monitoring.thresholds,
         "volume_free": percent(plan.catalogue.monitoring.thresholds.volume_free_ratio),
         "cert_days": plan.catalogue.monitoring.thresholds.certificate_days,
     }
+
+
+def _minutes(count: int) -> str:
+    if count % 60 == 0:
+        hours = count // 60
+        return f"{hours} hour" + ("s" if hours > 1 else "")
+    return f"{count} minute" + ("s" if count > 1 else "")
+
+
+def objectives(plan: Plan) -> dict[str, str]:
+    """RTO and RPO: the catalogue's (cloud.recovery) where it states them, else the platform brief's."""
+    cloud = plan.catalogue.cloud
+    if cloud is None:
+        return {"rto_critical": RTO_CRITICAL, "rto_full": RTO_FULL, "rpo": RPO}
+    r = cloud.recovery
+    return {"rto_critical": _minutes(r.rto_critical_minutes), "rto_full": _minutes(r.rto_full_minutes), "rpo": _minutes(r.rpo_minutes)}
+
+
+def managed(plan: Plan) -> dict[str, dict] | None:
+    """Per cloud environment with managed data stores: the names the runbooks' commands use."""
+    cloud = plan.catalogue.cloud
+    if cloud is None:
+        return None
+    out = {}
+    for env, ce in cloud.environments.items():
+        if ce.data_stores != "managed" or ce.postgres is None:
+            continue
+        cluster = plan.environment(env).cluster
+        out[env] = {
+            "database": cloud_facts.database_id(plan.project, env),
+            "cache": cloud_facts.cache_id(plan.project, env),
+            "region": cluster.region,
+            "backup_region": ce.backup_region,
+            "cluster": cluster.name,
+            "multi_az": ce.high_availability,
+            "retention_days": ce.postgres.backup_retention_days if ce.postgres else None,
+            "instance_class": ce.postgres.instance_class if ce.postgres else None,
+            "has_cache": ce.redis is not None,
+            "root": paths.from_root(paths.TERRAFORM / env),
+        }
+    drill = cloud.recovery
+    return {"environments": out, "drill_environment": drill.drill_environment, "drill_schedule": drill.drill_schedule,
+            "upload_minutes": cloud_facts.RDS_LOG_UPLOAD_MINUTES} if out else None
 
 
 def render(plan: Plan, templates: Templates, alerts: list[Alert]) -> dict[PurePosixPath, str]:

@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 from nexusgen.engine.text import dump_yaml, trailing_comments
 from nexusgen.plan import CLUSTER_ENVIRONMENTS, Plan, paths
-from nexusgen.families.workflows import facts
+from nexusgen.families.workflows import drill, facts
 from nexusgen.families.workflows.deploy import Deploy
 from nexusgen.families.workflows.pipelines import PIPELINES
 
@@ -31,6 +31,7 @@ def render(plan: Plan, templates) -> dict[PurePosixPath, str]:
         for name, build in PIPELINES.items()
     }
     out[paths.DEPENDABOT] = dump_yaml(dependabot(plan))
+    out |= drill.files(plan, WORKFLOWS)  # the restore drill (issue 18), built as data
     out[GATE] = (Path(__file__).parent / "change_window.py").read_text(encoding="utf-8")
     return out
 

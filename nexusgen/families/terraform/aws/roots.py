@@ -1,0 +1,113 @@
+"""The root modules: ``bootstrap`` (state bucket and lock table) and one per cluster environment."""
+
+from __future__ import annotations
+
+from nexusgen.families.terraform.aws.common import Attr, Block, Raw, block, output, policy_document, resource, statement
+from nexusgen.families.terraform.aws import facts
+from nexusgen.plan import Plan
+from nexusgen.plan import cloud as c
+
+MODULES = "../modules"
+
+
+def _terraform(plan: Plan, backend: Block | None) -> Block:
+    cloud = plan.catalogue.cloud
+    items = [
+        Attr("required_version", f">= {cloud.terraform_version}, < 2.0.0"),
+        Block("required_providers", (), [Attr("aws", {"source": "hashicorp/aws", "version": cloud.provider_version})]),
+    ]
+    return Block("terraform", (), items + ([backend] if backend else []))
+
+
+def _provider(plan: Plan, region: str, account: str, env: str, alias: str | None = None) -> Block:
+    items = [Attr("alias", alias)] if alias else []
+    items += [Attr("region", region), Attr("allowed_account_ids", [account])]
+    tags = {"Project": plan.project, "Environment": env, "ManagedBy": "terraform", "Source": plan.source_name}
+    return Block("provider", ("aws",), items + [block("default_tags", tags=tags)])
+
+
+def _module(name: str, source: str, /, **inputs: object) -> Block:
+    return Block("module", (name,), [Attr("source", f"{MODULES}/{source}"), *[Attr(k, v) for k, v in inputs.items()]])
+
+
+def bootstrap(plan: Plan) -> list:
+    """Applied once per organisation with local state, before any environment (README)."""
+    state = plan.catalogue.cloud.state
+    return [
+        _terraform(plan, None),
+        _provider(plan, state.region, state.account_id, "shared"),
+        _module("kms", "kms", name=f"{plan.project}-terraform-state", description="Terraform state"),
+        _module("state", "bucket", name=state.bucket, kms_key_arn=Raw("module.kms.arn"), expire_days=3650),
+        resource(
+            "aws_dynamodb_table", "lock",
+            block("attribute", name="LockID", type="S"),
+            block("server_side_encryption", enabled=True, kms_key_arn=Raw("module.kms.arn")),
+            block("point_in_time_recovery", enabled=True),
+            name=state.lock_table,
+            billing_mode="PAY_PER_REQUEST",
+            hash_key="LockID",  # the S3 backend's lock key (Terraform docs, backend "s3")
+            deletion_protection_enabled=True,
+        ),
+        output("state_bucket", "module.state.id", "Bucket of every environment's state"),
+        output("lock_table", "aws_dynamodb_table.lock.name", "Lock table of the S3 backend"),
+    ]
+
+
+def environment(plan: Plan, env: str) -> list:
+    cloud, ce = plan.catalogue.cloud, plan.catalogue.cloud.environments[env]
+    cluster = plan.environment(env).cluster
+    account = c.account_id(cluster.deploy_role)
+    nets = c.subnets(ce)
+    backend = Block(
+        "backend", ("s3",),
+        [
+            Attr("bucket", cloud.state.bucket),
+            Attr("key", f"{env}/terraform.tfstate"),
+            Attr("region", cloud.state.region),
+            Attr("dynamodb_table", cloud.state.lock_table),
+            Attr("encrypt", True),
+        ],
+    )
+    blocks = [
+        _terraform(plan, backend),
+        _provider(plan, cluster.region, account, env),
+        _provider(plan, ce.backup_region, account, env, alias="backup"),
+        _module("kms", "kms", name=f"{plan.project}-{env}", description=f"{plan.project} {env}: cluster, data stores, logs, images"),
+        Block("module", ("kms_backup",), [
+            Attr("source", f"{MODULES}/kms"),
+            Attr("providers", {"aws": Raw("aws.backup")}),
+            Attr("name", f"{plan.project}-{env}-backup"),
+            Attr("description", f"{plan.project} {env}: backups copied to {ce.backup_region}"),
+        ]),
+        _module(
+            "network", "network",
+            name=cluster.name, cidr=ce.vpc_cidr, zones=list(ce.zones),
+            public_subnets=list(nets.public), private_subnets=list(nets.private), data_subnets=list(nets.data),
+            kms_key_arn=Raw("module.kms.arn"),
+        ),
+        _module(
+            "cluster", "cluster",
+            name=cluster.name, kubernetes_version=ce.kubernetes_version,
+            private_subnet_ids=Raw("module.network.private_subnet_ids"), kms_key_arn=Raw("module.kms.arn"),
+            node_instance_types=list(ce.nodes.instance_types), node_min=ce.nodes.min_size, node_max=ce.nodes.max_size,
+            node_disk_gb=ce.nodes.disk_gb,
+        ),
+        _module("registry", "registry", repositories=facts.repositories(plan, env), kms_key_arn=Raw("module.kms.arn")),
+        _module("secrets", "secrets", secrets=facts.secrets(plan), kms_key_arn=Raw("module.kms.arn")),
+        _module("artifacts", "bucket", name=c.artifacts_bucket(plan.project, env, account), kms_key_arn=Raw("module.kms.arn"), expire_days=90),
+        _module("github_oidc", "github-oidc"),
+        *facts.deploy(plan, env),
+        *facts.workload_roles(plan, env),
+    ]
+    if ce.data_stores == "managed":
+        blocks += facts.data_stores(plan, env)
+    blocks += [
+        output("cluster_name", "module.cluster.name", "The EKS cluster the overlays deploy to"),
+        output("registry_urls", "module.registry.urls", "Where the pipeline pushes each image"),
+        output("artifacts_bucket", "module.artifacts.id", "Pipeline artifacts (E2E reports)"),
+        output("external_secrets_role_arn", "module.external_secrets_role.arn", "For the external-secrets service account"),
+    ]
+    return blocks
+
+
+__all__ = ["bootstrap", "environment", "policy_document", "statement"]

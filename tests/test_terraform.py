@@ -1,0 +1,304 @@
+"""Terraform as rendered for the shipped catalogue (issue 18): HashiCorp's own parser reads every
+file, every file is in `terraform fmt` layout, checkov finds nothing, every argument is documented
+by the pinned provider, and the cross-artifact facts agree (registries, role trust, secrets)."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+import subprocess
+from pathlib import Path
+
+import pygohcl
+import pytest
+import yaml
+
+from conftest import CATALOGUE, ROOT, tool
+from nexusgen import catalogue as catalogue_io
+from nexusgen.families.terraform import hcl
+from nexusgen.families.terraform.aws.facts import image_path
+from nexusgen.plan import build
+from nexusgen.validate import terraform as tf_validate
+
+PLAN = build(catalogue_io.parse(CATALOGUE.read_bytes(), CATALOGUE.name))
+ARGUMENTS = Path(__file__).resolve().parent.parent / "nexusgen/families/terraform/aws/arguments.json"
+
+
+@pytest.fixture(scope="module")
+def tf_files(rendered: Path) -> dict[str, str]:
+    found = {p.relative_to(rendered / "terraform").as_posix(): p.read_text() for p in sorted((rendered / "terraform").rglob("*.tf"))}
+    assert {"bootstrap/main.tf", "staging/main.tf", "production/main.tf"} <= set(found)
+    return found
+
+
+@pytest.fixture(scope="module")
+def parsed(tf_files) -> dict[str, dict]:
+    return {name: pygohcl.loads(text) for name, text in tf_files.items()}
+
+
+@pytest.fixture(scope="module")
+def workflows(rendered: Path) -> dict[str, dict]:
+    files = sorted((rendered.parent / ".github" / "workflows").glob("*.yml"))  # where render writes them
+    assert files
+    return {p.name: yaml.safe_load(p.read_text()) for p in files}
+
+
+# --- the emitter -------------------------------------------------------------------------------
+
+
+def test_every_file_parses(parsed):
+    assert all(isinstance(tree, dict) and tree for tree in parsed.values())
+
+
+def test_every_file_is_in_fmt_layout(tf_files):
+    for name, text in tf_files.items():
+        assert hcl.layout(text) == text, name
+
+
+def test_layout_aligns_like_terraform_fmt():
+    """The example of `terraform fmt`'s alignment: consecutive one-line attributes share a column;
+    a multi-line value, a nested block, a comment or a blank line ends the group."""
+    messy = 'resource "x" "y" {\n ami = "a"\n    instance_type="b"\ntags = {\n Name = "n"\n  "kubernetes.io/role" = "1"\n}\n# note\n  count=2\n}\n'
+    want = (
+        'resource "x" "y" {\n  ami           = "a"\n  instance_type = "b"\n  tags = {\n    Name                 = "n"\n'
+        '    "kubernetes.io/role" = "1"\n  }\n  # note\n  count = 2\n}\n'
+    )
+    assert hcl.layout(messy) == want
+    assert hcl.layout(want) == want  # idempotent
+
+
+def test_layout_counts_several_openers_as_one_level():
+    text = 'x = jsonencode({\n  a = [\n    1,\n  ]\n})\n'
+    assert hcl.layout(text) == text
+
+
+def test_emitter_output_is_a_layout_fixed_point():
+    blocks = [hcl.Block("resource", ("a", "b"), [
+        hcl.Attr("short", 1), hcl.Attr("a_longer_name", True), hcl.Attr("list", ["x"] * 30),
+        hcl.Block("inner", (), [hcl.Attr("k", hcl.Raw("var.k"))]), hcl.BLANK,
+        hcl.Attr("policy", hcl.Call("jsonencode", {"Rules": [{"n": 1, "longer": "v"}]})),
+    ])]
+    text = hcl.dumps(blocks)
+    assert hcl.layout(text) == text
+    assert pygohcl.loads(text)["resource"]["a"]["b"]["policy"]
+
+
+@pytest.mark.parametrize("value", ["${var.secret}", "%{ if true }x%{ endif }", 'quote " and \\ backslash', "line\nbreak", "tab\there", "ünïcode"])
+def test_strings_keep_their_meaning(value):
+    """A catalogue value is never read as an interpolation or a directive, and survives escaping."""
+    text = hcl.dumps([hcl.Block("locals", (), [hcl.Attr("v", value)])])
+    assert pygohcl.loads(text)["locals"]["v"] == value
+
+
+def test_numbers_are_finite():
+    with pytest.raises(ValueError):
+        hcl.dumps([hcl.Block("locals", (), [hcl.Attr("v", float("inf"))])])
+
+
+# --- the provider's documented arguments ----------------------------------------------------------
+
+
+def test_every_argument_is_documented_by_the_pinned_provider(parsed, rendered):
+    docs = json.loads(ARGUMENTS.read_text())
+    assert docs["provider"] == f"hashicorp/aws {PLAN.catalogue.cloud.provider_version}"
+    root = rendered
+    unknown = tf_validate.undocumented({root / "terraform" / name: tree for name, tree in parsed.items()}, root)
+    assert not unknown, "\n".join(unknown)
+
+
+def test_the_argument_check_can_fail():
+    tree = pygohcl.loads('resource "aws_vpc" "x" {\n  cidr_blok = "10.0.0.0/16"\n}\n')
+    docs = json.loads(ARGUMENTS.read_text())["types"]
+    assert "cidr_blok" not in docs["resource.aws_vpc"]["arguments"]
+    assert tf_validate.used_arguments(tree, docs)["resource.aws_vpc"] == {"cidr_blok"}
+    nested = pygohcl.loads('resource "aws_eks_cluster" "x" {\n  vpc_config {\n    subnet_idz = []\n  }\n}\n')
+    assert tf_validate.undocumented({Path("/o/terraform/x.tf"): nested}, Path("/o")) == [
+        "terraform/x.tf: resource.aws_eks_cluster has no argument 'vpc_config.subnet_idz'"]
+
+
+# --- checkov --------------------------------------------------------------------------------------
+
+
+def test_checkov_finds_nothing_and_every_skip_has_a_reason(rendered: Path, tf_files):
+    result = subprocess.run(
+        [tool("checkov"), "-d", str(rendered / "terraform"), "--framework", "terraform", "--skip-download", "-o", "json"],
+        capture_output=True, text=True, timeout=600,
+    )
+    reports = json.loads(result.stdout)
+    reports = reports if isinstance(reports, list) else [reports]
+    failed = [f"{f['check_id']} {f['resource']}" for r in reports for f in r["results"]["failed_checks"]]
+    assert not failed, failed
+    assert sum(r["summary"]["passed"] for r in reports) > 100
+    skips = [m for text in tf_files.values() for m in re.finditer(r"checkov:skip=([A-Z0-9_]+)(:?)(.*)", text)]
+    assert skips and all(m[2] == ":" and len(m[3].strip()) > 20 for m in skips)
+
+
+# --- one fact, every artifact ---------------------------------------------------------------------
+
+
+def _module_calls(tree: dict, source: str) -> list[dict]:
+    return [body for body in tree.get("module", {}).values() if body["source"] == f"../modules/{source}"]
+
+
+def _pushed_images(workflows: dict[str, dict]) -> set[str]:
+    """Repositories the workflows push: their build matrix's image list (every registry)."""
+    images: set[str] = set()
+    for wf in workflows.values():
+        for job in wf.get("jobs", {}).values():
+            include = (job.get("strategy") or {}).get("matrix", {}).get("include", [])
+            for row in include if isinstance(include, list) else []:
+                for image in str(row.get("images", row.get("image", ""))).split():
+                    images.add(image)
+    assert images
+    return images
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_registries_are_the_images_the_workflows_push(parsed, workflows, env):
+    (registry,) = _module_calls(parsed[f"{env}/main.tf"], "registry")
+    pushed = {image_path(image) for image in _pushed_images(workflows) if image.startswith(PLAN.registry(env))}
+    assert set(registry["repositories"]) == pushed
+
+
+def _assumed_roles(workflows: dict[str, dict]) -> dict[str, str]:
+    """Role ARN -> the GitHub environment of the job that assumes it (one environment per role)."""
+    out: dict[str, str] = {}
+    for wf in workflows.values():
+        for name, job in wf.get("jobs", {}).items():
+            for step in job.get("steps", []):
+                if str(step.get("uses", "")).startswith("aws-actions/configure-aws-credentials@"):
+                    environment = job.get("environment")
+                    environment = environment.get("name") if isinstance(environment, dict) else environment
+                    assert environment, f"job {name} assumes a cloud role outside a GitHub environment"
+                    arn = step["with"]["role-to-assume"]
+                    assert out.setdefault(arn, environment) == environment, arn
+    return out
+
+
+def test_role_trust_is_the_workflows_environments(parsed, workflows):
+    trusted = {}
+    for env in PLAN.catalogue.cloud.environments:
+        account = PLAN.environment(env).cluster.deploy_role.split(":")[4]
+        for call in _module_calls(parsed[f"{env}/main.tf"], "ci-role"):
+            trusted[f"arn:aws:iam::{account}:role/{call['name']}"] = call["subject"]
+    assumed = _assumed_roles(workflows)
+    expected = {arn: f"repo:{PLAN.github_repository}:environment:{environment}" for arn, environment in assumed.items()}
+    assert trusted == expected
+
+
+def test_the_trust_is_exact_in_the_module(parsed):
+    trust = parsed["modules/ci-role/main.tf"]["data"]["aws_iam_policy_document"]["trust"]["statement"]
+    conditions = trust["condition"] if isinstance(trust["condition"], list) else [trust["condition"]]
+    sub = [c for c in conditions if c["variable"].endswith(":sub")]
+    assert sub and all(c["test"] == "StringEquals" for c in sub)  # never StringLike with a wildcard
+
+
+def test_secret_entries_are_the_external_secrets_remote_refs(rendered: Path, parsed):
+    refs = set()
+    for path in (rendered / "k8s").rglob("*.yaml"):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if isinstance(doc, dict) and doc.get("kind") == "ExternalSecret":
+                refs |= {item["remoteRef"]["key"] for item in doc["spec"].get("data", [])}
+    assert refs
+    cloud_only = {PLAN.catalogue.secrets[e.redis.auth_secret].path for e in PLAN.catalogue.cloud.environments.values() if e.redis}
+    for env in PLAN.catalogue.cloud.environments:
+        (secrets,) = _module_calls(parsed[f"{env}/main.tf"], "secrets")
+        names = set(secrets["secrets"])
+        assert names == {s.path for s in PLAN.secrets.values()}  # the catalogue's and the derived ones
+        assert {c.path for c in PLAN.credentials} <= names  # every service's own data-store user
+        assert refs <= names and names - refs <= cloud_only | _unreferenced_catalogue_paths(refs)
+
+
+def _unreferenced_catalogue_paths(refs: set[str]) -> set[str]:
+    return {s.path for s in PLAN.secrets.values()} - refs
+
+
+def test_external_secrets_reads_only_the_catalogue_entries(parsed):
+    policy = parsed["production/main.tf"]["data"]["aws_iam_policy_document"]["external_secrets"]["statement"]
+    assert policy["resources"] == "values(module.secrets.arns)"
+    assert sorted(policy["actions"]) == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+
+
+def test_data_stores_live_in_the_data_subnets_and_production_is_multi_az(parsed):
+    for env, ce in PLAN.catalogue.cloud.environments.items():
+        (pg,) = _module_calls(parsed[f"{env}/main.tf"], "postgres")
+        assert pg["subnet_ids"] == "module.network.data_subnet_ids"
+        assert pg["multi_az"] is ce.high_availability
+        assert pg["backup_retention_days"] == ce.postgres.backup_retention_days
+    assert PLAN.catalogue.cloud.environments["production"].high_availability
+    db = parsed["modules/postgres/main.tf"]["resource"]["aws_db_instance"]["this"]
+    assert db["storage_encrypted"] and db["deletion_protection"] and not db["publicly_accessible"]
+    assert "password" not in db  # write-only: never in state
+    network = parsed["modules/network/main.tf"]["resource"]
+    assert network["aws_route_table"]["data"].get("route") is None  # the data tier has no way out
+    assert network["aws_subnet"]["public"]["map_public_ip_on_launch"] is False
+
+
+# --- the restore drill -----------------------------------------------------------------------------
+
+
+def test_drill_runs_the_catalogue_query_against_the_rto(workflows):
+    drill = workflows["restore-drill.yml"]
+    job = drill["jobs"]["drill"]
+    recovery = PLAN.catalogue.cloud.recovery
+    assert drill["on"]["schedule"] == [{"cron": recovery.drill_schedule}]
+    assert job["env"]["CHECK_QUERY"] == recovery.check_query
+    assert job["env"]["RTO_SECONDS"] == str(recovery.rto_critical_minutes * 60)
+    assert job["env"]["RPO_SECONDS"] == str(recovery.rpo_minutes * 60)
+    runs = "\n".join(step.get("run", "") for step in job["steps"])
+    assert "restore-db-instance-to-point-in-time" in runs and "delete-db-instance" in runs
+    destroy = next(s for s in job["steps"] if "delete-db-instance" in s.get("run", ""))
+    assert destroy["if"] == "always()"
+    pin = PLAN.catalogue.actions["aws-actions/configure-aws-credentials"]
+    assert job["steps"][0]["uses"] == f"aws-actions/configure-aws-credentials@{pin.sha}"
+    text = (ROOT / ".github" / "workflows" / "restore-drill.yml").read_text()
+    assert f"uses: aws-actions/configure-aws-credentials@{pin.sha}  # {pin.version}\n" in text  # the release, as in every workflow
+
+
+def test_any_string_round_trips_through_hcl():
+    """Property: whatever text a catalogue holds, the HCL string reads back as that text."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40))
+    def check(value: str) -> None:
+        if not unicodedata.is_normalized("NFC", value):  # HCL normalizes to NFC: refused, never changed
+            with pytest.raises(ValueError):
+                hcl.string(value)
+            return
+        text = hcl.dumps([hcl.Block("locals", (), [hcl.Attr("v", value)])])
+        assert hcl.layout(text) == text
+        assert pygohcl.loads(text)["locals"]["v"] == value
+
+    check()
+
+
+def test_managed_stores_have_the_stable_names_the_plan_gives(parsed):
+    from nexusgen.plan import cloud
+
+    for env, ce in PLAN.catalogue.cloud.environments.items():
+        records = parsed[f"{env}/main.tf"]["resource"].get("aws_route53_record", {})
+        stores = {s.replaces: kind for kind, s in (("postgres", ce.postgres), ("redis", ce.redis)) if s}
+        assert {r["name"]: r["records"] for r in records.values()} == {
+            cloud.managed_host(PLAN.project, env, infra): [f"module.{kind}.address"] for infra, kind in stores.items()
+        }
+
+
+def test_drill_pod_and_its_egress_are_valid_kubernetes(workflows):
+    """The check pod passes Pod Security `restricted` shape and both objects validate strictly (1.33)."""
+    import kubernetes_validate
+
+    env = workflows["restore-drill.yml"]["jobs"]["drill"]["env"]
+    policy = json.loads(env["EGRESS_POLICY"])
+    kubernetes_validate.validate(policy, "1.33.0", strict=True)
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "restore-drill-1"}, **json.loads(env["POD_OVERRIDES"])}
+    kubernetes_validate.validate(pod, "1.33.0", strict=True)
+    container = pod["spec"]["containers"][0]
+    assert pod["spec"]["securityContext"]["runAsNonRoot"] and container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert {e["name"] for e in container["env"]}.isdisjoint({"PGPASSWORD"})  # the password comes on stdin
+    from nexusgen.plan import cloud
+
+    data = cloud.subnets(PLAN.catalogue.cloud.environments[PLAN.catalogue.cloud.recovery.drill_environment]).data
+    assert [b["ipBlock"]["cidr"] for b in policy["spec"]["egress"][0]["to"]] == list(data)
