@@ -68,11 +68,13 @@ def check(catalogue: Path, out: Path, templates: Path | None, full: bool) -> int
 
 @main.command()
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False, exists=True), default=Path("out"), show_default=True)
-def validate(out: Path) -> int:
+@click.option("--catalogue", type=click.Path(path_type=Path, dir_okay=False), default=Path("services.yaml"),
+              show_default=True, help="The catalogue out/ was rendered from (its platform section, its metrics).")
+def validate(out: Path, catalogue: Path) -> int:
     """Run every validator over out/ and print one table; a missing validator is never a pass."""
     from nexusgen import validate as validators
 
-    results = validators.run_all(out)
+    results = validators.run_all(out, pipeline.load(catalogue))
     for result in results:
         for finding in result.findings:
             click.echo(f"{result.tool}: {finding}", err=True)

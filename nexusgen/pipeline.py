@@ -32,6 +32,11 @@ def prepare(catalogue: Path, templates: Path | None = None) -> Prepared:
     return Prepared(partial(render_all, build(model, name), Templates(templates)), inputs_digest(raw, templates))
 
 
+def load(catalogue: Path):
+    """The validated catalogue model alone (for ``validate``)."""
+    return catalogue_io.parse(read_bytes(catalogue, catalogue.name), catalogue.name)
+
+
 def render_memory(catalogue: Path, templates: Path | None = None) -> dict[PurePosixPath, bytes]:
     """Everything ``render`` would write, sorted by path, without touching the disk."""
     files = prepare(catalogue, templates).render(_data)

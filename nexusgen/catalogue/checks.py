@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from nexusgen.catalogue import platform_checks
 from nexusgen.catalogue.model import ENVIRONMENTS, Catalogue, Resources, cpu_cores, memory_bytes
 from nexusgen.catalogue.names import derived_env_names
 
@@ -310,4 +311,4 @@ def _choices(known) -> str:
     return f" (known: {shown})"
 
 
-_RULES = [_references, _cycles, _ports, _secrets, _env_names, _literal_secrets, _resources, _overrides, _alerts, _unique, _commands, _runtimes, _exporters]
+_RULES = [_references, _cycles, _ports, _secrets, _env_names, _literal_secrets, _resources, _overrides, _alerts, _unique, _commands, _runtimes, _exporters, *platform_checks.RULES]

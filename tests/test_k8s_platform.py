@@ -1,0 +1,125 @@
+"""The output works with the platform the catalogue declares (issue 14): served APIs, the Prometheus
+stack's selectors, the stack's own traffic, cert-manager's HTTP-01 solver, image pulls, WebSockets."""
+
+from __future__ import annotations
+
+import pytest
+
+from nexusgen.plan import CLUSTER_ENVIRONMENTS
+from test_k8s import NAME, PLAN, built  # noqa: F401 - built is a fixture
+
+PLATFORM = PLAN.catalogue.platform
+NS = "kubernetes.io/metadata.name"
+
+
+def policies(docs: list[dict], name: str) -> list[dict]:
+    return [d for d in docs if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == name]
+
+
+def peers(rule: dict, key: str) -> list[tuple]:
+    out = []
+    for peer in rule[key]:
+        if "ipBlock" in peer:
+            out.append(("cidr", peer["ipBlock"]["cidr"]))
+        else:
+            out.append((peer["namespaceSelector"]["matchLabels"][NS], tuple(sorted(peer["podSelector"]["matchLabels"].items()))))
+    return out
+
+
+def paths(policy: dict, direction: str) -> set[tuple]:
+    key = "from" if direction == "ingress" else "to"
+    return {(peer, (p["protocol"], p["port"])) for rule in policy["spec"].get(direction, [])
+            for peer in peers(rule, key) for p in rule["ports"]}  # fmt: skip
+
+
+@pytest.mark.parametrize("env", CLUSTER_ENVIRONMENTS)
+def test_no_v1beta1_external_secret(built, env):
+    secrets = [d for d in built[env] if d["kind"] == "ExternalSecret"]
+    assert secrets and {d["apiVersion"] for d in secrets} == {"external-secrets.io/v1"}
+
+
+@pytest.mark.parametrize("env", CLUSTER_ENVIRONMENTS)
+def test_monitors_and_rules_carry_the_prometheus_selector_labels(built, env):
+    """kube-prometheus-stack (ruleSelectorNilUsesHelmValues / serviceMonitorSelectorNilUsesHelmValues: true)
+    picks only objects labelled release: <its Helm release>."""
+    found = [d for d in built[env] if d["kind"] in ("ServiceMonitor", "PrometheusRule")]
+    assert {d["kind"] for d in found} == {"ServiceMonitor", "PrometheusRule"}
+    for doc in found:
+        assert doc["metadata"]["labels"].get("release") == PLATFORM.prometheus.release, doc["metadata"]["name"]
+
+
+@pytest.mark.parametrize("env", CLUSTER_ENVIRONMENTS)
+def test_the_monitoring_stack_has_its_paths(built, env):
+    docs = [d for d in built[env] if d["metadata"].get("namespace") == PLAN.namespace("monitoring", env)]
+    ns = PLAN.namespace("monitoring", env)
+    cluster = PLAN.environment(env).cluster
+
+    def pods(labels):
+        return (ns, tuple(sorted(labels.items())))
+
+    prom, am = pods({NAME: "prometheus"}), pods({NAME: "alertmanager"})
+    grafana, ksm = pods({NAME: "grafana"}), pods({NAME: "kube-state-metrics"})
+    api = {(("cidr", c), ("TCP", cluster.api_server_port)) for c in cluster.api_server_cidrs}
+    nodes = {(("cidr", c), ("TCP", port)) for c in cluster.node_cidrs for port in (10250, 9100)}
+    [prometheus] = policies(docs, "prometheus")
+    assert api | nodes | {(ksm, ("TCP", 8080)), (am, ("TCP", 9093))} <= paths(prometheus, "egress")
+    assert (grafana, ("TCP", 9090)) in paths(prometheus, "ingress")
+    [alertmanager] = policies(docs, "alertmanager")
+    assert (prom, ("TCP", 9093)) in paths(alertmanager, "ingress")
+    internet = [r for r in alertmanager["spec"]["egress"] if r["to"][0].get("ipBlock", {}).get("cidr") == "0.0.0.0/0"]
+    assert internet and {"10.0.0.0/8", "169.254.0.0/16"} <= set(internet[0]["to"][0]["ipBlock"]["except"])
+    assert internet[0]["ports"] == [{"protocol": "TCP", "port": 443}]
+    [graf] = policies(docs, "grafana")
+    assert (prom, ("TCP", 9090)) in paths(graf, "egress")
+    [operator] = policies(docs, "prometheus-operator")
+    assert api <= paths(operator, "egress")
+    [kube_state] = policies(docs, "kube-state-metrics")
+    assert paths(kube_state, "ingress") == {(prom, ("TCP", 8080))}
+    # default-deny stays, and every rule says why it exists
+    assert policies(docs, "default-deny")
+
+
+def test_every_policy_rule_is_commented(rendered):
+    for path in rendered.glob("k8s/overlays/*/*/networkpolicies.yaml"):
+        lines = path.read_text().splitlines()
+        for i, line in enumerate(lines):
+            if line.lstrip().startswith(("- from:", "- to:")):
+                assert lines[i - 1].lstrip().startswith("# "), f"{path}:{i + 1}: rule without a reason"
+
+
+@pytest.mark.parametrize("env", CLUSTER_ENVIRONMENTS)
+def test_http01_solver_is_reachable_from_the_ingress_controller(built, env):
+    controller = (PLATFORM.ingress.namespace, tuple(sorted(PLATFORM.ingress.labels.items())))
+    exposed = {PLAN.service_namespace(n, env) for n, s in PLAN.services.items() if s.ingress}
+    solvers = {d["metadata"]["namespace"]: d for d in policies(built[env], "acme-http01-solver")}
+    assert set(solvers) == exposed
+    for policy in solvers.values():
+        assert policy["spec"]["podSelector"]["matchLabels"] == {"acme.cert-manager.io/http01-solver": "true"}
+        assert paths(policy, "ingress") == {(controller, ("TCP", 8089))}
+
+
+@pytest.mark.parametrize("env", CLUSTER_ENVIRONMENTS)
+def test_pods_can_pull_the_project_images(built, env):
+    """platform.image_pulls: pull_secret: every namespace running the images syncs the Secret, every service uses it."""
+    docs = built[env]
+    secrets = {(d["metadata"]["namespace"], d["spec"]["target"]["name"]): d for d in docs if d["kind"] == "ExternalSecret"}
+    accounts = {(d["metadata"]["namespace"], d["metadata"]["name"]): d for d in docs if d["kind"] == "ServiceAccount"}
+    for name in PLAN.services:
+        ns = PLAN.service_namespace(name, env)
+        pull = secrets[(ns, "registry-pull")]
+        assert pull["spec"]["target"]["template"]["type"] == "kubernetes.io/dockerconfigjson"
+        assert pull["spec"]["data"][0]["secretKey"] == ".dockerconfigjson"
+        assert accounts[(ns, name)]["imagePullSecrets"] == [{"name": "registry-pull"}]
+
+
+@pytest.mark.parametrize("env", CLUSTER_ENVIRONMENTS)
+def test_websocket_ingress_keeps_connections_open(built, env):
+    for ingress in (d for d in built[env] if d["kind"] == "Ingress"):
+        name = ingress["metadata"]["name"]
+        notes = ingress["metadata"]["annotations"]
+        if PLAN.services[name].ingress.websockets:
+            assert int(notes["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600
+            assert int(notes["nginx.ingress.kubernetes.io/proxy-send-timeout"]) >= 3600
+        else:
+            assert "nginx.ingress.kubernetes.io/proxy-read-timeout" not in notes
+    assert PLAN.services["gateway"].ingress.websockets
