@@ -5,11 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from conftest import nexusgen
+from conftest import CATALOGUE, nexusgen
+from nexusgen import pipeline
 from nexusgen import validate as validators
 
-TOOLS = ("kustomize", "kubernetes-validate", "hadolint", "compose specification", "docker compose config",
-         "actionlint", "GitHub workflow schema", "promtool", "amtool", "checkov")  # fmt: skip
+TOOLS = ("kustomize", "kubernetes-validate", "custom resources", "hadolint", "compose specification",
+         "docker compose config", "actionlint", "GitHub workflow schema", "promtool", "amtool", "metric inventory",
+         "checkov")  # fmt: skip
 
 
 def test_rendered_tree_is_clean_under_every_validator(rendered: Path):
@@ -36,11 +38,13 @@ def test_a_finding_fails_and_is_named(rendered: Path, tmp_path: Path):
 def test_a_missing_validator_is_never_a_pass(rendered: Path, monkeypatch):
     monkeypatch.setattr(validators, "find_tool", lambda name: None)
     monkeypatch.setattr(validators, "compose_binary", lambda: None)
-    results = {r.tool: r for r in validators.run_all(rendered)}
+    results = {r.tool: r for r in validators.run_all(rendered, pipeline.load(CATALOGUE))}
     missing = [r for r in results.values() if r.status == "MISSING"]
     assert {r.tool.split()[0] for r in missing} >= {"kustomize", "hadolint", "docker", "actionlint", "promtool", "amtool", "checkov"}
     table = "\n".join(validators.table(list(results.values())))
-    assert "MISSING: hadolint" in table and " ok" not in table.split("\n", 1)[1].replace("kubernetes-validate", "")
+    # the metric inventory runs in-process (promql-parser): it needs no external tool
+    rows = [r for r in table.split("\n")[1:] if not r.startswith("metric inventory")]
+    assert "MISSING: hadolint" in table and " ok" not in "\n".join(rows).replace("kubernetes-validate", "")
 
 
 def test_an_empty_tree_is_not_a_pass(tmp_path: Path):
@@ -48,3 +52,18 @@ def test_an_empty_tree_is_not_a_pass(tmp_path: Path):
     result = nexusgen("validate", "--out", str(tmp_path / "out"))
     assert result.returncode == 1
     assert "NO FILES" in result.stdout
+
+
+def test_crd_and_metric_rows_report_findings(rendered: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    shutil.copytree(rendered, out)
+    secret = next(out.glob("k8s/base/core/*/externalsecret.yaml"))
+    secret.write_text(secret.read_text().replace("external-secrets.io/v1\n", "external-secrets.io/v1beta1\n"))
+    board = next(out.glob("monitoring/grafana/dashboards/*.json"))
+    board.write_text(board.read_text().replace("container_memory_working_set_bytes", "container_spec_memory_limit_bytes"))
+    cat = pipeline.load(CATALOGUE)
+    built, _ = validators.kustomize_build(out)
+    crd = validators.crd_schemas(built, cat.platform)
+    assert crd.status == "FINDINGS" and any("v1beta1 is not served" in f for f in crd.findings)
+    inventory = validators.metric_inventory(out, cat)
+    assert inventory.status == "FINDINGS" and any("container_spec_memory_limit_bytes" in f for f in inventory.findings)
