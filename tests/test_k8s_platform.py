@@ -123,3 +123,31 @@ def test_websocket_ingress_keeps_connections_open(built, env):
         else:
             assert "nginx.ingress.kubernetes.io/proxy-read-timeout" not in notes
     assert PLAN.services["gateway"].ingress.websockets
+
+
+def test_runbooks_and_rules_name_objects_that_exist(built, rendered):
+    """service-restart.md named StatefulSets for prometheus, grafana, alertmanager and rabbitmq that no
+    cluster runs, and the volume rules matched claims kube-prometheus-stack's volumes do not have."""
+    import re
+
+    import yaml
+
+    from nexusgen.plan import cluster
+
+    docs = built["production"]
+    stack = cluster.stack_objects(PLAN)
+    workloads = {f"{d['kind'].lower()}/{d['metadata']['name']}" for d in docs if d["kind"] in ("Deployment", "StatefulSet")}
+    workloads |= {o["workload"] for o in stack.values()}
+    text = "\n".join(p.read_text() for p in (rendered / "monitoring" / "runbooks").glob("*.md"))
+    named = set(re.findall(r"\b((?:statefulset|deployment)/[a-z0-9-]+)", text))
+    assert named and named <= workloads, named - workloads
+    claims = {f"{t['metadata']['name']}-{d['metadata']['name']}-0" for d in docs if d["kind"] == "StatefulSet"
+              for t in d["spec"].get("volumeClaimTemplates", [])}  # fmt: skip
+    claims |= {o["claim"].replace("[0-9]+", "0") for o in stack.values() if o["claim"]}
+    rules = yaml.safe_load((rendered / "monitoring" / "prometheus" / "rules" / "platform.yml").read_text())
+    patterns = [m for g in rules["groups"] for r in g["rules"] if r["alert"] == "VolumeSpaceLow"
+                for m in re.findall(r'persistentvolumeclaim=~"([^"]+)"', r["expr"])]  # fmt: skip
+    assert patterns
+    for pattern in patterns:
+        assert any(re.fullmatch(pattern, c) for c in claims), pattern
+    assert not any("rabbitmq" in p or "grafana" in p for p in patterns)

@@ -55,6 +55,24 @@ def stack_namespace(plan: Plan, env: str) -> str:
     return plan.catalogue.platform.prometheus.namespace or plan.namespace(MONITORING, env)
 
 
+def stack_objects(plan: Plan) -> dict[str, dict[str, str | None]]:
+    """kube-prometheus-stack's workloads and volume claims, by the catalogue's monitoring component.
+
+    Names follow the chart's ``kube-prometheus-stack.fullname`` (the release name when it contains
+    the chart name, else ``<release>-kube-prometheus-stack``; at most 26 characters) and the
+    Prometheus Operator's claim template ``<prometheus|alertmanager>-<name>-db``. Grafana (subchart
+    ``<release>-grafana``) keeps no volume by default (grafana.persistence.enabled: false).
+    """
+    release = plan.catalogue.platform.prometheus.release
+    chart = "kube-prometheus-stack"
+    full = (release if chart in release else f"{release}-{chart}")[:26].rstrip("-")
+    out: dict[str, dict[str, str | None]] = {"grafana": {"workload": f"deployment/{release}-grafana", "claim": None}}
+    for part in ("prometheus", "alertmanager"):
+        sts = f"{part}-{full}-{part}"
+        out[part] = {"workload": f"statefulset/{sts}", "claim": f"{sts}-db-{sts}-[0-9]+"}
+    return out
+
+
 def issuer_annotation(plan: Plan) -> str:
     kind = plan.catalogue.platform.cert_manager.issuer_kind
     return "cert-manager.io/cluster-issuer" if kind == "ClusterIssuer" else "cert-manager.io/issuer"

@@ -1,7 +1,8 @@
 """Alerts on what the services stand on: infrastructure, disks, certificates, and the alerting itself.
 
-Disk space comes from the kubelet's volume stats for the claims ``data-<component>-<n>`` the
-StatefulSets create; certificate expiry from cert-manager for the ``<service>-tls`` certificates
+Disk space comes from the kubelet's volume stats for the claims that exist on the clusters: the
+``data-<component>-<n>`` of nexusgen's StatefulSets and the claims kube-prometheus-stack gives
+Prometheus and Alertmanager (Grafana keeps none; optional compose-only components run nowhere); certificate expiry from cert-manager for the ``<service>-tls`` certificates
 the Ingresses request. Both exist in the cluster only.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from nexusgen.plan import Plan
+from nexusgen.plan import Plan, cluster
 from nexusgen.families.monitoring.model import Alert, Case, Label, Series, Value, series
 from nexusgen.catalogue.model import memory_bytes
 from nexusgen.families.monitoring.services import percent
@@ -18,14 +19,24 @@ from nexusgen.families.monitoring.services import percent
 
 def platform_alerts(plan: Plan) -> list[Alert]:
     out = [_infrastructure(plan, target) for target in plan.scrape_targets if target.kind == "infrastructure"]
-    out += [_volume(plan, name, size) for name, size in _volumes(plan)]
+    out += [_volume(plan, *volume) for volume in volumes(plan)]
     out += [_certificate(plan, name) for name, svc in plan.services.items() if svc.ingress is not None]
     return out + _alerting()
 
 
-def _volumes(plan: Plan) -> list[tuple[str, str]]:
-    found = [(n, i.storage_size) for n, i in plan.infrastructure.items() if i.storage is not None]
-    found += [(n, s.scaling.storage) for n, s in plan.services.items() if s.scaling.mode == "stateful"]
+def volumes(plan: Plan) -> list[tuple[str, str, str, str, str]]:
+    """(component, size, claim pattern, one claim's name, namespace) of every volume on the clusters."""
+    found = []
+    for name in cluster.workloads(plan):
+        infra, svc = plan.infrastructure.get(name), plan.services.get(name)
+        size = infra.storage_size if infra and infra.storage else (svc.scaling.storage if svc and svc.scaling.mode == "stateful" else None)
+        if size:
+            found.append((name, size, plan.claim_pattern(name), f"{plan.CLAIM}-{name}-0", plan.service_namespace(name, "production")))
+    stack = cluster.stack_objects(plan)
+    for name, infra in plan.infrastructure.items():
+        claim = stack.get(name, {}).get("claim") if infra.group == cluster.MONITORING else None
+        if claim and infra.storage:
+            found.append((name, infra.storage_size, claim, claim.replace("[0-9]+", "0"), cluster.stack_namespace(plan, "production")))
     return sorted(found)
 
 
@@ -52,9 +63,9 @@ def _infrastructure(plan: Plan, target) -> Alert:
     )
 
 
-def _volume(plan: Plan, name: str, size: str) -> Alert:
-    claim = {"namespace": plan.service_namespace(name, "production"), "persistentvolumeclaim": f"{plan.CLAIM}-{name}-0"}
-    pvc = f'persistentvolumeclaim=~"{plan.claim_pattern(name)}"'
+def _volume(plan: Plan, name: str, size: str, pattern: str, one: str, namespace: str) -> Alert:
+    claim = {"namespace": namespace, "persistentvolumeclaim": one}
+    pvc = f'persistentvolumeclaim=~"{pattern}"'
     capacity = memory_bytes(size)
     limit = plan.catalogue.monitoring.thresholds.volume_free_ratio
     free = limit / 3
