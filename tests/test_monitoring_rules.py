@@ -103,6 +103,24 @@ def test_error_ratio_alert_is_silent_on_a_trickle_of_traffic(rendered: Path, tmp
     assert reported == {"HighErrorRate"}
 
 
+def test_execution_failures_needs_volume_before_it_pages(rendered: Path, tmp_path: Path):
+    """Issue 14: one rejected order paged P1. Without the minimum-volume guard the generated quiet
+    case (only failures, at half the minimum rate) fires."""
+    rule = next(r for r in alert_rules(rendered) if r["alert"] == "ExecutionFailures")
+    assert rule["labels"]["priority"] == "P1" and " and sum by (exchange) (rate(" in rule["expr"]
+    copy = tmp_path / "prometheus"
+    shutil.copytree(rendered / PROM, copy)
+    path = copy / "rules" / "business.yml"
+    doc = load(path)
+    for group in doc["groups"]:
+        for r in group["rules"]:
+            if r.get("alert") == "ExecutionFailures":
+                r["expr"] = r["expr"].split(" and sum by")[0]
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    result = run(tool("promtool"), "test", "rules", str(copy / "tests" / "business.yml"))
+    assert result.returncode != 0 and "ExecutionFailures" in result.stdout + result.stderr
+
+
 def test_every_alert_has_a_firing_test_a_silent_test_and_a_runbook(rendered: Path):
     """Done-when check, from the rendered files alone: rules on one side, unit tests and runbooks on the other."""
     firing, silent = set(), set()

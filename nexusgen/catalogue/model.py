@@ -364,6 +364,15 @@ class BusinessAlert(Strict):
     priority: Priority
     summary: Text
     description: Text
+    # ratio_below only: below this many events per second the ratio is not judged (one rejected
+    # order of two is no outage; the alert needs volume before it pages).
+    min_rate: Annotated[float, Field(gt=0, le=1000)] | None = None
+
+    @model_validator(mode="after")
+    def _min_rate(self) -> BusinessAlert:
+        if self.min_rate is not None and self.kind != "ratio_below":
+            raise ValueError("min_rate guards a ratio (kind ratio_below) only")
+        return self
 
 
 class Thresholds(Strict):

@@ -47,6 +47,7 @@ def _alert(plan: Plan, alert: BusinessAlert, metric: Metric) -> Alert:
     step = abs(t) / 2 if t else 1  # how far from the threshold the test values sit
     kind = alert.kind
     warmup = WARMUP_MINUTES
+    quiet: tuple = ()
 
     if kind == "stale":
         expr = f"time() - max{_by(keep)} ({m}{sel}) > {num(t)} or time() * absent({m}{sel}) > {num(t)}"
@@ -69,16 +70,24 @@ def _alert(plan: Plan, alert: BusinessAlert, metric: Metric) -> Alert:
         good = ",".join(f'{k}="{v}"' for k, v in sorted(alert.good.items()))
         total = f"sum{_by(keep)} (rate({m}{sel}[5m]))"
         expr = f'(sum{_by(keep)} (rate({m}{{job="{job}",{good}}}[5m])) or {total} * 0) / {total} < {num(t)}'
+        volume = 200.0  # events per minute in the tests: far above any minimum rate
+        if alert.min_rate is not None:
+            expr += f" and {total} >= {num(alert.min_rate)}"
+            volume = max(volume, 60 * 4 * alert.min_rate)
         first = min(alert.good)
         bad = {**both, **alert.good, first: _bad_value(alert.good[first])}
         good_labels = {**both, **alert.good}
-        calm_good = 200 * (1 + t) / 2
-        calm = (series(m, 0, calm_good, **good_labels), series(m, 0, 200 - calm_good, **bad))
-        half = 200 * t / 2
+        calm_good = volume * (1 + t) / 2
+        calm = (series(m, 0, calm_good, **good_labels), series(m, 0, volume - calm_good, **bad))
+        half = volume * t / 2
         cases = (
-            Case((series(m, 0, half, **good_labels), series(m, 0, 200 - half, **bad)), keys, half / 200),
-            Case((Series(m, tuple(sorted(good_labels.items())), absent=True),), keys, 0),  # nothing succeeds at all
+            Case((series(m, 0, half, **good_labels), series(m, 0, volume - half, **bad)), keys, half / volume),
+            # nothing succeeds at all
+            Case((Series(m, tuple(sorted(good_labels.items())), absent=True), series(m, 0, volume, **bad)), keys, 0),
         )
+        if alert.min_rate is not None:  # a few failures at low volume stay silent
+            quiet = ((Series(m, tuple(sorted(good_labels.items())), absent=True),
+                      series(m, 0, 60 * alert.min_rate / 2, **bad)),)
     elif kind == "rate_above":
         expr = f"sum{_by(keep)} (rate({m}{sel}[5m])) > {num(t)}"
         calm = (series(m, 0, 60 * t / 2, **both),)
@@ -96,6 +105,6 @@ def _alert(plan: Plan, alert: BusinessAlert, metric: Metric) -> Alert:
     )
     return Alert(
         name=alert.alert, service=alert.service, priority=alert.priority, expr=expr, for_=alert.for_,
-        summary=(alert.summary,), description=description, calm=calm, cases=cases, warmup=warmup,
+        summary=(alert.summary,), description=description, calm=calm, cases=cases, quiet=quiet, warmup=warmup,
         facts={"kind": kind, "metric": m, "threshold": num(t), "help": metric.help},
     )
