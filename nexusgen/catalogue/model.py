@@ -395,6 +395,13 @@ class Receivers(Strict):
     slack_api_url_file: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")]
     slack_channel: Annotated[str, Field(pattern=r"^#[a-z0-9_-]+$")]
     notice_channel: Annotated[str, Field(pattern=r"^#[a-z0-9_-]+$")]
+    # The dead man's switch: Alertmanager calls this URL (a heartbeat monitor outside the cluster,
+    # e.g. an Opsgenie heartbeat ping) every minute while the Watchdog alert fires, with the bearer
+    # token read from the file; silence from it means alerting is broken. None: the Watchdog is
+    # routed to a receiver that notifies nobody (declare the URL to arm the switch).
+    heartbeat_url: Annotated[str, Field(pattern=r"^https://[A-Za-z0-9.-]+(/[A-Za-z0-9._~/-]*)?$", max_length=300)] | None = None
+    heartbeat_token_file: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")] = "/etc/alertmanager/secrets/heartbeat-token"
+    heartbeat_auth_scheme: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9-]{0,30}$")] = "Bearer"  # Opsgenie: GenieKey
 
 
 class Monitoring(Strict):

@@ -21,7 +21,30 @@ def platform_alerts(plan: Plan) -> list[Alert]:
     out = [_infrastructure(plan, target) for target in plan.scrape_targets if target.kind == "infrastructure"]
     out += [_volume(plan, *volume) for volume in volumes(plan)]
     out += [_certificate(plan, name) for name, svc in plan.services.items() if svc.ingress is not None]
+    out += [_halted(plan, name, svc.kill_switch.halted_metric) for name, svc in plan.services.items()
+            if svc.kill_switch is not None and svc.kill_switch.halted_metric]
     return out + _alerting()
+
+
+HALT_MEMORY = "1h"  # a halt seen this recently still counts while the halted service is stopped or replaced
+
+
+def _halted(plan: Plan, name: str, metric: str) -> Alert:
+    """Trading halted on purpose (the kill switch): a notice, and Alertmanager inhibits the service's P1
+    pages while it fires. It remembers the halt for HALT_MEMORY: the gauge vanishes while the pod is
+    stopped or replaced, which is when ServiceDown would otherwise page."""
+    target = next(t for t in plan.scrape_targets if t.component == name)
+    sel = f'{{job="{target.job}"}}'
+    inst = {"job": target.job, "instance": f"{name}:{target.port}"}
+    return Alert(
+        name="TradingHalted", service=name, priority="P3", for_="1m",
+        expr=f"max(max_over_time({metric}{sel}[{HALT_MEMORY}])) == 1 unless on() max({metric}{sel}) == 0",
+        summary=(f"{name} is halted on purpose (kill switch)",),
+        description=(f"{name} reported {metric} = ", Value("%.0f"), f" within the last {HALT_MEMORY} and has not resumed: "
+                     "its P1 pages (ServiceDown, InstanceDown, its business alerts) are inhibited while this fires.",),
+        calm=(series(metric, 0, 0, **inst),),
+        cases=(Case((series(metric, 1, 0, **inst),), {}, 1),),
+    )
 
 
 def volumes(plan: Plan) -> list[tuple[str, str, str, str, str]]:
@@ -101,6 +124,13 @@ def _alerting() -> list[Alert]:
     rule_group = {"rule_group": "rules/example.yml;example"}
     integration = {"integration": "pagerduty"}
     return [
+        Alert(
+            name="Watchdog", service="prometheus", priority="P3", for_="1m", expr="vector(1)",
+            summary=("Alerting pipeline heartbeat",),
+            description=("Always firing (value ", Value("%.0f"), "): Alertmanager forwards it to the heartbeat monitor every "
+                         "minute. When the monitor stops hearing it, Prometheus, Alertmanager or the route between them is down.",),
+            calm=(), cases=(Case((), {}, 1),), always=True,
+        ),
         Alert(
             name="PrometheusRuleFailures", service="prometheus", priority="P2", for_="5m",
             expr="sum by (rule_group) (increase(prometheus_rule_evaluation_failures_total[10m])) > 0",
