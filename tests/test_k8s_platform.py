@@ -151,3 +151,43 @@ def test_runbooks_and_rules_name_objects_that_exist(built, rendered):
     for pattern in patterns:
         assert any(re.fullmatch(pattern, c) for c in claims), pattern
     assert not any("rabbitmq" in p or "grafana" in p for p in patterns)
+
+
+def test_the_output_follows_another_platform(tmp_path):
+    """Other platform choices: DNS-01 issuer (no solver policy), namespaced Issuer, images pulled by the
+    nodes (no pull Secret), a stack in its own namespace with another release, another ingress controller."""
+    import yaml
+
+    from conftest import CATALOGUE, nexusgen
+    from test_k8s import check_object, kustomize
+
+    data = yaml.safe_load(CATALOGUE.read_text())
+    data["platform"] = {
+        "cert_manager": {"issuer_kind": "Issuer", "solver": "dns01"},
+        "image_pulls": {"mode": "node"},
+        "prometheus": {"release": "monitoring", "namespace": "observability"},
+        "ingress": {"class_name": "traefik", "namespace": "traefik", "labels": {"app.kubernetes.io/name": "traefik"}},
+    }
+    (tmp_path / "services.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    result = nexusgen("render", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    docs = kustomize(tmp_path / "out" / "k8s" / "overlays" / "production")
+    names = {d["metadata"]["name"] for d in docs if d["kind"] == "NetworkPolicy"}
+    assert "acme-http01-solver" not in names and "alertmanager" not in names
+    assert not [d for d in docs if d["kind"] == "ServiceAccount" and d.get("imagePullSecrets")]
+    assert not [d for d in docs if d["kind"] == "ExternalSecret" and d["metadata"]["name"] == "registry-pull"]
+    for ingress in (d for d in docs if d["kind"] == "Ingress"):
+        assert "cert-manager.io/issuer" in ingress["metadata"]["annotations"]
+        assert ingress["spec"]["ingressClassName"] == "traefik"
+    for doc in (d for d in docs if d["kind"] in ("ServiceMonitor", "PrometheusRule")):
+        assert doc["metadata"]["labels"]["release"] == "monitoring"
+    scrapes = [p for d in docs if d["kind"] == "NetworkPolicy" for r in d["spec"].get("ingress", [])
+               for p in r["from"] if p.get("podSelector", {}).get("matchLabels") == {NAME: "prometheus"}]  # fmt: skip
+    assert scrapes and all(p["namespaceSelector"]["matchLabels"][NS] == "observability" for p in scrapes)
+    controller = [p for d in docs if d["kind"] == "NetworkPolicy" for r in d["spec"].get("ingress", [])
+                  for p in r["from"] if p.get("namespaceSelector", {}).get("matchLabels", {}).get(NS) == "traefik"]  # fmt: skip
+    assert controller
+    assert [p for doc in docs for p in check_object(doc)] == []
+    text = (tmp_path / "out" / "monitoring" / "runbooks" / "service-restart.md").read_text()
+    assert "statefulset/prometheus-monitoring-kube-prometheus-stack-prometheus" not in text  # 26 characters at most
+    assert "statefulset/prometheus-monitoring-kube-prometheus-prometheus" in text
