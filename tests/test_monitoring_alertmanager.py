@@ -97,23 +97,22 @@ def alertmanager(rendered: Path, tmp_path: Path):
         yield url
 
 
-def test_p1_inhibits_p2_and_p3_of_the_same_service(alertmanager: str):
-    def alert(name: str, priority: str, service: str) -> dict:
-        return {"labels": {"alertname": name, "priority": priority, "service": service}}
-
-    call(f"{alertmanager}/api/v2/alerts", [
-        alert("ServiceDown", "P1", "gateway"),
-        alert("HighErrorRate", "P2", "gateway"),
-        alert("ScalingAtMaximum", "P3", "gateway"),
-        alert("HighErrorRate", "P2", "analytics"),
-    ])
+def post(alertmanager: str, *alerts: tuple[str, str, str]) -> dict[tuple[str, str], dict]:
+    """Send (alertname, priority, service) alerts; their status by (alertname, service) once all are in."""
+    call(f"{alertmanager}/api/v2/alerts",
+         [{"labels": {"alertname": name, "priority": priority, "service": service}} for name, priority, service in alerts])
     deadline = time.monotonic() + 30
     while True:
         state = {(a["labels"]["alertname"], a["labels"]["service"]): a["status"]
                  for a in call(f"{alertmanager}/api/v2/alerts")}
-        if len(state) == 4 or time.monotonic() > deadline:
-            break
+        if len(state) == len(alerts) or time.monotonic() > deadline:
+            return state
         time.sleep(0.2)
+
+
+def test_p1_inhibits_p2_and_p3_of_the_same_service(alertmanager: str):
+    state = post(alertmanager, ("ServiceDown", "P1", "gateway"), ("HighErrorRate", "P2", "gateway"),
+                 ("ScalingAtMaximum", "P3", "gateway"), ("HighErrorRate", "P2", "analytics"))
     assert state[("ServiceDown", "gateway")]["state"] == "active"
     assert state[("HighErrorRate", "gateway")]["state"] == "suppressed"
     assert state[("HighErrorRate", "gateway")]["inhibitedBy"]
@@ -124,21 +123,8 @@ def test_p1_inhibits_p2_and_p3_of_the_same_service(alertmanager: str):
 def test_a_deliberate_halt_does_not_page(alertmanager: str):
     """Trading halted through the kill switch: the halted service's P1 ServiceDown is inhibited by
     TradingHalted, whose notice stays active; another service's P1 still pages."""
-    def alert(name: str, priority: str, service: str) -> dict:
-        return {"labels": {"alertname": name, "priority": priority, "service": service}}
-
-    call(f"{alertmanager}/api/v2/alerts", [
-        alert("TradingHalted", "P3", "execution-engine"),
-        alert("ServiceDown", "P1", "execution-engine"),
-        alert("ServiceDown", "P1", "gateway"),
-    ])
-    deadline = time.monotonic() + 30
-    while True:
-        state = {(a["labels"]["alertname"], a["labels"]["service"]): a["status"]
-                 for a in call(f"{alertmanager}/api/v2/alerts")}
-        if len(state) == 3 or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+    state = post(alertmanager, ("TradingHalted", "P3", "execution-engine"), ("ServiceDown", "P1", "execution-engine"),
+                 ("ServiceDown", "P1", "gateway"))
     assert state[("ServiceDown", "execution-engine")]["state"] == "suppressed"
     assert state[("TradingHalted", "execution-engine")]["state"] == "active", "the halt notice itself is not muted"
     assert state[("ServiceDown", "gateway")]["state"] == "active"
