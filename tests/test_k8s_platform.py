@@ -62,7 +62,10 @@ def test_the_monitoring_stack_has_its_paths(built, env):
     api = {(("cidr", c), ("TCP", cluster.api_server_port)) for c in cluster.api_server_cidrs}
     nodes = {(("cidr", c), ("TCP", port)) for c in cluster.node_cidrs for port in (10250, 9100)}
     [prometheus] = policies(docs, "prometheus")
-    assert api | nodes | {(ksm, ("TCP", 8080)), (am, ("TCP", 9093))} <= paths(prometheus, "egress")
+    operator_pods = pods({"app": "kube-prometheus-stack-operator"})
+    coredns = (PLATFORM.dns.namespace, tuple(sorted(PLATFORM.dns.labels.items())))
+    assert api | nodes | {(ksm, ("TCP", 8080)), (am, ("TCP", 9093)), (grafana, ("TCP", 3000)),
+                          (operator_pods, ("TCP", 10250)), (coredns, ("TCP", 9153))} <= paths(prometheus, "egress")
     assert (grafana, ("TCP", 9090)) in paths(prometheus, "ingress")
     [alertmanager] = policies(docs, "alertmanager")
     assert (prom, ("TCP", 9093)) in paths(alertmanager, "ingress")
@@ -73,6 +76,8 @@ def test_the_monitoring_stack_has_its_paths(built, env):
     assert (prom, ("TCP", 9090)) in paths(graf, "egress")
     [operator] = policies(docs, "prometheus-operator")
     assert api <= paths(operator, "egress")
+    assert (prom, ("TCP", 10250)) in paths(operator, "ingress")
+    assert paths(graf, "ingress") == {(prom, ("TCP", 3000))}
     [kube_state] = policies(docs, "kube-state-metrics")
     assert paths(kube_state, "ingress") == {(prom, ("TCP", 8080))}
     # default-deny stays, and every rule says why it exists

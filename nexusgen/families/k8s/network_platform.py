@@ -11,6 +11,11 @@ from __future__ import annotations
 from nexusgen.plan import cluster
 
 
+# kube-prometheus-stack 88.5.3 defaults: Grafana serves on 3000, the operator (metrics and admission
+# webhook, TLS) on 10250; CoreDNS exports metrics on 9153.
+GRAFANA_PORT, OPERATOR_PORT, COREDNS_METRICS = 3000, 10250, 9153
+
+
 def _internet() -> dict:
     return {"ipBlock": {"cidr": "0.0.0.0/0", "except": list(cluster.NOT_INTERNET)}}
 
@@ -36,6 +41,7 @@ def stack(builder) -> list:
     from nexusgen.families.k8s.network import Policy, Rule, _pods, _tcp
 
     plan, env = builder.plan, builder.env
+    dns = plan.catalogue.platform.dns
     if plan.catalogue.platform.prometheus.namespace is not None:
         return []  # the stack runs in a namespace nexusgen does not manage
     ns = cluster.stack_namespace(plan, env)
@@ -59,6 +65,10 @@ def stack(builder) -> list:
         Rule("prometheus scrapes kube-state-metrics (limits, requests, HPA state)", [ksm], _tcp(ksm_port)),
         Rule("prometheus sends alerts to Alertmanager and scrapes it", [alertmanager], _tcp(9093)),
         Rule("prometheus scrapes itself", [prometheus], _tcp(9090)),
+        Rule("prometheus scrapes grafana (the stack's own ServiceMonitor)", [grafana], _tcp(GRAFANA_PORT)),
+        Rule("prometheus scrapes the operator (the stack's own ServiceMonitor)", [operator], _tcp(OPERATOR_PORT)),
+        Rule("prometheus scrapes the cluster DNS (the stack's coreDns ServiceMonitor)",
+             [_pods(dns.namespace, dns.labels)], _tcp(COREDNS_METRICS)),
     ]
     return [
         Policy("prometheus", "kube-prometheus-stack's Prometheus: discovery, scrapes, alerts, queries",
@@ -73,11 +83,13 @@ def stack(builder) -> list:
                [Rule("alertmanager -> PagerDuty and Slack (HTTPS on the internet)", [_internet()], _tcp(443)),
                 Rule("alertmanager replicas gossip (HA cluster)", [alertmanager], [("TCP", 9094), ("UDP", 9094)])]),
         Policy("grafana", "Grafana: reads Prometheus; its sidecar loads dashboards from ConfigMaps",
-               cluster.GRAFANA_LABELS, [],
+               cluster.GRAFANA_LABELS, [Rule("prometheus scrapes grafana", [prometheus], _tcp(GRAFANA_PORT))],
                [Rule("grafana queries prometheus", [prometheus], _tcp(9090)), *to_api("grafana's dashboard sidecar")]),
         Policy("prometheus-operator", "the Prometheus Operator: reconciles the stack; the API server calls its admission webhook",
                cluster.OPERATOR_LABELS,
-               [Rule("Kubernetes API server -> operator admission webhook (PrometheusRule validation)", api, _tcp(10250))] if api else [],
+               [*([Rule("Kubernetes API server -> operator admission webhook (PrometheusRule validation)", api,
+                        _tcp(OPERATOR_PORT))] if api else []),
+                Rule("prometheus scrapes the operator", [prometheus], _tcp(OPERATOR_PORT))],
                to_api("prometheus-operator")),
         Policy("kube-state-metrics", "kube-state-metrics: reads the API server, scraped by Prometheus",
                ksm_labels, [Rule("prometheus scrapes kube-state-metrics", [prometheus], _tcp(ksm_port))],
