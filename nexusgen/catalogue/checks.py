@@ -10,8 +10,10 @@ import re
 from collections.abc import Iterator
 
 from nexusgen.catalogue import platform_checks
+from nexusgen.catalogue.alert_kinds import ALERT_KINDS
 from nexusgen.catalogue.model import ENVIRONMENTS, Catalogue, Resources, cpu_cores, memory_bytes
 from nexusgen.catalogue.names import derived_env_names
+from nexusgen.catalogue.reserved import GENERATED_ALERTS, MAX_RESTARTS_PER_HOUR, SELF_SCRAPED
 
 Finding = tuple[tuple[str | int, ...], str]
 
@@ -230,13 +232,20 @@ def _overrides(cat: Catalogue) -> Iterator[Finding]:
 
 
 def _alerts(cat: Catalogue) -> Iterator[Finding]:
-    fits = {"stale": "gauge", "above": "gauge", "below": "gauge", "p99_above": "histogram",
-            "ratio_below": "counter", "rate_above": "counter", "rate_below": "counter"}  # fmt: skip
     seen: set[str] = set()
+    watched: dict[tuple[str, str], str] = {}  # (service, metric) -> alert
     for index, alert in enumerate(cat.monitoring.alerts):
         loc = ("monitoring", "alerts", index)
+        other = watched.setdefault((alert.service, alert.metric), alert.alert)
+        if other != alert.alert:
+            yield (*loc, "metric"), (
+                f"{alert.service}'s {alert.metric} already has alert {other!r}; one alert per metric "
+                "(their unit tests share one healthy series)"
+            )
         if alert.alert in seen:
             yield (*loc, "alert"), f"alert {alert.alert!r} is defined twice"
+        elif alert.alert in GENERATED_ALERTS:
+            yield (*loc, "alert"), f"{alert.alert!r} is the name of an alert nexusgen generates; choose another name"
         seen.add(alert.alert)
         svc = cat.services.get(alert.service)
         if svc is None:
@@ -246,13 +255,25 @@ def _alerts(cat: Catalogue) -> Iterator[Finding]:
         if metric is None:
             yield (*loc, "metric"), f"{alert.service!r} declares no metric {alert.metric!r} under 'metrics'"
             continue
-        if metric.type != fits[alert.kind]:
-            yield (*loc, "kind"), f"{alert.kind!r} needs a {fits[alert.kind]}; {alert.metric} is a {metric.type}"
-        if (alert.kind == "ratio_below") != bool(alert.good):
-            yield (*loc, "good"), "'good' (the labels of successful events) goes with kind 'ratio_below', and only there"
+        kind = ALERT_KINDS[alert.kind]
+        if metric.type != kind.metric_type:
+            yield (*loc, "kind"), f"{alert.kind!r} needs a {kind.metric_type}; {alert.metric} is a {metric.type}"
+        if kind.needs_good != bool(alert.good):
+            takes = [k for k, v in ALERT_KINDS.items() if v.needs_good]
+            yield (*loc, "good"), (
+                f"'good' (the labels of successful events) goes with kind {', '.join(map(repr, takes))}, and only there"
+            )
         for label in alert.good:
             if label not in metric.labels:
                 yield (*loc, "good", label), f"{alert.metric} has no label {label!r}"
+
+
+def _thresholds(cat: Catalogue) -> Iterator[Finding]:
+    restarts = cat.monitoring.thresholds.restarts_per_hour
+    if restarts > MAX_RESTARTS_PER_HOUR:
+        yield ("monitoring", "thresholds", "restarts_per_hour"), (
+            f"{restarts} is more than FrequentRestarts' unit test can simulate within an hour (at most {MAX_RESTARTS_PER_HOUR})"
+        )
 
 
 def _unique(cat: Catalogue) -> Iterator[Finding]:
@@ -264,9 +285,13 @@ def _unique(cat: Catalogue) -> Iterator[Finding]:
             hosts[svc.ingress.subdomain] = name
         if svc.metrics and svc.ports.metrics is None:
             yield ("services", name, "ports"), "declares metrics but no 'metrics' port"
-    for name in cat.infrastructure:
+    for name, infra in cat.infrastructure.items():
         if name in cat.services:
             yield ("infrastructure", name), f"{name!r} is also a service name"
+        if name in SELF_SCRAPED and infra.exporter is not None:
+            yield ("infrastructure", name, "exporter"), (
+                f"the monitoring stack scrapes {name} itself (scrape job {name!r}); remove the exporter"
+            )
 
 
 def _commands(cat: Catalogue) -> Iterator[Finding]:
@@ -294,7 +319,7 @@ def _exporters(cat: Catalogue) -> Iterator[Finding]:
 
 def _runtimes(cat: Catalogue) -> Iterator[Finding]:
     for name, runtime in cat.runtimes.items():
-        if not re.match(r"^[0-9]+(\.[0-9]+)*", runtime.build.tag):
+        if runtime.language_version is None:
             yield ("runtimes", name, "build", "tag"), (
                 f"{runtime.build.tag!r} must start with the language version (such as '3.11-slim'): CI sets up that version"
             )
@@ -311,4 +336,4 @@ def _choices(known) -> str:
     return f" (known: {shown})"
 
 
-_RULES = [_references, _cycles, _ports, _secrets, _env_names, _literal_secrets, _resources, _overrides, _alerts, _unique, _commands, _runtimes, _exporters, *platform_checks.RULES]
+_RULES = [_references, _cycles, _ports, _secrets, _env_names, _literal_secrets, _resources, _overrides, _alerts, _thresholds, _unique, _commands, _runtimes, _exporters, *platform_checks.RULES]

@@ -7,9 +7,12 @@ port collisions, secret reach, environment overrides) live in ``checks.py``.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from nexusgen.catalogue.alert_kinds import ALERT_KINDS
 
 DNS_LABEL = r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
 ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
@@ -28,6 +31,7 @@ MEMORY = r"^[0-9]+(Ki|Mi|Gi|Ti)?$"
 STORAGE = r"^[0-9]+(Mi|Gi|Ti)$"
 DURATION = r"^[0-9]+(s|m|h|d)$"
 SOURCE_PATH = r"^(?!(.*/)?\.\.?(/|$))[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$"
+LANGUAGE_VERSION = re.compile(r"^[0-9]+(\.[0-9]+)*")
 SECRET_PATH = r"^[A-Za-z0-9][A-Za-z0-9_./-]*$"
 
 
@@ -52,20 +56,30 @@ def _quantity(value: object) -> object:
     return value
 
 
+# Quantities are parsed here and nowhere else (checks, monitoring and compose read them).
+def cpu_millicores(value: str) -> int:
+    """A valid ``Cpu`` quantity in millicores, exactly (at most three decimals): ``250m`` -> 250, ``1.5`` -> 1500."""
+    return int(value[:-1]) if value.endswith("m") else int(Decimal(value) * 1000)
+
+
 def cpu_cores(value: str) -> float:
     """A valid ``Cpu`` quantity in cores: ``250m`` -> 0.25, ``1.5`` -> 1.5."""
-    return int(value[:-1]) / 1000 if value.endswith("m") else float(value)
+    return cpu_millicores(value) / 1000
 
 
-_BINARY_UNITS = {"Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "Ti": 1024**4}
+BINARY_UNITS = {"Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "Ti": 1024**4}
+
+
+def memory_parts(value: str) -> tuple[str, str]:
+    """A valid ``Memory`` or ``Storage`` quantity as (digits, binary suffix): ``256Mi`` -> ("256", "Mi")."""
+    suffix = next((s for s in BINARY_UNITS if value.endswith(s)), "")
+    return value[: len(value) - len(suffix)], suffix
 
 
 def memory_bytes(value: str) -> int:
     """A valid ``Memory`` or ``Storage`` quantity in bytes: ``256Mi`` -> 268435456."""
-    for suffix, factor in _BINARY_UNITS.items():
-        if value.endswith(suffix):
-            return int(value[: -len(suffix)]) * factor
-    return int(value)
+    digits, suffix = memory_parts(value)
+    return int(digits) * BINARY_UNITS.get(suffix, 1)
 
 
 Name = _text(DNS_LABEL, "a DNS-1123 label (lower-case letters, digits and '-', starting with a letter)", 63)
@@ -123,6 +137,12 @@ class Runtime(Strict):
     manifests: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$")]] = Field(min_length=1)
     lint: Text
     test: Text
+
+    @property
+    def language_version(self) -> str | None:
+        """The version the build image's tag starts with (``3.11-slim`` -> ``3.11``): CI sets it up."""
+        match = LANGUAGE_VERSION.match(self.build.tag)
+        return match.group() if match else None
 
 
 class Ports(Strict):
@@ -351,13 +371,16 @@ class Environments(Strict):
 ENVIRONMENTS = tuple(Environments.model_fields)  # dev (compose), then the cluster environments
 
 
+AlertKindName = Literal[tuple(ALERT_KINDS)]  # one per entry of the registry, in its order
+
+
 class BusinessAlert(Strict):
     """An alert on a custom metric, stated as data so services and rules agree."""
 
     alert: AlertName
     service: Name
     metric: MetricName
-    kind: Literal["stale", "above", "below", "p99_above", "ratio_below", "rate_above", "rate_below"]
+    kind: AlertKindName
     threshold: float
     good: dict[LabelName, Annotated[str, Field(max_length=200)]] = {}
     for_: Duration = Field("5m", alias="for")
@@ -383,7 +406,7 @@ class Thresholds(Strict):
     latency_p99_seconds: Annotated[float, Field(gt=0)] = 1.0
     cpu_ratio: Annotated[float, Field(gt=0, le=1)] = 0.9
     memory_ratio: Annotated[float, Field(gt=0, le=1)] = 0.9
-    restarts_per_hour: Annotated[int, Field(ge=1)] = 3
+    restarts_per_hour: Annotated[int, Field(ge=1)] = 3  # at most reserved.MAX_RESTARTS_PER_HOUR (checks.py)
     volume_free_ratio: Annotated[float, Field(gt=0, lt=1)] = 0.15
     certificate_days: Annotated[int, Field(ge=1, le=90)] = 14
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from nexusgen.catalogue.model import Catalogue
+from collections.abc import Iterator
+
+from nexusgen.catalogue.model import Catalogue, Dependencies
 
 # Variables nexusgen sets in every service container; config and secrets may not reuse them.
 STANDARD_ENV = ("NEXUS_ENVIRONMENT", "SERVICE_NAME", "HTTP_PORT", "METRICS_PORT")
@@ -13,11 +15,16 @@ def env_key(name: str) -> str:
     return name.upper().replace("-", "_")
 
 
+def dependency_env(deps: Dependencies) -> Iterator[tuple[str, str, str]]:
+    """``(variable, dependency, what)`` for each variable a service gets from its dependencies:
+    ``<SERVICE>_URL`` (what ``url``), ``<INFRA>_HOST`` (``host``) and ``<INFRA>_PORT`` (``port``)."""
+    for dep in deps.services:
+        yield f"{env_key(dep)}_URL", dep, "url"
+    for dep in deps.infrastructure:
+        yield f"{env_key(dep)}_HOST", dep, "host"
+        yield f"{env_key(dep)}_PORT", dep, "port"
+
+
 def derived_env_names(cat: Catalogue, service: str) -> set[str]:
-    """Every variable nexusgen derives for ``service`` from its dependencies."""
-    deps = cat.services[service].depends_on
-    names = set(STANDARD_ENV)
-    names.update(f"{env_key(d)}_URL" for d in deps.services)
-    for infra in deps.infrastructure:
-        names.update((f"{env_key(infra)}_HOST", f"{env_key(infra)}_PORT"))
-    return names
+    """Every variable nexusgen derives for ``service``: the standard ones and its dependencies'."""
+    return {*STANDARD_ENV, *(var for var, _, _ in dependency_env(cat.services[service].depends_on))}

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import PurePosixPath
 
 from nexusgen.catalogue.model import ENVIRONMENTS, BaseImage, Catalogue, Environment, Infrastructure, Resources, Runtime, Service
-from nexusgen.catalogue.names import env_key
+from nexusgen.catalogue.names import STANDARD_ENV, dependency_env
 
-CLUSTER_ENVIRONMENTS = ENVIRONMENTS[1:]  # staging and production; dev is the compose stack
+COMPOSE_ENVIRONMENT = ENVIRONMENTS[0]  # dev: the compose stack
+CLUSTER_ENVIRONMENTS = ENVIRONMENTS[1:]  # staging and production
 SERVICE_UID = 10001  # fixed non-root UID/GID of every service container
-# out/ sits beside the catalogue at the repository root: artifacts that refer to each other
-# or to the sources (build contexts, Dockerfiles, overlays) use paths relative to that root.
-OUT_DIR = PurePosixPath("out")
 
 
 @dataclass(frozen=True)
@@ -41,6 +38,11 @@ class ScrapeTarget:
     optional: bool  # behind a compose profile
     sidecar: str | None  # `<infra>-exporter`: the container that serves the port, on the component's network
     up_metric: str  # 1 while the component itself answers
+
+    @property
+    def instance(self) -> str:
+        """The ``instance`` label Prometheus gives the target: the address it scrapes."""
+        return f"{self.component}:{self.port}"
 
 
 @dataclass(frozen=True)
@@ -172,15 +174,7 @@ class Plan:
         """Sidecar exporters are Prometheus exporter-toolkit images: they listen where the catalogue says."""
         return [f"--web.listen-address=:{self.infrastructure[infra].exporter.port}"]
 
-    # --- where artifacts live (relative to out/) --------------------------------
-
-    @staticmethod
-    def dockerfile(service: str) -> PurePosixPath:
-        return PurePosixPath("docker", service, "Dockerfile")
-
-    @staticmethod
-    def overlay(env: str) -> PurePosixPath:
-        return PurePosixPath("k8s", "overlays", env)
+    # where artifacts live: nexusgen.plan.paths
 
     # Names the Kubernetes objects share with the alerts and dashboards that watch them.
     CLAIM = "data"  # the StatefulSets' volumeClaimTemplate: claims are data-<workload>-<ordinal>
@@ -194,8 +188,19 @@ class Plan:
         """The Ingress's TLS Secret, which cert-manager's Certificate of the same name fills."""
         return f"{service}-tls"
 
-    def workload_kind(self, service: str) -> str:
-        return "StatefulSet" if self.services[service].scaling.mode == "stateful" else "Deployment"
+    def volume(self, name: str) -> str | None:
+        """The size of the persistent volume a service or infrastructure component keeps its data on, if any."""
+        svc = self.services.get(name)
+        if svc is not None:
+            return svc.scaling.storage if svc.scaling.mode == "stateful" else None
+        infra = self.infrastructure[name]
+        return infra.storage_size if infra.storage is not None else None
+
+    def workload_kind(self, name: str) -> str:
+        """The Kubernetes workload of a service or infrastructure component: stateless services and
+        singletons are Deployments; stateful services and every infrastructure component StatefulSets."""
+        svc = self.services.get(name)
+        return "Deployment" if svc is not None and svc.scaling.mode != "stateful" else "StatefulSet"
 
     # --- per environment ------------------------------------------------------
 
@@ -203,9 +208,16 @@ class Plan:
         """``nexus-production-core``: namespaces by group, per environment."""
         return f"{self.project}-{env}-{group}"
 
+    def component(self, name: str) -> Service | Infrastructure:
+        """A service or infrastructure component by name (names are unique across both)."""
+        return self.services[name] if name in self.services else self.infrastructure[name]
+
+    def group(self, name: str) -> str:
+        """The group of a service or infrastructure component (its namespace on a cluster)."""
+        return self.component(name).group
+
     def service_namespace(self, name: str, env: str) -> str:
-        group = self.services[name].group if name in self.services else self.infrastructure[name].group
-        return self.namespace(group, env)
+        return self.namespace(self.group(name), env)
 
     def port(self, name: str) -> int:
         """The port callers of a service or infrastructure component connect to."""
@@ -213,7 +225,7 @@ class Plan:
 
     def host(self, name: str, env: str) -> str:
         """How other containers reach ``name``: the compose service name in dev, cluster DNS elsewhere."""
-        if env == "dev":
+        if env == COMPOSE_ENVIRONMENT:
             return name
         return f"{name}.{self.service_namespace(name, env)}.svc.cluster.local"
 
@@ -253,18 +265,11 @@ class Plan:
     def env(self, service: str, env: str) -> dict[str, str | SecretRef]:
         """Every environment variable of a service container in ``env``, sorted by name."""
         svc = self.services[service]
-        out: dict[str, str | SecretRef] = {
-            "NEXUS_ENVIRONMENT": env,
-            "SERVICE_NAME": service,
-            "HTTP_PORT": str(svc.ports.http),
-        }
-        if svc.ports.metrics is not None:
-            out["METRICS_PORT"] = str(svc.ports.metrics)
-        for dep in svc.depends_on.services:
-            out[f"{env_key(dep)}_URL"] = f"http://{self.host(dep, env)}:{self.port(dep)}"
-        for dep in svc.depends_on.infrastructure:
-            out[f"{env_key(dep)}_HOST"] = self.host(dep, env)
-            out[f"{env_key(dep)}_PORT"] = str(self.port(dep))
+        standard = (env, service, str(svc.ports.http), svc.ports.metrics and str(svc.ports.metrics))
+        out: dict[str, str | SecretRef] = {var: value for var, value in zip(STANDARD_ENV, standard, strict=True) if value}
+        for var, dep, what in dependency_env(svc.depends_on):
+            host, port = self.host(dep, env), str(self.port(dep))
+            out[var] = {"url": f"http://{host}:{port}", "host": host, "port": port}[what]
         out.update(svc.config)
         for var, ref in svc.secrets.items():
             secret = self.catalogue.secrets[ref]
@@ -273,7 +278,7 @@ class Plan:
 
     def secret_env(self, name: str) -> dict[str, SecretRef]:
         """Secret variables of a service or infrastructure component, sorted."""
-        holder = self.services.get(name) or self.infrastructure[name]
+        holder = self.component(name)
         return {
             var: SecretRef(ref, self.catalogue.secrets[ref].path, self.catalogue.secrets[ref].property)
             for var, ref in sorted(holder.secrets.items())

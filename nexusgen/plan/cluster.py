@@ -11,7 +11,9 @@ import hashlib
 import json
 import re
 
-from nexusgen.plan import CLUSTER_ENVIRONMENTS, Plan
+from pathlib import PurePosixPath
+
+from nexusgen.plan import CLUSTER_ENVIRONMENTS, Plan, paths
 
 SERVICE_GROUPS = ("core", "data", "frontend")
 MONITORING = "monitoring"
@@ -93,9 +95,14 @@ def pulls_images(plan: Plan, group: str) -> bool:
 NOT_INTERNET = ("10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16")
 
 
-# Kustomizations other families render, added to a group's overlay (paths relative to it),
-# e.g. {"monitoring": ("../../../base/observability",)} for the PrometheusRules and dashboards.
-GROUP_RESOURCES: dict[str, tuple[str, ...]] = {MONITORING: ("../../../base/observability",)}
+# Kustomizations other families render, added to a group's overlay: the monitoring family's
+# PrometheusRules and dashboards join the monitoring namespace.
+GROUP_RESOURCES: dict[str, tuple[PurePosixPath, ...]] = {MONITORING: (paths.OBSERVABILITY,)}
+
+
+def group_resources(env: str, group: str) -> list[str]:
+    """``GROUP_RESOURCES`` of ``group``, relative to its overlay folder in ``env``."""
+    return [paths.relative(p, paths.overlay(env) / group) for p in GROUP_RESOURCES.get(group, ())]
 
 STARTUP_PERIOD_SECONDS = 5
 
@@ -115,17 +122,13 @@ def workloads(plan: Plan) -> list[str]:
     return sorted([*plan.services, *cluster_infrastructure(plan)])
 
 
-def group_of(plan: Plan, name: str) -> str:
-    return plan.services[name].group if name in plan.services else plan.infrastructure[name].group
-
-
 def groups(plan: Plan) -> list[str]:
     """Groups that become namespaces: those with workloads, and monitoring (scrapes point at it)."""
-    return sorted({group_of(plan, n) for n in workloads(plan)} | {MONITORING})
+    return sorted({plan.group(n) for n in workloads(plan)} | {MONITORING})
 
 
 def members(plan: Plan, group: str) -> list[str]:
-    return [n for n in workloads(plan) if group_of(plan, n) == group]
+    return [n for n in workloads(plan) if plan.group(n) == group]
 
 
 def monitoring_secrets(plan: Plan) -> list[str]:

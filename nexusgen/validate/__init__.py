@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from nexusgen.catalogue.model import Catalogue, Platform, minor
+from nexusgen.plan import paths
 from nexusgen.validate import crds, metrics
 
 BUILTIN_GROUPS = {
@@ -93,7 +94,7 @@ def kustomize_build(out: Path) -> tuple[dict[str, list[dict]], Result]:
     result = Result("kustomize (kubectl kustomize)")
     built: dict[str, list[dict]] = {}
     kubectl = find_tool("kubectl")
-    overlays = sorted(p.parent for p in _files(out, "k8s/overlays/*/kustomization.yaml"))
+    overlays = sorted(p.parent for p in _files(out, f"{paths.OVERLAYS}/*/kustomization.yaml"))
     result.files = len(overlays)
     if kubectl is None:
         result.missing = "kubectl"
@@ -177,18 +178,18 @@ def _over_files(label: str, files: list[Path], tools: dict[str, str], argv) -> R
 
 
 def hadolint(out: Path) -> Result:
-    return _over_files("hadolint", _files(out, "docker/*/Dockerfile"), {"hadolint": "hadolint"},
+    return _over_files("hadolint", _files(out, str(paths.dockerfile("*"))), {"hadolint": "hadolint"},
                        lambda t, f: [t["hadolint"], "--failure-threshold", "warning", "--no-color", *f])  # fmt: skip
 
 
 def compose_spec(out: Path) -> Result:
-    return _jsonschema(out, "compose specification (check-jsonschema)", "vendor.compose-spec", "compose/docker-compose.yml")
+    return _jsonschema(out, "compose specification (check-jsonschema)", "vendor.compose-spec", str(paths.COMPOSE_FILE))
 
 
 def compose_config(out: Path) -> Result:
     """Docker Compose v2's own loader, with and without every profile, on a copy with an .env from .env.example."""
     result = Result("docker compose config (Compose v2)")
-    compose_file = out / "compose" / "docker-compose.yml"
+    compose_file = out / paths.COMPOSE_FILE
     result.files = int(compose_file.is_file())
     binary = compose_binary()
     if binary is None:
@@ -199,14 +200,14 @@ def compose_config(out: Path) -> Result:
     with tempfile.TemporaryDirectory(prefix="nexusgen-compose-") as tmp:
         copy = Path(tmp) / "out"
         shutil.copytree(out, copy)
-        example = copy / "compose" / ".env.example"
+        example = copy / paths.COMPOSE / ".env.example"
         if example.is_file():  # every secret variable gets a stand-in value, as a developer's .env would
             lines = example.read_text().splitlines()
             stand_ins = [f"{line}stand-in\n" for line in lines if line.endswith("=") and not line.startswith("#")]
-            (copy / "compose" / ".env").write_text("".join(stand_ins))
+            (copy / paths.COMPOSE / ".env").write_text("".join(stand_ins))
         profiles = sorted({p for s in yaml.safe_load(compose_file.read_text())["services"].values() for p in s.get("profiles", [])})
         for extra in ([], *[["--profile", p] for p in profiles]):
-            proc = _run([binary, "-f", str(copy / "compose" / "docker-compose.yml"), *extra, "config", "-q"])
+            proc = _run([binary, "-f", str(copy / paths.COMPOSE_FILE), *extra, "config", "-q"])
             if proc.returncode != 0:
                 result.findings += [f"{' '.join(extra) or 'default'}: {line}" for line in _lines(proc)]
     return result
@@ -218,14 +219,14 @@ def compose_config(out: Path) -> Result:
 def actionlint(out: Path) -> Result:
     """shellcheck is required, not optional: without it actionlint silently skips every `run:` script."""
     return _over_files(
-        "actionlint + shellcheck", _files(out, "github/workflows/*.yml"),
+        "actionlint + shellcheck", _files(out, f"{paths.WORKFLOWS}/*.yml"),
         {"actionlint": "actionlint", "shellcheck": "shellcheck"},
         lambda t, f: [t["actionlint"], "-oneline", "-shellcheck", t["shellcheck"], *f],
     )  # fmt: skip
 
 
 def workflow_schema(out: Path) -> Result:
-    return _jsonschema(out, "GitHub workflow schema (check-jsonschema)", "vendor.github-workflows", "github/workflows/*.yml")
+    return _jsonschema(out, "GitHub workflow schema (check-jsonschema)", "vendor.github-workflows", f"{paths.WORKFLOWS}/*.yml")
 
 
 def _jsonschema(out: Path, label: str, schema: str, pattern: str) -> Result:
@@ -239,9 +240,9 @@ def _jsonschema(out: Path, label: str, schema: str, pattern: str) -> Result:
 def promtool(out: Path) -> Result:
     result = Result("promtool (check rules, test rules, check config)")
     out = out.resolve()
-    rules = _files(out, "monitoring/prometheus/rules/*.yml")
-    tests = _files(out, "monitoring/prometheus/tests/*.yml")
-    config = out / "monitoring" / "prometheus" / "prometheus.yml"
+    rules = _files(out, f"{paths.PROMETHEUS_RULES}/*.yml")
+    tests = _files(out, f"{paths.PROMETHEUS_TESTS}/*.yml")
+    config = out / paths.PROMETHEUS_CONFIG
     result.files = len(rules) + len(tests) + int(config.is_file())
     tool = find_tool("promtool")
     if tool is None:
@@ -262,7 +263,7 @@ def promtool(out: Path) -> Result:
 
 
 def amtool(out: Path) -> Result:
-    return _over_files("amtool check-config", _files(out, "monitoring/alertmanager/alertmanager.yml"),
+    return _over_files("amtool check-config", _files(out, str(paths.ALERTMANAGER_CONFIG)),
                        {"amtool": "amtool (Debian package prometheus-alertmanager)"},
                        lambda t, f: [t["amtool"], "check-config", *f])  # fmt: skip
 
@@ -284,10 +285,10 @@ def checkov(out: Path, built: dict[str, list[dict]]) -> Result:
         for env, docs in built.items():
             (root / "k8s").mkdir(exist_ok=True)
             (root / "k8s" / f"{env}.yaml").write_text(yaml.safe_dump_all(docs, sort_keys=False))
-        if (out / "docker").is_dir():
-            shutil.copytree(out / "docker", root / "docker")
-        if (out / "github" / "workflows").is_dir():
-            shutil.copytree(out / "github" / "workflows", root / ".github" / "workflows")
+        if (out / paths.DOCKER).is_dir():
+            shutil.copytree(out / paths.DOCKER, root / "docker")
+        if (out / paths.WORKFLOWS).is_dir():
+            shutil.copytree(out / paths.WORKFLOWS, root / ".github" / "workflows")
         proc = _run(
             [tool, "-d", str(root), "--framework", "kubernetes", "dockerfile", "github_actions",
              "--skip-download", "--quiet", "--compact", "-o", "json"],

@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from nexusgen.catalogue.model import Catalogue
+from nexusgen.plan import paths
 
 INVENTORY = Path(__file__).parent / "inventory"
 # cAdvisor's full list is not all scraped: kube-prometheus-stack drops some (container_spec_* among them).
@@ -75,18 +76,17 @@ def read(node) -> Iterator[str]:
 
 def expressions(out: Path) -> Iterator[tuple[str, str]]:
     """(where, PromQL) for every rule, recording rule, unit-test expression and input series, and dashboard query."""
-    prom = out / "monitoring" / "prometheus"
-    for path in sorted((prom / "rules").glob("*.yml")):
+    for path in sorted((out / paths.PROMETHEUS_RULES).glob("*.yml")):
         for group in yaml.safe_load(path.read_text())["groups"]:
             for rule in group["rules"]:
                 yield f"{path.relative_to(out)}: {rule.get('alert') or rule.get('record')}", str(rule["expr"])
-    for path in sorted((prom / "tests").glob("*.yml")):
+    for path in sorted((out / paths.PROMETHEUS_TESTS).glob("*.yml")):
         for case in yaml.safe_load(path.read_text()).get("tests", []):
             for series in case.get("input_series", []):
                 yield f"{path.relative_to(out)}: input_series", series["series"]
             for test in case.get("promql_expr_test", []):
                 yield f"{path.relative_to(out)}: promql_expr_test", test["expr"]
-    for path in sorted((out / "monitoring" / "grafana" / "dashboards").glob("*.json")):
+    for path in sorted((out / paths.GRAFANA_DASHBOARDS).glob("*.json")):
         for panel in json.loads(path.read_text()).get("panels", []):
             for target in panel.get("targets", []):
                 yield f"{path.relative_to(out)}: {panel.get('title')}", target["expr"]
@@ -112,7 +112,7 @@ def unknown(out: Path, cat: Catalogue, shared: Path) -> tuple[int, list[str]]:
 def recorded(out: Path) -> set[str]:
     """Names the recording rules define."""
     found = set()
-    for path in (out / "monitoring" / "prometheus" / "rules").glob("*.yml"):
+    for path in (out / paths.PROMETHEUS_RULES).glob("*.yml"):
         for group in yaml.safe_load(path.read_text())["groups"]:
             found |= {r["record"] for r in group["rules"] if "record" in r}
     return found

@@ -12,29 +12,17 @@ import posixpath
 from decimal import Decimal
 from pathlib import PurePosixPath
 
-from nexusgen.catalogue.model import Resources
+from nexusgen.catalogue.model import Resources, cpu_millicores, memory_parts
 from nexusgen.catalogue.names import env_key
-from nexusgen.plan import OUT_DIR, SERVICE_UID, Plan, SecretRef, image_ref
+from nexusgen.plan import COMPOSE_ENVIRONMENT, SERVICE_UID, Plan, SecretRef, image_ref, paths
 from nexusgen.plan.probe import probe
 
-ENV = "dev"
-FOLDER = PurePosixPath("compose")
+ENV = COMPOSE_ENVIRONMENT
+FOLDER = paths.COMPOSE
 ROOT_FROM_COMPOSE = "../.."  # out/ sits beside the catalogue; build contexts are relative to it
 HEALTH = {"interval": "10s", "timeout": "5s", "retries": 5}
 HARDENING = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"]}
 
-# Config rendered by the monitoring family, mounted read-only: (path relative to out/compose, target).
-MONITORING_MOUNTS = {
-    "prometheus": (
-        ("../monitoring/prometheus/prometheus.yml", "/etc/prometheus/prometheus.yml"),
-        ("../monitoring/prometheus/rules", "/etc/prometheus/rules"),
-    ),
-    "alertmanager": (("../monitoring/alertmanager/alertmanager.yml", "/etc/alertmanager/alertmanager.yml"),),
-    "grafana": (
-        ("../monitoring/grafana/provisioning", "/etc/grafana/provisioning"),
-        ("../monitoring/grafana/dashboards", "/var/lib/grafana/dashboards"),
-    ),
-}
 ALERTMANAGER_SECRETS = "./secrets/alertmanager"  # not committed: one file per receiver credential
 
 
@@ -64,16 +52,14 @@ def _environment(env: dict[str, str | SecretRef]) -> dict[str, str]:
 
 
 def _cpus(quantity: str) -> str:
-    value = Decimal(quantity[:-1]) / 1000 if quantity.endswith("m") else Decimal(quantity)
-    return format(value.normalize(), "f")
+    """Cores as a decimal: 250m -> 0.25, 2 -> 2."""
+    return format((Decimal(cpu_millicores(quantity)) / 1000).normalize(), "f")
 
 
 def _memory(quantity: str) -> str:
     """Kubernetes binary suffixes as compose's (which are binary too): 512Mi -> 512M."""
-    for suffix, unit in (("Ki", "K"), ("Mi", "M"), ("Gi", "G"), ("Ti", "T")):
-        if quantity.endswith(suffix):
-            return quantity[: -len(suffix)] + unit
-    return quantity
+    digits, suffix = memory_parts(quantity)
+    return digits + suffix[:1]
 
 
 def _deploy(resources: Resources) -> dict:
@@ -92,20 +78,15 @@ def _healthcheck(test: list[str], start_period: str) -> dict:
     return {"test": ["CMD", *escape(test)], **HEALTH, "start_period": start_period}
 
 
-def _relative(path: str, start: str) -> str:
-    """``path`` relative to ``start``, both relative to the catalogue folder (no file system access)."""
-    return posixpath.relpath(posixpath.normpath("/" + path), posixpath.normpath("/" + start))
-
-
 def service(plan: Plan, name: str, network: str) -> dict:
     svc = plan.services[name]
-    dockerfile = str(OUT_DIR / plan.dockerfile(name))
+    dockerfile = paths.from_root(paths.dockerfile(name))
     depends = [*plan.depends_on(name, "service"), *plan.depends_on(name, "infrastructure")]
     out = {
         "image": plan.image(name, ENV),
         "build": {
             "context": f"{ROOT_FROM_COMPOSE}/{svc.source}",
-            "dockerfile": _relative(dockerfile, svc.source),
+            "dockerfile": paths.relative(dockerfile, svc.source),
             "target": "runtime",
         },
         "user": f"{SERVICE_UID}:{SERVICE_UID}",
@@ -129,8 +110,8 @@ def _volumes(plan: Plan, name: str) -> list[dict]:
     out = []
     if infra.storage is not None:
         out.append({"type": "volume", "source": f"{name}-data", "target": infra.storage})
-    for source, target in MONITORING_MOUNTS.get(name, ()):
-        out.append({"type": "bind", "source": source, "target": target, "read_only": True})
+    for source, target in paths.MONITORING_MOUNTS.get(name, ()):  # config the monitoring family renders
+        out.append({"type": "bind", "source": paths.relative(source, FOLDER), "target": target, "read_only": True})
     if name == "alertmanager":
         receivers = plan.catalogue.monitoring.receivers
         folders = sorted({posixpath.dirname(receivers.pagerduty_routing_key_file), posixpath.dirname(receivers.slack_api_url_file)})

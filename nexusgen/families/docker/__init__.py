@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from nexusgen.plan import SERVICE_UID, Plan
+from nexusgen.plan import SERVICE_UID, Plan, paths
 from nexusgen.plan.probe import INTERPRETER, probe
 
 # Probe timing of the image's HEALTHCHECK (liveness); the start period is the catalogue's startup_seconds.
@@ -114,7 +114,7 @@ def _dockerfile(plan: Plan, templates, name: str) -> str:
 def render(plan: Plan, templates) -> dict[PurePosixPath, str]:
     files: dict[PurePosixPath, str] = {}
     for name, svc in plan.services.items():
-        dockerfile = plan.dockerfile(name)
+        dockerfile = paths.dockerfile(name)
         files[dockerfile] = _dockerfile(plan, templates, name)
         files[dockerfile.with_name("Dockerfile.dockerignore")] = templates.render(
             "docker/dockerignore.j2",

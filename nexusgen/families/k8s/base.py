@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from nexusgen.plan import SERVICE_UID, Plan
+from nexusgen.plan import SERVICE_UID, Plan, paths
 from nexusgen.plan import cluster
 from nexusgen.families.k8s.workloads import Workload
 
-BASE = PurePosixPath("k8s/base")
+BASE = paths.K8S_BASE
 
 # checkov checks that do not apply, with the reason written next to the skip.
 SKIP_SECRET_ENV = (

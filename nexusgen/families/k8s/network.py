@@ -62,7 +62,7 @@ class _Builder:
     def component(self, name: str) -> dict:
         peer = self._peers.get(name)
         if peer is None:
-            namespace = self.plan.namespace(cluster.group_of(self.plan, name), self.env)
+            namespace = self.plan.service_namespace(name, self.env)
             peer = self._peers[name] = _pods(namespace, {cluster.NAME_LABEL: name})
         return peer
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from nexusgen.plan import Plan
+from nexusgen.plan import Plan, paths
 from nexusgen.plan import cluster
 from nexusgen.families.k8s import network
 from nexusgen.families.k8s.base import labels
@@ -37,7 +37,7 @@ def skip_digest(plan: Plan, name: str, env: str) -> str | None:
 
 
 def group(plan: Plan, templates, env: str, group: str, members: list[Workload]) -> dict[PurePosixPath, str]:
-    folder = plan.overlay(env) / group
+    folder = paths.overlay(env) / group
     files: dict[PurePosixPath, str] = {}
     services = [w for w in members if w.component == "service"]
     patches = []
@@ -86,7 +86,7 @@ def group(plan: Plan, templates, env: str, group: str, members: list[Workload]) 
         group=group,
         namespace=plan.namespace(group, env),
         files=[
-            *cluster.GROUP_RESOURCES.get(group, ()),
+            *cluster.group_resources(env, group),
             *sorted(p.name for p in files if p.parent == folder and p.name != "externalsecret-store.yaml"),
         ],
         images=[_image(plan, w.name, env) for w in services],
@@ -99,8 +99,8 @@ def group(plan: Plan, templates, env: str, group: str, members: list[Workload]) 
 def root(plan: Plan, templates, env: str) -> dict[PurePosixPath, str]:
     groups = cluster.groups(plan)
     return {
-        plan.overlay(env) / "kustomization.yaml": templates.render("k8s/overlay.yaml.j2", env=env, groups=groups),
-        plan.overlay(env) / "namespaces.yaml": templates.render(
+        paths.overlay(env) / "kustomization.yaml": templates.render("k8s/overlay.yaml.j2", env=env, groups=groups),
+        paths.overlay(env) / "namespaces.yaml": templates.render(
             "k8s/namespaces.yaml.j2",
             namespaces=[(g, plan.namespace(g, env)) for g in groups],
             project=plan.project,

@@ -70,9 +70,9 @@ def service(plan: Plan, name: str) -> Workload:
     svc = plan.services[name]
     mode = svc.scaling.mode
     health = svc.health
-    taken: set[str] = {"data"}
+    taken: set[str] = {plan.CLAIM}
     mounts = _volumes(list(svc.writable_paths), taken)
-    claims = [(plan.CLAIM, svc.scaling.storage)] if mode == "stateful" else []
+    claims = [(plan.CLAIM, plan.volume(name))] if plan.volume(name) else []
     startup = None
     if health.startup_seconds:
         period = cluster.STARTUP_PERIOD_SECONDS
@@ -96,7 +96,7 @@ def service(plan: Plan, name: str) -> Workload:
         name=name,
         kind=plan.workload_kind(name),
         component="service",
-        group=svc.group,
+        group=plan.group(name),
         containers=[container],
         ports=ports,
         replicas=None if mode == "stateless" else 1,
@@ -119,7 +119,7 @@ def infrastructure(plan: Plan, name: str) -> Workload:
     infra = plan.infrastructure[name]
     taken: set[str] = {plan.CLAIM}
     scratch = _volumes(sorted(infra.writable_paths), taken)
-    claims = [(plan.CLAIM, infra.storage_size)] if infra.storage else []
+    claims = [(plan.CLAIM, plan.volume(name))] if plan.volume(name) else []
     check = infra.healthcheck
     period = cluster.STARTUP_PERIOD_SECONDS
     exporter = infra.exporter
@@ -163,9 +163,9 @@ def infrastructure(plan: Plan, name: str) -> Workload:
         service_ports.append(("metrics", exporter.port))
     return Workload(
         name=name,
-        kind="StatefulSet",
+        kind=plan.workload_kind(name),
         component="infrastructure",
-        group=infra.group,
+        group=plan.group(name),
         containers=containers,
         ports=service_ports,
         replicas=1,

@@ -11,20 +11,17 @@ from pathlib import PurePosixPath
 
 from nexusgen.errors import TemplateError
 from nexusgen.engine.text import dump_json, dump_yaml
-from nexusgen.plan import Plan
+from nexusgen.plan import COMPOSE_ENVIRONMENT, Plan, paths
+from nexusgen.catalogue.reserved import GENERATED_ALERTS, SELF_SCRAPED
 from nexusgen.engine.templates import Templates
 from nexusgen.families.monitoring import runbooks as monitoring_runbooks
 from nexusgen.families.monitoring.dashboards import DATASOURCE, dashboards
 from nexusgen.families.monitoring.rules import RECORDING, alert_files, groups, labels, prometheus_rule, stems
 from nexusgen.families.monitoring.unittests import alert_tests, recording_tests
 
-OUT = PurePosixPath("monitoring")
-PROMETHEUS = OUT / "prometheus"
-GRAFANA = OUT / "grafana"
-CLUSTER = PurePosixPath("k8s/base/observability")
-DASHBOARDS_PATH = "/var/lib/grafana/dashboards"  # where compose mounts grafana/dashboards
+CLUSTER = paths.OBSERVABILITY
 SCRAPE_INTERVAL = "15s"
-ENV = "dev"  # the compose stack
+ENV = COMPOSE_ENVIRONMENT
 ROUTES = (  # priority -> receiver; P1 is answered at once and repeated hourly until resolved
     {"priority": "P1", "receiver": "pagerduty-p1", "severity": "critical", "pagerduty": True, "group_wait": "10s",
      "repeat_interval": "1h", "channel": "slack_channel"},
@@ -41,14 +38,14 @@ def render(plan: Plan, templates: Templates) -> dict[PurePosixPath, str]:
     _check_names(plan, alerts)
     out: dict[PurePosixPath, str] = {}
     for stem in stems(files):
-        out[PROMETHEUS / "rules" / f"{stem}.yml"] = dump_yaml({"groups": groups(plan, stem, files)})
+        out[paths.PROMETHEUS_RULES / f"{stem}.yml"] = dump_yaml({"groups": groups(plan, stem, files)})
         out[CLUSTER / f"prometheusrule-{stem}.yaml"] = dump_yaml(prometheus_rule(plan, stem, files))
-    out[PROMETHEUS / "tests" / f"{RECORDING}.yml"] = dump_yaml(recording_tests(plan))
+    out[paths.PROMETHEUS_TESTS / f"{RECORDING}.yml"] = dump_yaml(recording_tests(plan))
     for rule_file in files:
         if rule_file.alerts:
-            out[PROMETHEUS / "tests" / f"{rule_file.stem}.yml"] = dump_yaml(alert_tests(plan, rule_file))
-    out[PROMETHEUS / "prometheus.yml"] = _prometheus(plan, templates)
-    out[OUT / "alertmanager" / "alertmanager.yml"] = _alertmanager(plan, templates)
+            out[paths.PROMETHEUS_TESTS / f"{rule_file.stem}.yml"] = dump_yaml(alert_tests(plan, rule_file))
+    out[paths.PROMETHEUS_CONFIG] = _prometheus(plan, templates)
+    out[paths.ALERTMANAGER_CONFIG] = _alertmanager(plan, templates)
     out.update(_grafana(plan, templates))
     out[CLUSTER / "kustomization.yaml"] = templates.render(
         "monitoring/k8s/kustomization.yaml.j2", resources=sorted(p.name for p in out if p.parent == CLUSTER))
@@ -57,11 +54,11 @@ def render(plan: Plan, templates: Templates) -> dict[PurePosixPath, str]:
 
 
 def _check_names(plan: Plan, alerts) -> None:
-    """A catalogue alert may not take the name of a generic one: their runbooks would collide."""
+    """Generated alerts are the plan's list (validation keeps the catalogue's alerts off it)."""
     mine = {a.alert for a in plan.catalogue.monitoring.alerts}
     for alert in alerts:
-        if alert.name in mine and "metric" not in alert.facts:  # only the catalogue's alerts name a metric
-            raise TemplateError(f"monitoring.alerts: {alert.name!r} is the name of an alert nexusgen generates")
+        if alert.name not in mine and alert.name not in GENERATED_ALERTS:
+            raise TemplateError(f"{alert.name!r} is generated but missing from reserved.GENERATED_ALERTS")
 
 
 def _jobs(plan: Plan) -> list[dict]:
@@ -71,14 +68,14 @@ def _jobs(plan: Plan) -> list[dict]:
          if t.component in plan.infrastructure else None}
         for t in plan.scrape_targets
     ]
-    for own in ("prometheus", "alertmanager"):  # the monitoring stack watches itself
+    for own in SELF_SCRAPED:  # the monitoring stack watches itself
         if own in plan.infrastructure:
             host = "localhost" if own == "prometheus" else own
             jobs.append({"name": own, "host": host, "port": plan.infrastructure[own].port, "optional": False,
                          "profile": None})
     names = [j["name"] for j in jobs]
     if len(set(names)) != len(names):
-        raise TemplateError(f"two scrape jobs share a name: {sorted(names)}")
+        raise TemplateError(f"two scrape jobs share a name: {sorted(names)}")  # a bug: checks.py rules it out
     return sorted(jobs, key=lambda j: j["name"])
 
 
@@ -101,7 +98,7 @@ def _grafana(plan: Plan, templates: Templates) -> dict[PurePosixPath, str]:
     out: dict[PurePosixPath, str] = {}
     for slug, board in dashboards(plan).items():
         text = dump_json(board)
-        out[GRAFANA / "dashboards" / f"{slug}.json"] = text
+        out[paths.GRAFANA_DASHBOARDS / f"{slug}.json"] = text
         out[CLUSTER / f"dashboard-{slug}.yaml"] = dump_yaml({
             "apiVersion": "v1",
             "kind": "ConfigMap",
@@ -111,9 +108,9 @@ def _grafana(plan: Plan, templates: Templates) -> dict[PurePosixPath, str]:
         })
     prometheus = plan.infrastructure.get("prometheus")
     if "grafana" in plan.infrastructure and prometheus is not None:
-        out[GRAFANA / "provisioning" / "datasources" / "prometheus.yml"] = templates.render(
+        out[paths.GRAFANA_PROVISIONING / "datasources" / "prometheus.yml"] = templates.render(
             "monitoring/grafana/datasource.yml.j2", datasource=DATASOURCE, scrape_interval=SCRAPE_INTERVAL,
             url=f"http://{plan.host('prometheus', ENV)}:{prometheus.port}")
-        out[GRAFANA / "provisioning" / "dashboards" / f"{plan.project}.yml"] = templates.render(
-            "monitoring/grafana/dashboards.yml.j2", project=plan.project, path=DASHBOARDS_PATH)
+        out[paths.GRAFANA_PROVISIONING / "dashboards" / f"{plan.project}.yml"] = templates.render(
+            "monitoring/grafana/dashboards.yml.j2", project=plan.project, path=paths.GRAFANA_DASHBOARDS_MOUNT)
     return out

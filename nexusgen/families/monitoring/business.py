@@ -1,28 +1,23 @@
-"""The catalogue's own alerts (``monitoring.alerts``) as PromQL, one expression per kind.
+"""The catalogue's own alerts (``monitoring.alerts``): rules from the kind registry, and their tests.
 
-Each kind is written so that the failure it guards against cannot hide in a missing series:
-a stale timestamp that was never set counts as set at 0, a success counter that was never
-incremented counts as 0 successes, and a counter expected to move counts as 0 when absent.
-Aggregation keeps the metric's declared labels (minus the ``good`` ones), so the alert says
-which exchange, instrument or limit is affected; ``rate_below`` looks at the service total.
+The expression, value format and unit of each kind are the registry's
+(``nexusgen/catalogue/alert_kinds.py``); this module adds what a promtool unit test needs per
+kind (``TESTS``): the healthy series, the series under which the alert must fire, and the
+labels and value it must fire with.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from nexusgen.catalogue.alert_kinds import ALERT_KINDS, Query
 from nexusgen.catalogue.model import BusinessAlert, Metric
 from nexusgen.plan import Plan
-from nexusgen.families.monitoring.model import WARMUP_MINUTES, Alert, Case, Pair, Series, Value, minutes, num, series
+from nexusgen.errors import TemplateError
+from nexusgen.families.monitoring.model import WARMUP_MINUTES, Alert, Case, Pair, Series, Value, minutes, num, series, stable
 from nexusgen.families.monitoring.services import fast_histogram, slow_histogram
 
 TEST_LABEL_VALUE = "test"  # the value each declared label gets in unit tests
-FORMAT = {"stale": "%.0f", "above": "%.4g", "below": "%.4g", "p99_above": "%.3g", "ratio_below": "%",
-          "rate_above": "%.4g", "rate_below": "%.4g"}  # fmt: skip
-UNIT = {"stale": " s since the last update", "above": "", "below": "", "p99_above": " s",
-        "ratio_below": " good", "rate_above": "/s", "rate_below": "/s"}  # fmt: skip
-
-
-def _by(labels: list[str]) -> str:
-    return f" by ({', '.join(labels)})" if labels else ""
 
 
 def _bad_value(good: str) -> str:
@@ -37,74 +32,106 @@ def business_alerts(plan: Plan) -> list[Alert]:
     return out
 
 
+class Test:
+    """What a kind's test builder gets: the alert, the labels of its series and of its result."""
+
+    def __init__(self, alert: BusinessAlert, job: str, keys: dict[str, str], both: dict[str, str]):
+        self.alert, self.job, self.keys, self.both = alert, job, keys, both
+        self.m, self.t = alert.metric, alert.threshold
+        self.step = abs(self.t) / 2 if self.t else 1  # how far from the threshold the test values sit
+        self.fmt = ALERT_KINDS[alert.kind].value_format
+        self.quiet: tuple[tuple[Series, ...], ...] = ()  # series under which it must stay silent
+
+    def printable(self, factors: tuple[float, ...], value: Callable[[float], float]) -> float:
+        """The first factor whose firing value the description prints unambiguously (a threshold
+        such as 0.667 puts 1.5 times it on a rounding boundary: 1.0005)."""
+        for factor in factors:
+            if stable(self.fmt, value(factor)):
+                return factor
+        raise TemplateError(f"{self.alert.alert}: no test value prints stably for threshold {self.t}")
+
+    def absent(self, **labels: str) -> Series:
+        return Series(self.m, tuple(sorted({**self.both, **labels}.items())), absent=True)
+
+
+# Each returns (calm series, cases, extra warm-up minutes).
+Tests = tuple[tuple[Series, ...], tuple[Case, ...], int]
+
+
+def _stale(x: Test) -> Tests:
+    warmup = int(x.t // 60)
+    at = (minutes(x.alert.for_) + WARMUP_MINUTES + warmup) * 60  # the stuck timestamp is 0, so its age is the evaluation time
+    cases = (Case((series(x.m, 0, 0, **x.both),), x.keys, at), Case((x.absent(),), {"job": x.job}, at))
+    return (series(x.m, 0, 60, **x.both),), cases, warmup
+
+
+def _level(sign: int) -> Callable[[Test], Tests]:
+    def tests(x: Test) -> Tests:
+        calm = (series(x.m, x.t - sign * x.step, 0, **x.both),)
+        step = x.step * x.printable((1, 1.1, 1.2, 1.3), lambda f: x.t + sign * x.step * f)
+        return calm, (Case((series(x.m, x.t + sign * step, 0, **x.both),), x.keys, x.t + sign * step),), 0
+
+    return tests
+
+
+def _p99_above(x: Test) -> Tests:
+    slow, p99 = slow_histogram(x.m, x.t, x.both)
+    return fast_histogram(x.m, x.t, x.both), (Case(slow, x.keys, p99),), 0
+
+
+def _ratio_below(x: Test) -> Tests:
+    good, t, floor = x.alert.good, x.t, x.alert.min_rate
+    volume = max(200.0, 60 * 4 * floor) if floor else 200.0  # events a minute: far above the minimum rate
+    first = min(good)
+    bad = {**x.both, **good, first: _bad_value(good[first])}
+    good_labels = {**x.both, **good}
+    calm_good = volume * (1 + t) / 2
+    calm = (series(x.m, 0, calm_good, **good_labels), series(x.m, 0, volume - calm_good, **bad))
+    half = volume * t / x.printable((2, 3, 4, 5), lambda f: t / f)
+    cases = (
+        Case((series(x.m, 0, half, **good_labels), series(x.m, 0, volume - half, **bad)), x.keys, half / volume),
+        Case((x.absent(**good), series(x.m, 0, volume, **bad)), x.keys, 0),  # nothing succeeds at all
+    )
+    if floor:  # only failures, but below the minimum rate: silent
+        x.quiet = ((x.absent(**good), series(x.m, 0, 60 * floor / 2, **bad)),)
+    return calm, cases, 0
+
+
+def _rate_above(x: Test) -> Tests:
+    f = x.printable((2, 3, 4, 5), lambda f: f * x.t)
+    return (series(x.m, 0, 60 * x.t / 2, **x.both),), (Case((series(x.m, 0, 60 * f * x.t, **x.both),), x.keys, f * x.t),), 0
+
+
+def _rate_below(x: Test) -> Tests:
+    calm = (series(x.m, 0, 60 * 2 * x.t if x.t > 0 else 60, **x.both),)
+    return calm, (Case((series(x.m, 0, 0, **x.both),), {}, 0), Case((x.absent(),), {}, 0)), 0
+
+
+TESTS: dict[str, Callable[[Test], Tests]] = {
+    "stale": _stale, "above": _level(1), "below": _level(-1), "p99_above": _p99_above,
+    "ratio_below": _ratio_below, "rate_above": _rate_above, "rate_below": _rate_below,
+}  # fmt: skip
+
+
 def _alert(plan: Plan, alert: BusinessAlert, metric: Metric) -> Alert:
-    job = next(t.job for t in plan.scrape_targets if t.component == alert.service)
+    target = next(t for t in plan.scrape_targets if t.component == alert.service)
     keep = [label for label in metric.labels if label not in alert.good]
-    inst = {"job": job, "instance": f"{alert.service}:{plan.services[alert.service].ports.metrics}"}
+    inst = {"job": target.job, "instance": target.instance}
     keys = {label: inst.get(label, TEST_LABEL_VALUE) for label in keep}
-    both = {**keys, **inst}
-    m, t, sel = metric.name, alert.threshold, f'{{job="{job}"}}'
-    step = abs(t) / 2 if t else 1  # how far from the threshold the test values sit
-    kind = alert.kind
-    warmup = WARMUP_MINUTES
-    quiet: tuple = ()
-
-    if kind == "stale":
-        expr = f"time() - max{_by(keep)} ({m}{sel}) > {num(t)} or time() * absent({m}{sel}) > {num(t)}"
-        calm = (series(m, 0, 60, **both),)
-        warmup += int(t // 60)
-        at = (minutes(alert.for_) + warmup) * 60  # the stuck timestamp is 0, so its age is the evaluation time
-        cases = (Case((series(m, 0, 0, **both),), keys, at),
-                 Case((Series(m, tuple(sorted(both.items())), absent=True),), {"job": job}, at))
-    elif kind in ("above", "below"):
-        op, agg, sign = (">", "max", 1) if kind == "above" else ("<", "min", -1)
-        expr = f"{agg}{_by(keep)} ({m}{sel}) {op} {num(t)}"
-        calm = (series(m, t - sign * step, 0, **both),)
-        cases = (Case((series(m, t + sign * step, 0, **both),), keys, t + sign * step),)
-    elif kind == "p99_above":
-        expr = f"histogram_quantile(0.99, sum by ({', '.join(['le', *keep])}) (rate({m}_bucket{sel}[5m]))) > {num(t)}"
-        calm = fast_histogram(m, t, both)
-        slow, p99 = slow_histogram(m, t, both)
-        cases = (Case(slow, keys, p99),)
-    elif kind == "ratio_below":
-        good = ",".join(f'{k}="{v}"' for k, v in sorted(alert.good.items()))
-        total = f"sum{_by(keep)} (rate({m}{sel}[5m]))"
-        expr = f'(sum{_by(keep)} (rate({m}{{job="{job}",{good}}}[5m])) or {total} * 0) / {total} < {num(t)}'
-        volume = 200.0  # events per minute in the tests: far above any minimum rate
-        if alert.min_rate is not None:
-            expr += f" and {total} >= {num(alert.min_rate)}"
-            volume = max(volume, 60 * 4 * alert.min_rate)
-        first = min(alert.good)
-        bad = {**both, **alert.good, first: _bad_value(alert.good[first])}
-        good_labels = {**both, **alert.good}
-        calm_good = volume * (1 + t) / 2
-        calm = (series(m, 0, calm_good, **good_labels), series(m, 0, volume - calm_good, **bad))
-        half = volume * t / 2
-        cases = (
-            Case((series(m, 0, half, **good_labels), series(m, 0, volume - half, **bad)), keys, half / volume),
-            # nothing succeeds at all
-            Case((Series(m, tuple(sorted(good_labels.items())), absent=True), series(m, 0, volume, **bad)), keys, 0),
-        )
-        if alert.min_rate is not None:  # a few failures at low volume stay silent
-            quiet = ((Series(m, tuple(sorted(good_labels.items())), absent=True),
-                      series(m, 0, 60 * alert.min_rate / 2, **bad)),)
-    elif kind == "rate_above":
-        expr = f"sum{_by(keep)} (rate({m}{sel}[5m])) > {num(t)}"
-        calm = (series(m, 0, 60 * t / 2, **both),)
-        cases = (Case((series(m, 0, 60 * 2 * t, **both),), keys, 2 * t),)
-    else:  # rate_below: the whole service is quiet; an absent counter is a quiet one
-        expr = f"(sum(rate({m}{sel}[5m])) or vector(0)) < {num(t)}"
-        calm = (series(m, 0, 60 * 2 * t if t > 0 else 60, **both),)
-        cases = (Case((series(m, 0, 0, **both),), {}, 0),
-                 Case((Series(m, tuple(sorted(both.items())), absent=True),), {}, 0))
-
-    shown = [] if kind == "rate_below" else keep  # rate_below sums the labels away
+    kind = ALERT_KINDS[alert.kind]
+    t = alert.threshold
+    expr = kind.expr(Query(metric.name, target.job, keep, num(t), dict(alert.good),
+                           None if alert.min_rate is None else num(alert.min_rate)))
+    test = Test(alert, target.job, keys, {**keys, **inst})
+    calm, cases, warmup = TESTS[alert.kind](test)
+    shown = keep if kind.shows_labels else []
     description = (
-        alert.description, " Current value:", *(Pair(label) for label in shown), " ", Value(FORMAT[kind]), UNIT[kind],
-        f" (threshold {num(t)}, {kind.replace('_', ' ')}).",
+        alert.description, " Current value:", *(Pair(label) for label in shown), " ", Value(kind.value_format), kind.unit,
+        f" (threshold {num(t)}, {alert.kind.replace('_', ' ')}).",
     )
     return Alert(
         name=alert.alert, service=alert.service, priority=alert.priority, expr=expr, for_=alert.for_,
-        summary=(alert.summary,), description=description, calm=calm, cases=cases, quiet=quiet, warmup=warmup,
-        facts={"kind": kind, "metric": m, "threshold": num(t), "help": metric.help},
+        summary=(alert.summary,), description=description, calm=calm, cases=cases, quiet=test.quiet,
+        warmup=WARMUP_MINUTES + warmup,
+        facts={"kind": alert.kind, "metric": metric.name, "threshold": num(t), "help": metric.help},
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from nexusgen.catalogue.alert_kinds import ALERT_KINDS
 from nexusgen.catalogue.model import Metric
 from nexusgen.plan import Plan
 from nexusgen.families.monitoring.platform import volumes
@@ -153,12 +154,12 @@ def trading(plan: Plan) -> dict:
         b.row(f"{name}: {svc.description}")
         for metric in sorted(svc.metrics, key=lambda m: m.name):
             mine = [a for a in alerts if a.metric == metric.name and a.service == name]
-            stale = any(a.kind == "stale" for a in mine)
-            below = any(a.kind == "below" for a in mine)
+            stale = any(ALERT_KINDS[a.kind].age_panel for a in mine)
+            below = any(ALERT_KINDS[a.kind].gauge_aggregation == "min" for a in mine)
             expr, legend, unit = _metric_query(metric, jobs[name], stale, below)
             title = f"{metric.help} (age)" if stale else metric.help
             b.panel("timeseries", title, [(expr, legend)], unit=unit,
-                    thresholds=[a.threshold for a in mine if a.kind != "ratio_below"])
+                    thresholds=[a.threshold for a in mine if ALERT_KINDS[a.kind].threshold_line])
     return _dashboard(plan, "trading", "Trading Operations", b)
 
 

@@ -35,7 +35,7 @@ def _halted(plan: Plan, name: str, metric: str) -> Alert:
     stopped or replaced, which is when ServiceDown would otherwise page."""
     target = next(t for t in plan.scrape_targets if t.component == name)
     sel = f'{{job="{target.job}"}}'
-    inst = {"job": target.job, "instance": f"{name}:{target.port}"}
+    inst = {"job": target.job, "instance": target.instance}
     return Alert(
         name="TradingHalted", service=name, priority="P3", for_="1m",
         expr=f"max(max_over_time({metric}{sel}[{HALT_MEMORY}])) == 1 unless on() max({metric}{sel}) == 0",
@@ -51,15 +51,14 @@ def volumes(plan: Plan) -> list[tuple[str, str, str, str, str]]:
     """(component, size, claim pattern, one claim's name, namespace) of every volume on the clusters."""
     found = []
     for name in cluster.workloads(plan):
-        infra, svc = plan.infrastructure.get(name), plan.services.get(name)
-        size = infra.storage_size if infra and infra.storage else (svc.scaling.storage if svc and svc.scaling.mode == "stateful" else None)
+        size = plan.volume(name)
         if size:
             found.append((name, size, plan.claim_pattern(name), f"{plan.CLAIM}-{name}-0", plan.service_namespace(name, "production")))
     stack = cluster.stack_objects(plan)
     for name, infra in plan.infrastructure.items():
         claim = stack.get(name, {}).get("claim") if infra.group == cluster.MONITORING else None
-        if claim and infra.storage:
-            found.append((name, infra.storage_size, claim, claim.replace("[0-9]+", "0"), cluster.stack_namespace(plan, "production")))
+        if claim and plan.volume(name):
+            found.append((name, plan.volume(name), claim, claim.replace("[0-9]+", "0"), cluster.stack_namespace(plan, "production")))
     return sorted(found)
 
 
@@ -67,7 +66,7 @@ def _infrastructure(plan: Plan, target) -> Alert:
     name, job = target.component, target.job
     infra = plan.infrastructure[name]
     health = target.up_metric
-    inst = {"job": job, "instance": f"{target.component}:{target.port}"}
+    inst = {"job": job, "instance": target.instance}
     selector = f'{health}{{job="{job}"}}'
     gone = Series(health, tuple(sorted(inst.items())), absent=True)
     cases = [Case((series(health, 0, 0, **inst),), {}, 0)]

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from nexusgen.plan import Plan, cluster
+from nexusgen.catalogue.alert_kinds import ALERT_KINDS
+from nexusgen.plan import Plan, cluster, paths
 from nexusgen.engine.templates import Templates
 from nexusgen.families.monitoring.model import SEVERITY, Alert
 from nexusgen.families.monitoring.services import percent
 
-FOLDER = PurePosixPath("monitoring/runbooks")
+FOLDER = paths.RUNBOOKS
 OPERATIONS = ("incident-response", "service-restart", "database-failover", "disaster-recovery")
 PROD = "production"
 RTO_CRITICAL, RTO_FULL, RPO = "15 minutes", "1 hour", "5 minutes"
@@ -27,7 +28,6 @@ def component(plan: Plan, name: str) -> dict:
     svc = plan.services.get(name)
     if svc is None and name not in plan.infrastructure:
         return {"name": name, "known": False}
-    stateful = svc is None or svc.scaling.mode == "stateful"
     infra = plan.infrastructure.get(name)
     stack = cluster.stack_objects(plan).get(name) if infra and infra.group == cluster.MONITORING else None
     if infra is not None and infra.optional:
@@ -35,7 +35,7 @@ def component(plan: Plan, name: str) -> dict:
     elif infra is not None and infra.group == cluster.MONITORING:
         workload = stack["workload"] if stack else None  # kube-prometheus-stack runs the monitoring stack
     else:
-        workload = f"{'statefulset' if stateful else 'deployment'}/{name}"
+        workload = f"{plan.workload_kind(name).lower()}/{name}"
     keys = sorted({(plan.catalogue.secrets[ref].path, plan.catalogue.secrets[ref].exchange)
                    for ref in (svc.secrets.values() if svc else ()) if plan.catalogue.secrets[ref].exchange != "none"})
     return {
@@ -90,7 +90,7 @@ def context(plan: Plan) -> dict:
         "order": list(plan.start_order),
         "critical": critical,
         "rest": [n for n in plan.start_order if n not in on_path
-                 and getattr(plan.infrastructure.get(n), "group", None) != "monitoring"],
+                 and getattr(plan.infrastructure.get(n), "group", None) != cluster.MONITORING],
         "routes": {"P1": f"PagerDuty (and {receivers.slack_channel})", "P2": receivers.slack_channel,
                    "P3": receivers.notice_channel},
         "severity": SEVERITY,
@@ -111,7 +111,7 @@ def render(plan: Plan, templates: Templates, alerts: list[Alert]) -> dict[PurePo
     out = {}
     for name, group in sorted(by_name.items()):
         own = f"monitoring/runbooks/alerts/{name}.md.j2"
-        body = own if templates.exists(own) else f"monitoring/runbooks/kinds/{group[0].facts['kind']}.md.j2"
+        body = own if templates.exists(own) else ALERT_KINDS[group[0].facts["kind"]].runbook(group[0].facts["kind"])
         out[FOLDER / f"{name}.md"] = templates.render(
             "monitoring/runbooks/alert.md.j2", alert_name=name, alerts=group, body=body, **ctx)
     for name in OPERATIONS:

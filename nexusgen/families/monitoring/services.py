@@ -17,11 +17,11 @@ import math
 from nexusgen.errors import TemplateError
 from nexusgen.catalogue.model import cpu_cores, memory_bytes
 from nexusgen.plan import Plan, ScrapeTarget
+from nexusgen.catalogue.reserved import RESTART_PLATEAU
 from nexusgen.families.monitoring.model import Alert, Case, Label, Series, Value, num, series, stable
 
 PERCENT = Value("%")
 LIMITS = "kube_pod_container_resource_limits"  # kube-state-metrics: one series per container and resource
-RESTART_PLATEAU = 2  # minutes between simulated restarts in the FrequentRestarts test
 BUCKET_FACTORS = (4, 5, 6, 8)  # upper bound of the slow bucket, in thresholds; the first that prints stably
 
 
@@ -57,8 +57,13 @@ def percent(ratio: float) -> str:
 
 
 def over(threshold: float) -> float:
-    """A ratio clearly above ``threshold`` (at most 1), printed without ambiguity."""
-    return (1 + threshold) / 2 + 0.025 if threshold < 0.9 else threshold + (1 - threshold) / 2 + 0.01
+    """A ratio clearly above ``threshold``, printed without ambiguity (a threshold such as 0.985
+    puts the first choice, 1.0025, on a rounding boundary of humanizePercentage)."""
+    first = (1 + threshold) / 2 + 0.025 if threshold < 0.9 else threshold + (1 - threshold) / 2 + 0.01
+    for value in (first + k * 0.0001 for k in range(10)):
+        if stable(PERCENT.fmt, value):
+            return value
+    raise TemplateError(f"no test ratio above {threshold} prints stably")
 
 
 def histogram(metric: str, bounds: tuple[float, ...], hot: int, labels: dict[str, str]) -> tuple[Series, ...]:
@@ -144,7 +149,7 @@ def _alerts(plan: Plan, target: ScrapeTarget) -> list[Alert]:
     th = plan.catalogue.monitoring.thresholds
     names = http_rules(plan)
     mon = plan.catalogue.monitoring
-    inst = {"job": job, "instance": f"{target.component}:{target.port}"}
+    inst = {"job": job, "instance": target.instance}
     pod = {"container": name, "namespace": plan.service_namespace(name, "production"), "pod": f"{name}-0"}
     up = series("up", 1, 0, **inst)
     ok = {"status": "200", **inst}
@@ -159,7 +164,7 @@ def _alerts(plan: Plan, target: ScrapeTarget) -> list[Alert]:
     restarts = th.restarts_per_hour
     plateaus = tuple(float(k * 300) for k in range(restarts + 1) for _ in range(RESTART_PLATEAU))
     if len(plateaus) > 50:
-        raise TemplateError(f"restarts_per_hour {restarts} is too many to simulate within one hour")
+        raise TemplateError(f"restarts_per_hour {restarts} is too many to simulate within one hour")  # checks.py rules it out
 
     alerts = [
         Alert(

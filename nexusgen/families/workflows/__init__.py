@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from pathlib import PurePosixPath
 
-from nexusgen.plan import CLUSTER_ENVIRONMENTS, Plan
+from nexusgen.plan import CLUSTER_ENVIRONMENTS, Plan, paths
 from nexusgen.families.workflows import facts
 
-WORKFLOWS = PurePosixPath("github/workflows")
+WORKFLOWS = paths.WORKFLOWS
 PIPELINES = ("pr", "main", "release")
 NEXUSGEN_PYTHON = "3.11"  # the drift check installs nexusgen itself (requires-python >= 3.11)
 

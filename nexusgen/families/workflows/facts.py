@@ -5,10 +5,9 @@ Templates only place these values; they never compute a path, an image or a URL.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from nexusgen.plan import CLUSTER_ENVIRONMENTS, OUT_DIR, Plan
+from nexusgen.plan import CLUSTER_ENVIRONMENTS, Plan, paths
 
 # Current major of every action the workflows use (the node24 generation; actionlint
 # flags the node20 majors). A catalogue `actions:` entry pins the action to a commit.
@@ -32,7 +31,6 @@ _SETUP = {
     "python": ("actions/setup-python", "python-version", "pip"),
     "node": ("actions/setup-node", "node-version", "npm"),
 }
-_VERSION = re.compile(r"^[0-9]+(\.[0-9]+)*")
 
 
 @dataclass(frozen=True)
@@ -80,12 +78,12 @@ class Workload:
 
 def dockerfile(plan: Plan, service: str) -> str:
     """The service's Dockerfile, relative to the repository root."""
-    return str(OUT_DIR / plan.dockerfile(service))
+    return paths.from_root(paths.dockerfile(service))
 
 
 def overlay(plan: Plan, env: str) -> str:
     """The environment's kustomize overlay, relative to the repository root."""
-    return str(OUT_DIR / plan.overlay(env))
+    return paths.from_root(paths.overlay(env))
 
 
 def action_refs(plan: Plan) -> dict[str, ActionRef]:
@@ -103,7 +101,6 @@ def runtimes(plan: Plan) -> dict[str, RuntimeCI]:
     out = {}
     for name in used:
         runtime = plan.catalogue.runtimes[name]
-        match = _VERSION.match(runtime.build.tag)  # checks.py guarantees the tag starts with a version
         setup, version_input, cache = _SETUP[name]
         manifests = runtime.manifests
         if name == "python":
@@ -114,7 +111,7 @@ def runtimes(plan: Plan) -> dict[str, RuntimeCI]:
             install = "npm ci" if "package-lock.json" in manifests else "npm install"
             cache_file = "package-lock.json" if "package-lock.json" in manifests else manifests[0]
         out[name] = RuntimeCI(
-            name, setup, version_input, match.group(), cache, cache_file, install, runtime.lint, runtime.test
+            name, setup, version_input, runtime.language_version, cache, cache_file, install, runtime.lint, runtime.test
         )
     return out
 
@@ -129,7 +126,7 @@ def services(plan: Plan) -> list[ServiceCI]:
 
 def path_filters(plan: Plan) -> dict[str, list[str]]:
     """dorny/paths-filter rules: a service changed when its build context or its Docker files did."""
-    return {name: [f"{svc.source}/**", f"{OUT_DIR / plan.dockerfile(name).parent}/**"] for name, svc in plan.services.items()}
+    return {name: [f"{svc.source}/**", f"{paths.from_root(paths.dockerfile(name).parent)}/**"] for name, svc in plan.services.items()}
 
 
 def registries(plan: Plan) -> list[str]:
