@@ -10,11 +10,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-_PATH_OPTIONS = {"--catalogue": "services.yaml", "--out": "out", "--templates": None}
+_PATH_OPTIONS = {"--catalogue": "services.yaml", "--out": "out", "--github": None, "--templates": None}
 
 
 def _quick_check(argv: list[str]) -> bool:
-    """True when ``argv`` is a plain ``check`` and the tree is provably in sync."""
+    """True (after printing the one line of success) when ``argv`` is a plain ``check`` and the
+    tree is provably in sync."""
     if not argv or argv[0] != "check":
         return False
     values = dict(_PATH_OPTIONS)
@@ -22,16 +23,23 @@ def _quick_check(argv: list[str]) -> bool:
     while rest:
         option, _, value = rest.pop(0).partition("=")
         if option not in values:
-            return False  # --full, --help or anything unusual: the full command line decides
+            return False  # --full, --diff, --help or anything unusual: the full command line decides
         if not value:
             if not rest:
                 return False
             value = rest.pop(0)
         values[option] = value
-    from nexusgen.engine.fingerprint import in_sync
+    from nexusgen.engine.fingerprint import SYNCED, in_sync
 
     templates = Path(values["--templates"]) if values["--templates"] else None
-    return in_sync(Path(values["--catalogue"]), Path(values["--out"]), templates)
+    out = Path(values["--out"])
+    github = Path(values["--github"]) if values["--github"] else out.parent / ".github"  # as pipeline.github_dir
+    catalogue = Path(values["--catalogue"])
+    counts = [in_sync(catalogue, tree, templates) for tree in (out, github)]
+    if None in counts:
+        return False
+    print(SYNCED.format(out=f"{out} and {github}", catalogue=catalogue, count=sum(counts)))
+    return True
 
 
 def _import_cli():

@@ -8,18 +8,25 @@ from pathlib import Path, PurePosixPath
 
 from nexusgen import catalogue as catalogue_io
 from nexusgen.engine import output
+from nexusgen.engine.drift import Drift
 from nexusgen.errors import UsageError
 from nexusgen.engine.fingerprint import inputs_digest
 from nexusgen.catalogue.load import read_bytes
-from nexusgen.plan import build
+from nexusgen.plan import build, paths
 from nexusgen.engine.templates import Templates
 from nexusgen.families import render_all
 
 
 @dataclass
 class Prepared:
-    render: output.Render  # render(step): the files, each through ``step`` where it is rendered
+    render: output.Render  # render(step): the files of out/, each through ``step`` where it is rendered
     inputs: str
+    render_github: output.Render | None = None  # the same for .github/
+
+
+def github_dir(out: Path, github: Path | None = None) -> Path:
+    """Where the workflows go: ``--github``, else ``.github`` beside ``out`` (the repository root)."""
+    return github if github is not None else out.parent / paths.GITHUB_DIR
 
 
 def prepare(catalogue: Path, templates: Path | None = None) -> Prepared:
@@ -29,7 +36,9 @@ def prepare(catalogue: Path, templates: Path | None = None) -> Prepared:
     name = catalogue.name
     raw = read_bytes(catalogue, name)
     model = catalogue_io.parse(raw, name)
-    return Prepared(partial(render_all, build(model, name), Templates(templates)), inputs_digest(raw, templates))
+    plan, engine = build(model, name), Templates(templates)
+    return Prepared(partial(render_all, plan, engine), inputs_digest(raw, templates),
+                    partial(render_all, plan, engine, tree="github"))
 
 
 def load(catalogue: Path):
@@ -38,8 +47,10 @@ def load(catalogue: Path):
 
 
 def render_memory(catalogue: Path, templates: Path | None = None) -> dict[PurePosixPath, bytes]:
-    """Everything ``render`` would write, sorted by path, without touching the disk."""
-    files = prepare(catalogue, templates).render(_data)
+    """Everything ``render`` would write, sorted by path, without touching the disk (the
+    ``.github`` tree's files under ``.github/``)."""
+    prepared = prepare(catalogue, templates)
+    files = list(prepared.render(_data)) + [(f".github/{name}", data) for name, data in prepared.render_github(_data)]
     return {PurePosixPath(name): data for name, data in sorted(files)}
 
 
@@ -47,12 +58,23 @@ def _data(name: str, data: bytes) -> bytes:
     return data
 
 
-def render(catalogue: Path, out: Path, templates: Path | None = None) -> output.WriteResult:
+def render(
+    catalogue: Path, out: Path, templates: Path | None = None, github: Path | None = None
+) -> list[tuple[Path, output.WriteResult]]:
+    """Write both trees (out/ first), each with its own manifest: ``[(tree, result)]``."""
     prepared = prepare(catalogue, templates)
-    return output.write(out, prepared.render, prepared.inputs)
+    return [(out, output.write(out, prepared.render, prepared.inputs)),
+            (github_dir(out, github), output.write(github_dir(out, github), prepared.render_github, prepared.inputs))]
 
 
-def check(catalogue: Path, out: Path, templates: Path | None = None) -> output.Drift:
-    """Render and compare file by file. (A plain ``nexusgen check`` on an unchanged tree never gets
-    here: ``entry.py`` answers it from the manifest's digests before anything heavy is imported.)"""
-    return output.compare(out, prepare(catalogue, templates).render)
+def check(
+    catalogue: Path, out: Path, templates: Path | None = None, github: Path | None = None, full: bool = False
+) -> list[tuple[Path, Drift]]:
+    """Render and compare file by file, each tree, its manifest included: no drift exactly when
+    ``render`` would write nothing. (A plain ``nexusgen check`` on unchanged trees never gets here:
+    ``entry.py`` answers it from the manifests' digests before anything heavy is imported.)
+    ``full``: keep every file's whole unified diff."""
+    prepared = prepare(catalogue, templates)
+    github = github_dir(out, github)
+    return [(out, output.compare(out, prepared.render, prepared.inputs, full)),
+            (github, output.compare(github, prepared.render_github, prepared.inputs, full))]

@@ -19,6 +19,40 @@ def pytest_addoption(parser):
     parser.addoption("--update-goldens", action="store_true", help="rewrite tests/cases/*/expected from the current render")
 
 
+# A test is slow (`make test-fast` leaves it out) when it, or a fixture it uses, runs an external
+# validator or a real server (``tool(``, ``serve(``, ``nexusgen validate``); kill loops and
+# other subprocess-heavy tests carry ``@pytest.mark.slow`` themselves.
+_SLOW_SIGNS = ("tool(", "serve(", '"validate"')
+
+
+def _runs_external_tools(item) -> bool:
+    """Whether the test, a fixture it uses, or a helper of its module either of them calls shows a sign."""
+    import inspect
+    import re
+
+    functions = [getattr(item, "function", None)]
+    info = getattr(item, "_fixtureinfo", None)
+    for defs in (info.name2fixturedefs.values() if info else ()):
+        functions += [d.func for d in defs]
+    sources = []
+    for function in functions:
+        try:
+            sources.append(inspect.getsource(function))
+        except (TypeError, OSError):
+            continue
+    helpers = vars(item.module) if getattr(item, "module", None) else {}
+    for called in {name for source in sources for name in re.findall(r"\b(_\w+)\(", source)}:
+        if inspect.isfunction(helpers.get(called)):
+            sources.append(inspect.getsource(helpers[called]))
+    return any(sign in source for source in sources for sign in _SLOW_SIGNS)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("slow") is None and _runs_external_tools(item):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def update_goldens(request) -> bool:
     return request.config.getoption("--update-goldens")

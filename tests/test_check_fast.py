@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CATALOGUE, copy_templates, nexusgen
+from conftest import CATALOGUE, ROOT, copy_templates, nexusgen
 
 
 @pytest.fixture
@@ -45,17 +45,31 @@ def test_template_change_is_found(project: Path):
     assert "changed: out/README.md" in result.stderr
 
 
-def test_template_change_without_output_change_is_not_drift(project: Path):
+def test_template_change_without_output_change_changes_only_the_manifest(project: Path):
     template = project / "templates" / "index" / "README.md.j2"
     template.write_text(template.read_text().replace("# {{ plan.project }}", "{# a comment #}\n# {{ plan.project }}", 1))
+    result = nexusgen("check", "--templates", "templates", cwd=project)
+    assert result.returncode == 1 and "changed:" not in result.stderr
+    assert "stale: out/.nexusgen-manifest.json" in result.stderr
+    assert nexusgen("render", "--templates", "templates", cwd=project).stdout.startswith("1 written")
     assert nexusgen("check", "--templates", "templates", cwd=project).returncode == 0
 
 
 def test_manifest_tampering_falls_back_to_a_full_comparison(project: Path):
     manifest = project / "out" / ".nexusgen-manifest.json"
     manifest.write_text(manifest.read_text().replace('"inputs": "', '"inputs": "0', 1))
-    assert nexusgen("check", "--templates", "templates", cwd=project).returncode == 0
+    result = nexusgen("check", "--templates", "templates", cwd=project)
+    assert result.returncode == 1 and "stale: out/.nexusgen-manifest.json" in result.stderr
     (project / "out" / "README.md").write_text("edited\n")
     manifest.write_text("not json")
     result = nexusgen("check", "--templates", "templates", cwd=project)
     assert result.returncode == 2 and "is damaged" in result.stderr
+
+
+def test_the_shipped_repository_answers_from_the_fast_path():
+    """The committed manifest is fresh: a plain check of the repository itself passes without
+    importing pydantic or Jinja (a stale inputs digest would send it to a full render, which
+    fails on the stale manifest: `nexusgen render` and commit out/ after changing nexusgen)."""
+    result = nexusgen("check", cwd=ROOT, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not _imports(result) & {"jinja2", "yaml", "pydantic", "click"}, "the committed manifest is stale"

@@ -18,6 +18,9 @@ import yaml
 
 from conftest import CATALOGUE, nexusgen, tool
 from nexusgen import catalogue as catalogue_io
+from nexusgen.catalogue import environments
+from nexusgen.catalogue.names import env_key
+from nexusgen.plan import datastores
 from nexusgen.plan import SecretRef, build, image_ref
 from nexusgen.families.compose import secret_variable
 from nexusgen.plan.probe import probe
@@ -185,9 +188,43 @@ def test_only_catalogued_secrets_reach_each_container(rendered: Path, tmp_path: 
             component = next(t.component for t in PLAN.scrape_targets if t.sidecar == name)
             env = PLAN.exporter_env(component)
             expected = {k for k, v in env.items() if isinstance(v, SecretRef)}
-        else:
-            expected = set(holder.secrets)
+        elif name in PLAN.services:  # its dev secrets (overrides applied) and its own data-store passwords
+            expected = set(environments.secrets(PLAN.catalogue, name, "dev"))
+            expected |= {f"{env_key(c.store)}_PASSWORD" for c in PLAN.credentials if c.service == name}
+        else:  # its own, and the passwords of the users it creates
+            expected = set(holder.secrets) | {c.store_var for c in PLAN.credentials if c.store == name}
+            expected |= {"REDISCLI_AUTH"} if datastores.engine(holder) == "redis" else set()
         assert received == expected, name
+
+
+def test_dev_never_receives_live_trade_keys(rendered: Path, tmp_path: Path):
+    """The development stack never trades live: no container reads a live trade key's variable."""
+    folder = stack(rendered, tmp_path)
+    trade = {f"SECRET_{env_key(n)}" for n, s in PLAN.catalogue.secrets.items() if s.exchange == "trade"}
+    assert trade, "the shipped catalogue has live trade keys"
+    text = (folder / "docker-compose.yml").read_text() + (folder / ".env.example").read_text()
+    assert not [v for v in trade if v in text]
+    paths = {s.path for s in PLAN.catalogue.secrets.values() if s.exchange == "trade"}
+    assert not [p for p in paths if p in text]
+
+
+def test_postgres_creates_each_service_role(rendered: Path, tmp_path: Path):
+    """Every service that uses PostgreSQL logs in as its own role, which the init script creates
+    from the postgres container's environment (no password in the script)."""
+    folder = stack(rendered, tmp_path)
+    services = model(folder)["services"]
+    script = (folder / "initdb" / "postgres" / datastores.INIT_SCRIPT).read_text()
+    users = [c for c in PLAN.credentials if c.store == "postgres"]
+    assert len(users) == 7
+    superuser = services["postgres"]["environment"]["POSTGRES_USER"]
+    for c in users:
+        env = services[c.service]["environment"]
+        assert env["POSTGRES_USER"] == c.user != superuser
+        assert env["POSTGRES_PASSWORD"] == services["postgres"]["environment"][c.store_var]
+        assert env["POSTGRES_PASSWORD"] != services["postgres"]["environment"]["POSTGRES_PASSWORD"]
+        assert f'ALTER ROLE "{c.user}" WITH LOGIN NOSUPERUSER' in script and f"\\getenv password {c.store_var}" in script
+    mounts = {v["target"]: v["source"] for v in services["postgres"]["volumes"] if v["type"] == "bind"}
+    assert Path(mounts[datastores.INIT_FOLDER]) == folder / "initdb" / "postgres"
 
 
 def test_monitoring_mounts(rendered: Path, tmp_path: Path):
@@ -250,7 +287,8 @@ def test_user_values_reach_compose_exactly(tmp_path: Path):
     assert {k: gateway[k] for k in TRICKY} == TRICKY
     assert gateway["JWT_SIGNING_KEY"] == values["SECRET_JWT_SIGNING_KEY"]  # a `$` in .env stays literal too
     assert literal(services["gateway"]["healthcheck"]["test"][-1]).endswith("/ready$x/$$y', timeout=4)")
-    assert [literal(a) for a in services["redis"]["command"]] == data["infrastructure"]["redis"]["command"]
+    command = data["infrastructure"]["redis"]["command"]  # then nexusgen's --requirepass and ACL users
+    assert [literal(a) for a in services["redis"]["command"]][: len(command)] == command
 
 
 def _cpus(quantity: str) -> float:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nexusgen.engine.emit import Emitter, Unsupported
-from nexusgen.engine.text import _libyaml, _style, dump_yaml
+from nexusgen.engine.text import _libyaml, _style, dump_yaml, trailing_comments
 
 # Characters libyaml's scalar analysis treats specially, and ones it does not.
 SPECIAL = " -?:#,[]{}&*!|>'\"%@`.=~<+0129eExab\\\t\n"
@@ -41,13 +41,14 @@ def same_as_libyaml(data: object) -> None:
     assert text == _libyaml(data)
 
 
+@pytest.mark.slow  # a property test over many examples
 @settings(max_examples=3000, deadline=None)
 @given(st.one_of(st.lists(documents, max_size=4), st.dictionaries(keys, documents, max_size=4)))
 def test_any_document_is_written_as_libyaml_writes_it(data):
     same_as_libyaml(data)
 
 
-@pytest.mark.parametrize("length", [1, 2, 3])
+@pytest.mark.parametrize("length", [1, 2, pytest.param(3, marks=pytest.mark.slow)])
 def test_every_short_string_of_special_characters(length):
     emitter = fresh()  # one emitter for all: its memory must not change any text
     for chars in itertools.product(SPECIAL, repeat=length):
@@ -76,7 +77,41 @@ def test_fast_path_covers_the_common_shapes():
 
 
 def test_what_it_cannot_write_goes_to_libyaml():
-    for data in ("root scalar", {"k": "keep\n\n"}, {"k" * 200: 1}, {"k": (1, 2)}):
+    for data in ("root scalar", {"k": "line\u2028sep"}, {"k" * 200: 1}, {"k": (1, 2)}):
         with pytest.raises(Unsupported):
             fresh().document(data)
         assert dump_yaml(data) == _libyaml(data)
+
+
+PIN = "owner/action@" + "a" * 40
+pinned = st.recursive(
+    st.one_of(scalars, st.just(PIN), st.sampled_from([f"x: {PIN}\n", f"- {PIN}\n{PIN}\n", f"k: |\n  y: {PIN}\n"])),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=4)),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.dictionaries(keys, pinned, min_size=1, max_size=4))
+def test_trailing_comments_never_change_a_value(data):
+    """A version comment after a pinned `uses:` is only ever a comment, never part of a value
+    (not inside a literal block that happens to hold the same text)."""
+    text = dump_yaml(data)
+    commented = trailing_comments(text, {PIN: "v1.2.3"})
+    assert yaml.safe_load(commented) == yaml.safe_load(text)
+
+
+def test_trailing_comment_follows_a_pinned_uses():
+    text = dump_yaml({"steps": [{"uses": PIN}, {"run": f"echo\nuses: {PIN}\n"}]})
+    assert trailing_comments(text, {PIN: "v4"}).split("\n")[1] == f"- uses: {PIN}  # v4"
+    assert trailing_comments(text, {PIN: "v4"}).count("# v4") == 1
+
+
+@pytest.mark.parametrize("value", ["\n", "\n\n", "keep\n\n", "a\nb\n\n\n", " \n", "x\n"])
+def test_trailing_newlines_survive_inside_a_template(value):
+    """A ``|+`` block would end with a ``...`` document marker, which inside a template (``block``)
+    ends the document early: such values are quoted instead, and arrive exactly."""
+    from nexusgen.engine.templates import block
+
+    text = "before: 1\nitems:\n  " + block({"k": [value]}, 2) + "\nafter: 2\n"
+    assert yaml.safe_load(text) == {"before": 1, "items": {"k": [value]}, "after": 2}

@@ -1,4 +1,5 @@
-"""Golden cases: tests/cases/<name>/services.yaml renders exactly tests/cases/<name>/expected/."""
+"""Golden cases: tests/cases/<name>/services.yaml renders exactly tests/cases/<name>/expected/ (out/)
+and tests/cases/<name>/expected-github/ (the .github/ tree beside it)."""
 
 from __future__ import annotations
 
@@ -19,15 +20,15 @@ def test_golden(case: Path, tmp_path: Path, update_goldens: bool):
     out = tmp_path / "out"
     result = nexusgen("render", "--catalogue", str(case / "services.yaml"), "--out", str(out))
     assert result.returncode == 0, result.stderr
-    expected = case / "expected"
-    if update_goldens:
-        shutil.rmtree(expected, ignore_errors=True)
-        shutil.copytree(out, expected)
-        (expected / MANIFEST).unlink()
-    got = on_disk(out)
-    assert got == on_disk(expected), "the set of generated files changed (pytest --update-goldens to accept)"
-    for name in got:
-        assert (out / name).read_bytes() == (expected / name).read_bytes(), f"{name} differs from the golden"
+    for tree, expected in ((out, case / "expected"), (tmp_path / ".github", case / "expected-github")):
+        if update_goldens:
+            shutil.rmtree(expected, ignore_errors=True)
+            shutil.copytree(tree, expected)
+            (expected / MANIFEST).unlink()
+        got = on_disk(tree)
+        assert got and got == on_disk(expected), "the set of generated files changed (pytest --update-goldens to accept)"
+        for name in got:
+            assert (tree / name).read_bytes() == (expected / name).read_bytes(), f"{name} differs from the golden"
 
 
 def test_shipped_out_is_in_sync():

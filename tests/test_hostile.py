@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -88,6 +87,15 @@ def _render_killed_after(renames: int, cwd: Path) -> int:
     return proc.returncode
 
 
+def _renames(old: dict[str, bytes], new: dict[str, bytes]) -> int:
+    """How many renames a render from ``old`` to ``new`` makes (output.write): the manifest naming old
+    and new files, each changed file, then the final manifest only when it differs (orphans)."""
+    changed = [n for n in new if n != MANIFEST and old.get(n) != new[n]]
+    orphans = [n for n in old if n != MANIFEST and n not in new]
+    return 1 + len(changed) + bool(orphans)
+
+
+@pytest.mark.slow
 def test_render_killed_between_renames_recovers(tmp_path: Path):
     """Kill the render before its first renames, its last ones, and a spread between (about 30 steps of
     ~290): every file is old or new at each kill, and the next render heals the tree."""
@@ -97,8 +105,9 @@ def test_render_killed_between_renames_recovers(tmp_path: Path):
         shutil.copy(catalogue, folder / "services.yaml")
         assert nexusgen("render", cwd=folder).returncode == 0
     old, new = tree(old_dir / "out"), tree(new_dir / "out")
-    changed = [n for n in new if n != MANIFEST and old.get(n) != new[n]]
-    renames = len(changed) + 2  # the manifest naming old and new files, each changed file, the final manifest
+    renames = _renames(old, new)
+    github_old, github_new = tree(old_dir / ".github"), tree(new_dir / ".github")  # rendered after out/, alike
+    total = renames + _renames(github_old, github_new)
     stride = max(1, (renames - 10) // 20)
     steps = sorted({*range(6), *range(6, renames - 4, stride), *range(max(renames - 4, 0), renames)})
     work = tmp_path / "work"
@@ -118,29 +127,75 @@ def test_render_killed_between_renames_recovers(tmp_path: Path):
     shutil.rmtree(work)
     shutil.copytree(old_dir, work)
     shutil.copy(CATALOGUE, work / "services.yaml")
-    assert _render_killed_after(renames, work) == 0, "the count of renames is exact: that budget finishes"
+    assert _render_killed_after(total - 1, work) == -signal.SIGKILL, "the last rename is the .github manifest"
     assert tree(work / "out") == new
+    shutil.rmtree(work)
+    shutil.copytree(old_dir, work)
+    shutil.copy(CATALOGUE, work / "services.yaml")
+    assert _render_killed_after(total, work) == 0, "the count of renames is exact: that budget finishes"
+    assert tree(work / "out") == new and tree(work / ".github") == github_new
 
 
-def test_render_killed_at_random_moments_recovers(tmp_path: Path):
-    shutil.copy(MINIMAL, tmp_path / "services.yaml")
-    assert nexusgen("render", cwd=tmp_path).returncode == 0
-    old = tree(tmp_path / "out")
-    shutil.copy(CATALOGUE, tmp_path / "services.yaml")
-    reference = tmp_path / "reference"
-    assert nexusgen("render", "--out", str(reference), cwd=tmp_path).returncode == 0
+_KILL_AT = textwrap.dedent(
+    """
+    import os, signal, sys
+    import nexusgen.engine.output as output
+    point, count = sys.argv[1], int(sys.argv[2])
+    seen = 0
+    def stop(name):
+        global seen
+        if name == point:
+            seen += 1
+            if seen == count:
+                os.kill(os.getpid(), signal.SIGKILL)
+    if point == "temp":  # while staging: after `count` files were staged
+        real = output._Stage.temp
+        def temp(self, name, data):
+            path = real(self, name, data)
+            stop("temp")
+            return path
+        output._Stage.temp = temp
+    output.progress = stop
+    from nexusgen.cli import run
+    sys.exit(run(sys.argv[3:]))
+    """
+)
+
+# (point of the render's own progress, its occurrence): while staging, all staged, before the
+# first rename, after the manifest naming old and new files, between renames, after an orphan's
+# removal.
+KILL_POINTS = [("temp", 5), ("staged", 1), ("renaming", 1), ("renamed", 1), ("renamed", 7), ("renamed", 40), ("removed", 1)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point,count", KILL_POINTS, ids=[f"{p}-{c}" for p, c in KILL_POINTS])
+def test_render_killed_at_each_point_of_its_progress_recovers(tmp_path: Path, point: str, count: int):
+    seed, reference = tmp_path / "seed", tmp_path / "reference"
+    seed.mkdir()
+    shutil.copy(MINIMAL, seed / "services.yaml")
+    assert nexusgen("render", cwd=seed).returncode == 0
+    old = tree(seed / "out")
+    assert nexusgen("render", "--catalogue", str(CATALOGUE), "--out", str(reference)).returncode == 0
     new = tree(reference)
-    for delay in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4):
-        proc = subprocess.Popen([sys.executable, "-m", "nexusgen", "render", "-q"], cwd=tmp_path)
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        for name, data in tree(tmp_path / "out").items():
-            if TMP_MARK not in name and name != MANIFEST:
-                assert data in (old.get(name), new.get(name)), f"after {delay}s: {name} is half-written"
-    assert nexusgen("render", cwd=tmp_path).returncode == 0
-    assert tree(tmp_path / "out") == new
-    assert nexusgen("check", cwd=tmp_path).returncode == 0
+    assert [n for n in old if n not in new], "some files are orphaned, so removals are reached"
+    shutil.copy(CATALOGUE, seed / "services.yaml")
+    proc = subprocess.run([sys.executable, "-c", _KILL_AT, point, str(count), "render", "-q"], cwd=seed, capture_output=True)
+    assert proc.returncode == -signal.SIGKILL, f"the render never reached {point} #{count}: {proc.stderr.decode()[-2000:]}"
+    now = tree(seed / "out")
+    for name, data in now.items():
+        if TMP_MARK not in name and name != MANIFEST:
+            assert data in (old.get(name), new.get(name)), f"{name} is neither old nor new"
+    renamed = sum(1 for n in now if n != MANIFEST and n in new and now[n] == new[n] and old.get(n) != new[n])
+    if point in ("renamed", "removed"):
+        assert renamed >= count - 1, "the kill came after renames had begun: the assertion above checked them"
+    else:
+        assert renamed == 0 and [n for n in now if TMP_MARK in n], "killed while staged files wait beside the old ones"
+    check = nexusgen("check", cwd=seed)
+    assert check.returncode == 1, "an interrupted render is drift"
+    healed = nexusgen("render", cwd=seed)
+    assert healed.returncode == 0, healed.stderr
+    assert tree(seed / "out") == new, "the next render finishes the job, leftovers removed"
+    assert nexusgen("check", cwd=seed).returncode == 0
 
 
 # --- full and read-only disks --------------------------------------------------------------

@@ -151,7 +151,11 @@ def test_every_container_is_hardened(built, env):
         assert not any(pod.get(k) for k in ("hostNetwork", "hostPID", "hostIPC")), name
         volumes = {v["name"]: v for v in pod.get("volumes", [])}
         claims = {c["metadata"]["name"] for c in doc["spec"].get("volumeClaimTemplates", [])}
-        assert all(set(v) == {"name", "emptyDir"} for v in volumes.values()), f"{name}: only emptyDir volumes"
+        config_maps = {d["metadata"]["name"] for d in built[env] if d["kind"] == "ConfigMap"}
+        for volume in volumes.values():  # scratch space, or files nexusgen renders (a data store's init script)
+            assert set(volume) == {"name", "emptyDir"} or (
+                set(volume) == {"name", "configMap"} and volume["configMap"]["name"] in config_maps
+            ), f"{name}: only emptyDir volumes and generated ConfigMaps"
         for container in pod["containers"] + pod.get("initContainers", []):
             seen += 1
             where = f"{name}/{container['name']}"

@@ -26,6 +26,7 @@ def _files(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
 
+@pytest.mark.slow  # renders a variant and builds it with kubectl kustomize
 def test_staging_override_changes_only_the_staging_overlay(tmp_path: Path):
     data = yaml.safe_load(CATALOGUE.read_text())
     before = _render(tmp_path, "before", data)
@@ -42,6 +43,38 @@ def test_staging_override_changes_only_the_staging_overlay(tmp_path: Path):
     hpa = next(d for d in kustomize(after / "k8s" / "overlays" / "staging")
                if d["kind"] == "HorizontalPodAutoscaler" and d["metadata"]["name"] == "gateway")  # fmt: skip
     assert hpa["spec"]["maxReplicas"] == gateway["max_replicas"]
+
+
+def test_secret_and_config_overrides_reach_only_their_environment(tmp_path: Path):
+    """A staging-only secret variable, a secret that differs per environment, a config value and a
+    removed variable: each lands in the staging build only, and the base names no store path of them."""
+    data = yaml.safe_load(CATALOGUE.read_text())
+    data["secrets"]["staging-only"] = {"description": "x", "path": "nexus/staging/only", "property": "p"}
+    data["secrets"]["notification-staging"] = {"description": "x", "path": "nexus/staging/slack", "property": "p"}
+    staging = data["environments"]["staging"]["services"]
+    staging["notification"] = {
+        "secrets": {"EXTRA_TOKEN": "staging-only", "SLACK_WEBHOOK_URL": "notification-staging", "TELEGRAM_BOT_TOKEN": None},
+        "config": {"LOG_LEVEL": "debug"},
+    }
+    out = _render(tmp_path, "overrides", data)
+    built = {env: kustomize(out / "k8s" / "overlays" / env) for env in ("staging", "production")}
+
+    def of(env: str, kind: str) -> dict:
+        return next(d for d in built[env] if d["kind"] == kind and d["metadata"]["name"] == "notification")
+
+    for env, extra, slack, log, telegram in (
+        ("staging", True, "nexus/staging/slack", "debug", False),
+        ("production", False, "nexus/notification/slack", "info", True),
+    ):
+        env_vars = {e["name"] for e in of(env, "Deployment")["spec"]["template"]["spec"]["containers"][0]["env"]}
+        refs = {d["secretKey"]: d["remoteRef"]["key"] for d in of(env, "ExternalSecret")["spec"]["data"]}
+        assert ("EXTRA_TOKEN" in env_vars) == extra and ("EXTRA_TOKEN" in refs) == extra, env
+        assert ("TELEGRAM_BOT_TOKEN" in env_vars) == telegram and ("TELEGRAM_BOT_TOKEN" in refs) == telegram, env
+        assert refs["SLACK_WEBHOOK_URL"] == slack and of(env, "ConfigMap")["data"]["LOG_LEVEL"] == log, env
+    base = "".join(p.read_text() for p in (out / "k8s" / "base").rglob("*.yaml"))
+    assert "nexus/staging/" not in base and "nexus/notification/slack" not in base
+    patch = (out / "k8s/overlays/staging/core/patches/notification.yaml").read_text()
+    assert "environments.staging.services.notification: config.LOG_LEVEL, secrets.EXTRA_TOKEN -> staging-only" in patch
 
 
 def _checkov(built: list[dict], folder: Path, outcome: str = "failed_checks") -> list[dict]:
@@ -95,6 +128,7 @@ def test_checkov_is_clean_when_the_catalogue_pins_digests(tmp_path: Path):
     assert not [c for c in skipped if c["check_id"] == "CKV_K8S_43"], "pinned digests leave nothing to skip"
 
 
+@pytest.mark.slow  # renders a variant and builds it with kubectl kustomize
 def test_stateful_service_becomes_a_statefulset(tmp_path: Path):
     data = yaml.safe_load(CATALOGUE.read_text())
     name = "analytics"
@@ -115,6 +149,7 @@ def test_stateful_service_becomes_a_statefulset(tmp_path: Path):
         assert len(governing) == 1 and governing[0]["spec"]["clusterIP"] == "None"
 
 
+@pytest.mark.slow  # renders a variant and builds it with kubectl kustomize
 def test_a_configuration_change_rolls_the_pods(tmp_path: Path):
     data = yaml.safe_load(CATALOGUE.read_text())
     before = _render(tmp_path, "before", data)

@@ -17,12 +17,13 @@ from conftest import ROOT
 PACKAGE = ROOT / "nexusgen"
 
 # What each layer may import from nexusgen (a prefix match on the dotted module name).
+# nexusgen.escape (one escaping function per target language) is a leaf like errors: every stage may use it.
 ALLOWED = {
-    "nexusgen.catalogue": ("nexusgen.catalogue", "nexusgen.errors"),
-    "nexusgen.plan": ("nexusgen.catalogue", "nexusgen.plan", "nexusgen.errors"),
+    "nexusgen.catalogue": ("nexusgen.catalogue", "nexusgen.errors", "nexusgen.escape"),
+    "nexusgen.plan": ("nexusgen.catalogue", "nexusgen.plan", "nexusgen.errors", "nexusgen.escape"),
     # the engine's template filters use two catalogue names (env_key, image_ref); __version__ for the digest
-    "nexusgen.engine": ("nexusgen.engine", "nexusgen.errors", "nexusgen.catalogue", "nexusgen.plan", "nexusgen.__version__"),
-    "nexusgen.families": ("nexusgen.catalogue", "nexusgen.plan", "nexusgen.engine", "nexusgen.errors", "nexusgen.families"),
+    "nexusgen.engine": ("nexusgen.engine", "nexusgen.errors", "nexusgen.escape", "nexusgen.catalogue", "nexusgen.plan", "nexusgen.__version__"),
+    "nexusgen.families": ("nexusgen.catalogue", "nexusgen.plan", "nexusgen.engine", "nexusgen.errors", "nexusgen.escape", "nexusgen.families"),
 }
 
 

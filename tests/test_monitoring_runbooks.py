@@ -88,3 +88,21 @@ def test_operational_runbooks_name_real_components(rendered: Path):
     response = (rendered / RUNBOOKS / "incident-response.md").read_text()
     receivers = cat["monitoring"]["receivers"]
     assert receivers["slack_channel"] in response and receivers["notice_channel"] in response
+
+
+def test_the_trader_is_halted_through_its_kill_switch_before_a_restart(rendered: Path):
+    """service-restart, incident-response and disaster-recovery halt the trader through the endpoint the
+    catalogue declares (and check its halted gauge) before anything restarts or replaces it."""
+    services = yaml.safe_load(CATALOGUE.read_text())["services"]
+    traders = {n: s for n, s in services.items() if s.get("exchange_access") == "trade"}
+    assert traders
+    for name, svc in traders.items():
+        switch = svc["kill_switch"]
+        halt = f"curl -fsS -X {switch['halt'].get('method', 'POST')} http://127.0.0.1:{svc['ports']['http']}{switch['halt']['path']}"
+        resume = f"{switch['resume'].get('method', 'POST')} http://127.0.0.1:{svc['ports']['http']}{switch['resume']['path']}"
+        for page in ("service-restart", "incident-response", "disaster-recovery", "database-failover"):
+            text = (rendered / RUNBOOKS / f"{page}.md").read_text()
+            assert halt in text and switch["halted_metric"] in text, page
+        restart = (rendered / RUNBOOKS / "service-restart.md").read_text()
+        section = restart[restart.index("## Trading services"):]
+        assert section.index(halt) < section.index(f"rollout restart deployment/{name}") < section.index(resume)

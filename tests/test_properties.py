@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 from pathlib import PurePosixPath
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT
 from nexusgen import pipeline
-from nexusgen.catalogue.checks import _SECRET_KEY, _looks_secret
+from nexusgen.catalogue.checks import _looks_secret, secret_name
 from nexusgen.catalogue.names import STANDARD_ENV
 from nexusgen.engine.text import dump_yaml
 
@@ -34,7 +35,8 @@ values = st.one_of(
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")) | st.sampled_from("\n\t"), max_size=40),
 ).filter(lambda v: _looks_secret(v) is None)
 env_names = st.from_regex(r"\A[A-Z][A-Z0-9_]{0,15}\Z").filter(
-    lambda k: k not in STANDARD_ENV and not _SECRET_KEY.search(k) and not k.endswith(("_URL", "_HOST", "_PORT"))
+    lambda k: k not in STANDARD_ENV and not secret_name(k)
+    and not k.endswith(("_URL", "_HOST", "_PORT", "_USER", "_DATABASE"))
 )
 
 
@@ -42,7 +44,8 @@ def _catalogue(config: dict[str, str], description: str) -> dict:
     data = json.loads(json.dumps(MINIMAL))
     data["services"]["api"]["config"] = config
     data["services"]["api"]["description"] = description or "x"
-    data["services"]["api"]["secrets"] = {"DB_PASSWORD": "db-password"}
+    data["secrets"]["signing-key"] = {"description": "Signs tokens", "path": "shop/api/signing", "property": "key"}
+    data["services"]["api"]["secrets"] = {"SIGNING_KEY": "signing-key"}
     return data
 
 
@@ -54,6 +57,7 @@ def _documents(files: dict[PurePosixPath, str], prefix: str) -> list[dict]:
     return docs
 
 
+@pytest.mark.slow  # a property test over many examples
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(config=st.dictionaries(env_names, values, min_size=1, max_size=6), description=values)
 def test_user_values_round_trip(tmp_path_factory, config: dict[str, str], description: str):

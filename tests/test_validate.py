@@ -1,4 +1,4 @@
-"""`nexusgen validate`: every validator over out/, one table, no missing tool counted as a pass."""
+"""`nexusgen validate`: every validator over out/ and .github/, one table, no missing tool counted as a pass."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from nexusgen import pipeline
 from nexusgen import validate as validators
 
 TOOLS = ("kustomize", "kubernetes-validate", "custom resources", "hadolint", "compose specification",
-         "docker compose config", "actionlint", "GitHub workflow schema", "promtool", "amtool", "metric inventory",
+         "docker compose config", "promtool", "amtool", "metric inventory", "actionlint", "GitHub workflow schema",
+         "Dependabot schema", "zizmor",
          "checkov")  # fmt: skip
 
 
@@ -40,7 +41,8 @@ def test_a_missing_validator_is_never_a_pass(rendered: Path, monkeypatch):
     monkeypatch.setattr(validators, "compose_binary", lambda: None)
     results = {r.tool: r for r in validators.run_all(rendered, pipeline.load(CATALOGUE))}
     missing = [r for r in results.values() if r.status == "MISSING"]
-    assert {r.tool.split()[0] for r in missing} >= {"kustomize", "hadolint", "docker", "actionlint", "promtool", "amtool", "checkov"}
+    assert {r.tool.split()[0] for r in missing} >= {"kustomize", "hadolint", "docker", "actionlint", "promtool", "amtool",
+                                                    "zizmor", "checkov"}
     table = "\n".join(validators.table(list(results.values())))
     # the metric inventory runs in-process (promql-parser): it needs no external tool
     rows = [r for r in table.split("\n")[1:] if not r.startswith("metric inventory")]

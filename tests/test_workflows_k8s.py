@@ -16,11 +16,12 @@ from conftest import tool
 
 @pytest.fixture(scope="module")
 def deploy_lines(rendered: Path) -> dict[str, list[list[str]]]:
-    """Workload lines per environment, as main.yml's apply steps carry them."""
-    main = yaml.safe_load((rendered / "github" / "workflows" / "main.yml").read_text())
+    """Workload lines per environment, as the apply steps carry them (staging: main, production: release)."""
+    workflows = rendered.parent / ".github" / "workflows"
     out = {}
-    for env, job in (("staging", "deploy-staging"), ("production", "deploy-production")):
-        step = next(s for s in main["jobs"][job]["steps"] if "WORKLOADS" in s.get("env", {}))
+    for env, workflow, job in (("staging", "main", "deploy-staging"), ("production", "release", "deploy-production")):
+        doc = yaml.safe_load((workflows / f"{workflow}.yml").read_text())
+        step = next(s for s in doc["jobs"][job]["steps"] if "OVERLAY" in s.get("env", {}) and "WORKLOADS" in s["env"])
         assert step["env"]["OVERLAY"] == f"out/k8s/overlays/{env}"
         out[env] = [line.split() for line in step["env"]["WORKLOADS"].splitlines()]
     return out
@@ -53,16 +54,17 @@ def test_workload_lines_match_the_overlay(rendered, deploy_lines, env):
 
 @pytest.mark.parametrize("env", ["staging", "production"])
 def test_set_image_reaches_only_its_workload(rendered, deploy_lines, env, tmp_path):
-    """What `kustomize edit set image IMAGE=IMAGE:TAG` writes in the overlay, built by kubectl."""
+    """What `kustomize edit set image IMAGE=IMAGE@DIGEST` writes in the overlay, built by kubectl."""
     copy = tmp_path / "k8s"
     shutil.copytree(rendered / "k8s", copy)
     namespace, kind, name, image = deploy_lines[env][0]
     kustomization = copy / "overlays" / env / "kustomization.yaml"
     doc = yaml.safe_load(kustomization.read_text())
-    doc.setdefault("images", []).append({"name": image, "newName": image, "newTag": "sha-test"})
+    digest = "sha256:" + "0" * 64
+    doc.setdefault("images", []).append({"name": image, "newName": image, "digest": digest})
     kustomization.write_text(yaml.safe_dump(doc))
     before = _containers(_build(rendered / "k8s" / "overlays" / env))
     after = _containers(_build(copy / "overlays" / env))
     changed = {key for key in before if before[key] != after[key]}
     assert changed == {(namespace, kind, name)}
-    assert after[(namespace, kind, name)][name] == f"{image}:sha-test"
+    assert after[(namespace, kind, name)][name] == f"{image}@{digest}"

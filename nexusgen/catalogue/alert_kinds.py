@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from nexusgen.escape import promql_matchers
+
 
 @dataclass(frozen=True)
 class Query:
@@ -33,11 +35,31 @@ class Query:
 
     @property
     def selector(self) -> str:
-        return f'{{job="{self.job}"}}'
+        return promql_matchers({"job": self.job})
 
     @property
     def by(self) -> str:
         return f" by ({', '.join(self.keep)})" if self.keep else ""
+
+
+@dataclass(frozen=True)
+class Range:
+    """The thresholds a kind accepts (the model first bounds every threshold to +-1e15, finite)."""
+
+    low: float
+    high: float
+    text: str
+    low_open: bool = False  # the bound itself is excluded
+    high_open: bool = False
+
+    def __contains__(self, value: float) -> bool:
+        above = value > self.low if self.low_open else value >= self.low
+        below = value < self.high if self.high_open else value <= self.high
+        return above and below
+
+
+GAUGE = Range(-1e15, 1e15, "a gauge value, -1e15 to 1e15")
+RATE = Range(0, 1e6, "events per second, above 0 and at most 1e6", low_open=True)
 
 
 @dataclass(frozen=True)
@@ -51,6 +73,7 @@ class AlertKind:
     age_panel: bool = False  # the dashboard plots the metric's age (time() - value) rather than its value
     threshold_line: bool = True  # the dashboard draws the threshold on the metric's panel
     gauge_aggregation: str = "max"  # how the dashboard folds a gauge's series: as the alert does (below: min)
+    threshold: Range = GAUGE  # the thresholds it accepts (validation)
 
     def runbook(self, kind: str) -> str:
         """The runbook body template that explains this kind."""
@@ -63,27 +86,30 @@ def _stale(q: Query) -> str:
 
 
 def _ratio_below(q: Query) -> str:
-    good = ",".join(f'{k}="{v}"' for k, v in sorted(q.good.items()))
+    good = promql_matchers({"job": q.job, **q.good})  # catalogue values: escaped, never closing a matcher
     total = f"sum{q.by} (rate({q.metric}{q.selector}[5m]))"
-    ratio = f'(sum{q.by} (rate({q.metric}{{job="{q.job}",{good}}}[5m])) or {total} * 0) / {total} < {q.threshold}'
+    ratio = f"(sum{q.by} (rate({q.metric}{good}[5m])) or {total} * 0) / {total} < {q.threshold}"
     return ratio if q.min_rate is None else f"{ratio} and {total} >= {q.min_rate}"
 
 
 # In the catalogue schema's order.
 ALERT_KINDS: dict[str, AlertKind] = {
-    "stale": AlertKind("gauge", _stale, "%.0f", " s since the last update", age_panel=True),
+    "stale": AlertKind("gauge", _stale, "%.0f", " s since the last update", age_panel=True,
+                       threshold=Range(0, 7 * 86400, "seconds since the last update, above 0 and at most 604800 (7 days)", low_open=True)),
     "above": AlertKind("gauge", lambda q: f"max{q.by} ({q.metric}{q.selector}) > {q.threshold}", "%.4g", ""),
     "below": AlertKind("gauge", lambda q: f"min{q.by} ({q.metric}{q.selector}) < {q.threshold}", "%.4g", "",
                        gauge_aggregation="min"),
     "p99_above": AlertKind(
         "histogram",
         lambda q: f"histogram_quantile(0.99, sum by ({', '.join(['le', *q.keep])}) (rate({q.metric}_bucket{q.selector}[5m]))) > {q.threshold}",
-        "%.3g", " s",
+        "%.3g", " s", threshold=Range(0, 3600, "seconds, above 0 and at most 3600", low_open=True),
     ),
-    "ratio_below": AlertKind("counter", _ratio_below, "%", " good", needs_good=True, threshold_line=False),
-    "rate_above": AlertKind("counter", lambda q: f"sum{q.by} (rate({q.metric}{q.selector}[5m])) > {q.threshold}", "%.4g", "/s"),
+    "ratio_below": AlertKind("counter", _ratio_below, "%", " good", needs_good=True, threshold_line=False,
+                             threshold=Range(0, 1, "a ratio above 0 and below 1", low_open=True, high_open=True)),
+    "rate_above": AlertKind("counter", lambda q: f"sum{q.by} (rate({q.metric}{q.selector}[5m])) > {q.threshold}", "%.4g", "/s",
+                            threshold=RATE),
     "rate_below": AlertKind(  # the whole service is quiet; an absent counter is a quiet one
         "counter", lambda q: f"(sum(rate({q.metric}{q.selector}[5m])) or vector(0)) < {q.threshold}", "%.4g", "/s",
-        shows_labels=False,
+        shows_labels=False, threshold=RATE,
     ),
 }  # fmt: skip

@@ -17,7 +17,17 @@ from nexusgen.catalogue.reserved import GENERATED_ALERTS, MAX_RESTARTS_PER_HOUR,
 
 Finding = tuple[tuple[str | int, ...], str]
 
-_SECRET_KEY = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY)", re.I)
+# Secret-looking variable names. A name is upper-cased, leetspeak digits read as letters (PASSW0RD),
+# and split into words at '_' and '-'; a word is secret when it is a short secret word (PASS, PWD),
+# contains a long one (DBPASSWORD, CLIENTSECRET), ends in PASS, PWD or TOKEN (MYSQLPASS, APITOKEN, not
+# MAX_TOKENS), or is a "<kind> KEY" pair read as one word (API_KEY, SIGNING_KEY; not CACHE_KEY).
+_LEET = str.maketrans("0134578@$", "OIEASTBAS")
+_SECRET_WORDS = ("PASSWORD", "PASSWD", "PASSWRD", "PASSPHRASE", "SECRET", "CREDENTIAL",
+                 "APIKEY", "PRIVATEKEY", "PRIVKEY", "ACCESSKEY", "SECRETKEY", "SIGNINGKEY", "ENCRYPTIONKEY",
+                 "MASTERKEY", "AUTHKEY", "CLIENTKEY", "SSHKEY", "HMACKEY", "SESSIONKEY")
+_SECRET_SHORT = frozenset(("PASS", "PWD", "PW", "PASWD", "PSWD", "PASSWD", "CREDS", "CRED", "TKN", "TOK", "JWT", "BEARER", "PAT"))
+_KEY_KINDS = frozenset(("API", "PRIVATE", "PRIV", "ACCESS", "SECRET", "SIGNING", "ENCRYPTION", "MASTER", "AUTH", "CLIENT",
+                        "SSH", "HMAC", "SESSION"))
 _SECRET_VALUE = [
     (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
     (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "an AWS access key"),
@@ -33,8 +43,10 @@ _HIGH_ENTROPY = re.compile(r"^[A-Za-z0-9+/=_-]{32,}$")
 
 
 def check(catalogue: Catalogue) -> list[Finding]:
+    from nexusgen.catalogue import trading  # trading safety and least privilege, a module of their own
+
     findings: list[Finding] = []
-    for rule in _RULES:
+    for rule in _RULES + trading.RULES:
         findings.extend(rule(catalogue))
     return findings
 
@@ -114,8 +126,12 @@ def _ports(cat: Catalogue) -> Iterator[Finding]:
 
 
 def _secrets(cat: Catalogue) -> Iterator[Finding]:
-    rank = {"none": 0, "read": 1, "trade": 2}
+    rank = {"none": 0, "read": 1, "trade": 2, "testnet": 2}
     holders = [(("services", n), n, s.secrets, s.exchange_access) for n, s in cat.services.items()]
+    holders += [
+        (("environments", e, "services", n), n, {k: v for k, v in o.secrets.items() if v}, cat.services[n].exchange_access)
+        for e, env in _environments(cat) for n, o in env.services.items() if n in cat.services
+    ]
     holders += [(("infrastructure", n), n, i.secrets, "none") for n, i in cat.infrastructure.items()]
     holders += [(("infrastructure", n, "exporter"), n, i.exporter.secrets, "none") for n, i in cat.infrastructure.items() if i.exporter]
     for base, name, secrets, access in holders:
@@ -152,21 +168,39 @@ def _literal_secrets(cat: Catalogue) -> Iterator[Finding]:
     maps = [(("services", n, "config"), s.config) for n, s in cat.services.items()]
     maps += [(("infrastructure", n, "config"), i.config) for n, i in cat.infrastructure.items()]
     maps += [(("infrastructure", n, "exporter", "config"), i.exporter.config) for n, i in cat.infrastructure.items() if i.exporter]
+    maps += [(("environments", e, "services", n, "config"), o.config) for e, env in _environments(cat) for n, o in env.services.items()]
     for base, config in maps:
         for key, value in config.items():
+            if value is None:  # an override removing the variable
+                continue
             loc = (*base, key)
             what = _looks_secret(value)
             if what:
                 yield loc, f"looks like {what}; reference it under 'secrets' instead of writing the value"
-            elif _SECRET_KEY.search(key) and value.strip():
+            elif secret_name(key) and value.strip():
                 yield loc, f"{key} looks like a secret; move it to 'secrets' (a reference), not 'config'"
+
+
+def secret_name(key: str) -> bool:
+    """True when a variable name says it holds a secret: DB_PASS, DB_PASSW0RD, PWD, APITOKEN, X_API_KEY."""
+    words = [w for w in re.split(r"[_\-\s.]+", key.upper().translate(_LEET)) if w]
+    joined = [a + b for a, b in zip(words, words[1:]) if a in _KEY_KINDS and b in ("KEY", "KEYS")]
+    for word in words + joined:
+        if word in _SECRET_SHORT or any(part in word for part in _SECRET_WORDS):
+            return True
+        if word.endswith(("PASS", "PWD", "TOKEN")) and word not in _NOT_SECRET:  # not MAX_TOKENS, TOKENIZER
+            return True
+    return False
+
+
+_NOT_SECRET = frozenset(("BYPASS", "COMPASS", "SURPASS", "OVERPASS", "UNDERPASS", "TRESPASS", "ENCOMPASS"))
 
 
 def _looks_secret(value: str) -> str | None:
     for pattern, what in _SECRET_VALUE:
         if pattern.search(value):
             return what
-    if _HIGH_ENTROPY.match(value) and len(set(value)) >= 16 and any(c.isdigit() for c in value):
+    if _HIGH_ENTROPY.fullmatch(value) and len(set(value)) >= 16 and any(c.isdigit() for c in value):
         return "a token or key (a long random string)"
     return None
 
@@ -258,6 +292,8 @@ def _alerts(cat: Catalogue) -> Iterator[Finding]:
         kind = ALERT_KINDS[alert.kind]
         if metric.type != kind.metric_type:
             yield (*loc, "kind"), f"{alert.kind!r} needs a {kind.metric_type}; {alert.metric} is a {metric.type}"
+        if alert.threshold not in kind.threshold:
+            yield (*loc, "threshold"), f"{alert.threshold:g} is out of range for kind {alert.kind!r}: {kind.threshold.text}"
         if kind.needs_good != bool(alert.good):
             takes = [k for k, v in ALERT_KINDS.items() if v.needs_good]
             yield (*loc, "good"), (
@@ -266,6 +302,21 @@ def _alerts(cat: Catalogue) -> Iterator[Finding]:
         for label in alert.good:
             if label not in metric.labels:
                 yield (*loc, "good", label), f"{alert.metric} has no label {label!r}"
+
+
+def _paths(cat: Catalogue) -> Iterator[Finding]:
+    """One mount per container path: ``/tmp`` and ``/tmp/`` are one path (the model normalises them)."""
+    owners = [(("services", n), s.writable_paths, s.scaling.storage_path if s.scaling.mode == "stateful" else None)
+              for n, s in cat.services.items()]
+    owners += [(("infrastructure", n), i.writable_paths, i.storage) for n, i in cat.infrastructure.items()]
+    for base, writable, storage in owners:
+        seen: set[str] = set()
+        for index, path in enumerate(writable):
+            if path in seen:
+                yield (*base, "writable_paths", index), f"{path!r} is listed twice (after removing a trailing '/')"
+            elif path == storage:
+                yield (*base, "writable_paths", index), f"{path!r} is also the storage path; it is writable already"
+            seen.add(path)
 
 
 def _thresholds(cat: Catalogue) -> Iterator[Finding]:
@@ -323,9 +374,10 @@ def _runtimes(cat: Catalogue) -> Iterator[Finding]:
             yield ("runtimes", name, "build", "tag"), (
                 f"{runtime.build.tag!r} must start with the language version (such as '3.11-slim'): CI sets up that version"
             )
-        for index, manifest in enumerate(runtime.manifests if name == "python" else []):
-            if not manifest.endswith(".txt"):
-                yield ("runtimes", name, "manifests", index), f"{manifest!r}: pip installs requirements files (*.txt)"
+        for field in ("manifests", "dev_manifests"):
+            for index, manifest in enumerate(getattr(runtime, field) if name == "python" else []):
+                if not manifest.endswith(".txt"):
+                    yield ("runtimes", name, field, index), f"{manifest!r}: pip installs requirements files (*.txt)"
 
 
 def _choices(known) -> str:
@@ -336,4 +388,4 @@ def _choices(known) -> str:
     return f" (known: {shown})"
 
 
-_RULES = [_references, _cycles, _ports, _secrets, _env_names, _literal_secrets, _resources, _overrides, _alerts, _thresholds, _unique, _commands, _runtimes, _exporters, *platform_checks.RULES]
+_RULES = [_references, _cycles, _ports, _paths, _secrets, _env_names, _literal_secrets, _resources, _overrides, _alerts, _thresholds, _unique, _commands, _runtimes, _exporters, *platform_checks.RULES]

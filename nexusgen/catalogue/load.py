@@ -8,6 +8,7 @@ UTF-8 only, bounded size and depth.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -45,6 +46,11 @@ PLAIN_SCALARS = [
     ),
 ]
 _SCALAR_TAGS = {_STR, _INT, _FLOAT, _BOOL, _NULL}
+# What a YAML escape ("\\0", "\\u202e") can put into a string but no catalogue text may hold: C0 and C1
+# controls but tab and newline (a NUL makes a file binary to git, hiding its diff from review), and
+# the Unicode bidirectional controls (Trojan Source, CVE-2021-42574): every key and value, one rule.
+_BIDI = frozenset([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + "".join(chr(c) for c in sorted(_BIDI)) + "]")
 # Every non-string above starts with one of these (or is empty): any other plain scalar is a string.
 _NOT_STR_FIRST = frozenset("~nNtTfF0123456789+-.")
 
@@ -90,9 +96,14 @@ def format_loc(loc: Loc) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not _PLAIN_KEY.fullmatch(str(part)):  # a key with a newline or a quote cannot forge a message line
+            out += f"[{json.dumps(str(part), ensure_ascii=True)}]"
         else:
             out += f".{part}" if out else str(part)
     return out
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_./-]+")
 
 
 def read_bytes(path: Path, name: str) -> bytes:
@@ -238,6 +249,10 @@ class _Builder:
         if not isinstance(event, yaml.ScalarEvent):
             self._fail(event, loc, "mapping keys must be plain strings")
             raise _Abort
+        hidden = _hidden(event.value)
+        if hidden:
+            self._fail(event, (*loc, event.value), hidden)
+            return _SKIP
         key = self._scalar(event, loc)
         if key is None or isinstance(key, bool):
             self._fail(event, loc, f"mapping key {event.value!r} must be a string")
@@ -274,20 +289,35 @@ class _Builder:
             tag = _STR
             if event.implicit[0] and (not text or text[0] in _NOT_STR_FIRST):  # plain: YAML 1.2 core schema
                 for candidate, pattern in PLAIN_SCALARS:
-                    if pattern.match(text):
+                    if pattern.fullmatch(text):
                         tag = candidate
                         break
         elif tag not in _SCALAR_TAGS:
             self._fail(event, loc, f"tag {tag!r} is not allowed")
             return None
         try:
-            return _construct(tag, text)
+            value = _construct(tag, text)
         except ValueError:
             self._fail(event, loc, f"{text!r} is not a valid {tag.rsplit(':', 1)[-1]}")
             return None
+        hidden = _hidden(value) if isinstance(value, str) else None
+        if hidden:
+            self._fail(event, loc, hidden)
+            return None
+        return value
 
 
 _SKIP = object()
+
+
+def _hidden(text: str) -> str | None:
+    """Why ``text`` may not stand in a catalogue (a control or bidirectional character), or None."""
+    found = _HIDDEN.search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    what = "a bidirectional control: text would read differently from what it does" if code in _BIDI else "a control character"
+    return f"character U+{code:04X} at offset {found.start()} is {what}; it is not allowed"
 
 
 def _construct(tag: str, text: str) -> Any:

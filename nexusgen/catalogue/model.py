@@ -6,6 +6,7 @@ port collisions, secret reach, environment overrides) live in ``checks.py``.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -35,16 +36,24 @@ LANGUAGE_VERSION = re.compile(r"^[0-9]+(\.[0-9]+)*")
 SECRET_PATH = r"^[A-Za-z0-9][A-Za-z0-9_./-]*$"
 
 
-def _text(pattern: str, what: str, max_length: int = 253, *before: BeforeValidator):
-    """A string matching ``pattern``; the message says what was expected, not the regex."""
+def _text(pattern: str, what: str, max_length: int = 253, *after: AfterValidator, before: BeforeValidator | None = None,
+          min_length: int = 1):
+    """A string matching all of ``pattern``; the message says what was expected, not the regex.
+
+    The one way a field is pattern-checked: ``re.fullmatch``, because ``$`` alone also matches
+    before a final newline (``"3.11-slim\\n"`` would split a Dockerfile's FROM line). The pattern
+    is published in the JSON Schema; ``tests/test_patterns.py`` finds every field there.
+    """
     compiled = re.compile(pattern)
 
     def check(value: str) -> str:
-        if not compiled.match(value):
+        if not compiled.fullmatch(value):
             raise ValueError(f"{value!r} is not {what}")
         return value
 
-    return Annotated[str, *before, Field(min_length=1, max_length=max_length), AfterValidator(check)]
+    extra = {"pattern": pattern}
+    return Annotated[str, *([before] if before else []), Field(min_length=min_length, max_length=max_length, json_schema_extra=extra),
+                     AfterValidator(check), *after]
 
 
 def _quantity(value: object) -> object:
@@ -82,6 +91,45 @@ def memory_bytes(value: str) -> int:
     return int(digits) * BINARY_UNITS.get(suffix, 1)
 
 
+def _at_most(limit: float, measure, shown: str) -> AfterValidator:
+    """Refuse a (pattern-valid) value whose size exceeds ``limit``; ``shown`` names the limit."""
+
+    def check(value: str) -> str:
+        if measure(value) > limit:
+            raise ValueError(f"{value!r} is above the supported maximum of {shown}")
+        return value
+
+    return AfterValidator(check)
+
+
+def duration_seconds(value: str) -> int:
+    """A valid ``Duration`` in seconds: ``90s`` -> 90, ``5m`` -> 300, ``1d`` -> 86400."""
+    return int(value[:-1]) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[value[-1]]
+
+
+def _container_path(value: str) -> str:
+    """``/tmp/`` -> ``/tmp``; a ``.`` or ``..`` segment or an empty one (``//``) is refused."""
+    trimmed = value.rstrip("/") if len(value) > 1 else value
+    segments = trimmed.split("/")[1:]
+    if any(part in ("", ".", "..") for part in segments):
+        raise ValueError(f"{value!r} is not a plain absolute path (no '.', '..' or empty segments)")
+    return trimmed
+
+
+def _cidr(value: str) -> str:
+    try:
+        ipaddress.IPv4Network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IPv4 CIDR (octets 0-255, prefix 0-32)") from None
+    return value
+
+
+MAX_CPU_CORES = 1000
+MAX_MEMORY = 64 * 1024**4  # 64Ti
+MAX_STORAGE = 1024**5  # 1Pi (1024Ti)
+MAX_DURATION = 7 * 86400  # 7d
+MAX_THRESHOLD = 1e15
+
 Name = _text(DNS_LABEL, "a DNS-1123 label (lower-case letters, digits and '-', starting with a letter)", 63)
 EnvName = _text(ENV_NAME, "an environment variable name (A-Z, 0-9 and '_', not starting with a digit)", 128)
 MetricName = _text(METRIC_NAME, "a Prometheus metric name", 200)
@@ -93,22 +141,48 @@ ImageRepo = _text(IMAGE_REPO, "an image repository such as 'ghcr.io/org/name'", 
 ImageTag = _text(IMAGE_TAG, "an image tag (letters, digits, '_', '.', '-'; at most 128)", 128)
 Digest = _text(DIGEST, "a digest of the form 'sha256:<64 hex digits>'", 71)
 CommitSha = _text(COMMIT_SHA, "a full 40-character commit SHA", 40)
-Cpu = _text(CPU, "a CPU quantity such as '250m' or '1.5'", 20, BeforeValidator(_quantity))
-Memory = _text(MEMORY, "a memory quantity such as '256Mi' or '1Gi'", 20, BeforeValidator(_quantity))
-Storage = _text(STORAGE, "a storage size such as '10Gi'", 20)
-Duration = _text(DURATION, "a duration such as '30s', '5m' or '1h'", 20)
+Cpu = _text(CPU, "a CPU quantity such as '250m' or '1.5'", 20, _at_most(MAX_CPU_CORES, lambda v: cpu_cores(v), "1000 cores"),
+            before=BeforeValidator(_quantity))
+Memory = _text(MEMORY, "a memory quantity such as '256Mi' or '1Gi'", 20, _at_most(MAX_MEMORY, lambda v: memory_bytes(v), "64Ti"),
+               before=BeforeValidator(_quantity))
+Storage = _text(STORAGE, "a storage size such as '10Gi'", 20, _at_most(MAX_STORAGE, lambda v: memory_bytes(v), "1024Ti"))
+Duration = _text(DURATION, "a duration such as '30s', '5m' or '1h'", 20, _at_most(MAX_DURATION, lambda v: duration_seconds(v), "7d"))
 SecretPath = _text(SECRET_PATH, "a secret-store path such as 'nexus/exchanges/binance'", 253)
 SourcePath = _text(SOURCE_PATH, "a folder inside the repository such as 'services/gateway' (no '.' or '..')", 200)
-Cidr = _text(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$", "an IPv4 CIDR such as '10.0.0.0/16'", 18)
+Cidr = _text(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$", "an IPv4 CIDR such as '10.0.0.0/16'", 18, AfterValidator(_cidr))
+ContainerPath = _text(r"^/[A-Za-z0-9._/-]+$", "an absolute path in the container such as '/var/lib/data'", 253,
+                      AfterValidator(_container_path))
+FilePath = _text(r"^/[A-Za-z0-9._/-]+$", "an absolute file path such as '/etc/alertmanager/secrets/slack'", 253,
+                 AfterValidator(_container_path))
+HttpsUrl = _text(r"^https://[A-Za-z0-9./_-]+$", "an https URL", 300)
+RepositoryUrl = _text(r"^https://[A-Za-z0-9.-]+/[A-Za-z0-9_./-]+$", "an https repository URL such as 'https://github.com/org/repo'", 300)
+FileName = _text(r"^[A-Za-z0-9._-]+$", "a file name (letters, digits, '.', '_', '-')", 253)
+ApiGroup = _text(r"^[a-z0-9.-]*$", "a Kubernetes API group ('' is the core group)", 253, min_length=0)
+SecretProperty = _text(r"^[A-Za-z0-9_.-]+$", "a secret property name (letters, digits, '_', '.', '-')", 253)
+Region = _text(r"^[a-z]{2}(-[a-z]+)+-[0-9]$", "a cloud region such as 'eu-west-1'", 50)
+RoleArn = _text(r"^arn:aws:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$", "an IAM role ARN such as 'arn:aws:iam::123456789012:role/deploy'", 600)
+Channel = _text(r"^#[a-z0-9_-]+$", "a chat channel such as '#alerts'", 80)
+ActionName = _text(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+$", "a GitHub Action such as 'actions/checkout'", 200)
 Port = Annotated[int, Field(ge=1, le=65535)]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Value = Annotated[str, Field(max_length=4096)]
+
+
+def _no_expression(value: str) -> str:
+    if "${{" in value:
+        raise ValueError("must not contain '${{': GitHub evaluates it as an expression in the workflows")
+    return value
+
+
+# A shell command the workflows run (passed through `env:`, where GitHub still evaluates `${{ }}`).
+Command = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_no_expression)]
 Priority = Literal["P1", "P2", "P3"]
 Group = Literal["core", "data", "frontend"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # allow_inf_nan=False: every float is finite (.nan and .inf would make alerts that never fire)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Project(Strict):
@@ -116,7 +190,7 @@ class Project(Strict):
 
     name: Name
     description: Text
-    repository: Annotated[str, Field(pattern=r"^https://[A-Za-z0-9.-]+/[A-Za-z0-9_./-]+$", max_length=300)]
+    repository: RepositoryUrl
     registry: ImageRepo
 
 
@@ -134,9 +208,12 @@ class Runtime(Strict):
     build: BaseImage
     run: BaseImage
     distroless: BaseImage | None = None
-    manifests: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$")]] = Field(min_length=1)
-    lint: Text
-    test: Text
+    manifests: list[FileName] = Field(min_length=1)
+    # What CI installs, after `manifests`, before `lint` and `test` run (their tools: ruff, pytest...).
+    # npm installs devDependencies from package.json with everything else, so node needs none.
+    dev_manifests: list[FileName] = []
+    lint: Command
+    test: Command
 
     @property
     def language_version(self) -> str | None:
@@ -168,7 +245,7 @@ class Scaling(Strict):
     max_replicas: Annotated[int, Field(ge=1, le=1000)] = 1
     cpu_target_percent: Annotated[int, Field(ge=10, le=100)] = 70
     storage: Storage | None = None
-    storage_path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")] = "/data"
+    storage_path: ContainerPath = "/data"
 
     @model_validator(mode="after")
     def _bounds(self) -> Scaling:
@@ -203,7 +280,7 @@ class Metric(Strict):
 class ApiAccess(Strict):
     """One least-privilege RBAC rule for a service that talks to the Kubernetes API."""
 
-    api_group: Annotated[str, Field(pattern=r"^([a-z0-9.-]*)$", max_length=253)]
+    api_group: ApiGroup
     resources: list[Name] = Field(min_length=1)
     verbs: list[Literal["get", "list", "watch", "create", "update", "patch", "delete"]] = Field(min_length=1)
 
@@ -233,6 +310,17 @@ class KillSwitch(Strict):
     halted_metric: MetricName | None = None  # a gauge the service exports: 1 while trading is halted
 
 
+class RedisAcl(Strict):
+    """What a service's own Redis user may touch (Redis ACL rules; the defaults: every key and
+    channel, every command but the administrative and dangerous ones)."""
+
+    keys: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_:.*?{}\[\]-]+$", max_length=200)]] = Field(["*"], min_length=1)
+    channels: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_:.*?{}\[\]-]+$", max_length=200)]] = ["*"]
+    commands: list[Annotated[str, Field(pattern=r"^[+-]@?[a-z]+(\|[a-z]+)?$", max_length=100)]] = Field(
+        ["+@all", "-@admin", "-@dangerous"], min_length=1
+    )
+
+
 class Service(Strict):
     description: Text
     runtime: Literal["python", "node"]
@@ -249,9 +337,14 @@ class Service(Strict):
     exchange_access: Literal["none", "read", "trade"] = "none"
     kubernetes_api: list[ApiAccess] = []
     ingress: Ingress | None = None
-    writable_paths: list[Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")]] = ["/tmp"]
+    writable_paths: list[ContainerPath] = ["/tmp"]
     metrics: list[Metric] = []
     kill_switch: KillSwitch | None = None
+    # Run once as a Kubernetes Job with the new image before the rollout (expand/contract: it must
+    # leave the schema usable by the release still running, so a rollback needs no reverse migration).
+    migration: list[Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_no_expression)]] | None = Field(
+        None, min_length=1)
+    redis_acl: dict[Name, RedisAcl] = {}  # per Redis dependency: the key patterns and commands it needs
 
 
 class Exporter(Strict):
@@ -291,9 +384,9 @@ class Infrastructure(Strict):
     startup_seconds: Annotated[int, Field(ge=5, le=1800)] = 300  # a first start may run initdb or replay a log
     config: dict[EnvName, Value] = {}
     secrets: dict[EnvName, Name] = {}
-    storage: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")] | None = None
+    storage: ContainerPath | None = None
     storage_size: Storage = "10Gi"
-    writable_paths: list[Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")]] = ["/tmp"]
+    writable_paths: list[ContainerPath] = ["/tmp"]
     exporter: Exporter | None = None
     resources: Resources
 
@@ -310,6 +403,7 @@ class External(Strict):
     description: Text
     cidrs: list[Cidr] = Field(min_length=1)
     ports: list[Port] = Field(min_length=1)
+    exchange: bool = False  # an exchange's API: the egress exchange_access is for
 
 
 class Secret(Strict):
@@ -317,16 +411,21 @@ class Secret(Strict):
 
     description: Text
     path: SecretPath
-    property: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=253)]
-    exchange: Literal["none", "read", "trade"] = "none"
+    property: SecretProperty
+    # read: market data only; trade: places real orders; testnet: places orders on the
+    # exchange's test network (play money), what a non-live environment's trader holds.
+    exchange: Literal["none", "read", "trade", "testnet"] = "none"
 
 
 class Override(Strict):
-    """What one environment changes about one service."""
+    """What one environment changes about one service. ``config`` and ``secrets`` are merged over the
+    service's own (a key set to null removes that variable in this environment)."""
 
     min_replicas: Annotated[int, Field(ge=1, le=1000)] | None = None
     max_replicas: Annotated[int, Field(ge=1, le=1000)] | None = None
     resources: Resources | None = None
+    config: dict[EnvName, Value | None] = {}
+    secrets: dict[EnvName, Name | None] = {}
 
 
 class SecretStore(Strict):
@@ -340,13 +439,63 @@ class Cluster(Strict):
     where its API server answers (the only egress a service with `kubernetes_api` gets)."""
 
     name: Name
-    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$")]
-    deploy_role: Annotated[str, Field(pattern=r"^arn:aws:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")]
+    region: Region
+    deploy_role: RoleArn
     api_server_cidrs: list[Cidr] = Field(min_length=1)
     api_server_port: Port = 443
     # Where the nodes' addresses lie: Prometheus scrapes the kubelets (10250) and node-exporter (9100,
     # host network) there. Empty: no such egress is allowed, and those scrapes fail.
     node_cidrs: list[Cidr] = []
+
+
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Clock = _text(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "a time of day such as '08:00' (UTC)", 5)
+Date = _text(r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", "a date such as '2026-12-24'", 10)
+
+
+class ChangeWindow(Strict):
+    """When production may change: on ``days``, from ``start`` to ``end`` (UTC, end excluded)."""
+
+    days: list[Day] = Field(min_length=1)
+    start: Clock
+    end: Clock
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "ChangeWindow":
+        if self.start >= self.end:
+            raise ValueError(f"end {self.end!r} must be after start {self.start!r} (windows do not cross midnight)")
+        return self
+
+
+class Freeze(Strict):
+    """Days (``start`` to ``end``, both included, UTC) when production does not change at all."""
+
+    start: Date
+    end: Date
+    reason: Text
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Freeze":
+        if self.start > self.end:
+            raise ValueError(f"end {self.end!r} is before start {self.start!r}")
+        return self
+
+
+class PrometheusService(Strict):
+    """Where CI reaches the cluster's Prometheus (through the Kubernetes API: kubectl port-forward)."""
+
+    namespace: Name = "monitoring"
+    service: Name = "prometheus-operated"
+    port: Port = 9090
+
+
+class Canary(Strict):
+    """How a canary is judged after its soak: against the stable pods, from Prometheus."""
+
+    soak: Duration = "5m"
+    max_error_ratio: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.01
+    max_p99_ratio: Annotated[float, Field(ge=1, le=100, allow_inf_nan=False)] = 1.5  # canary p99 / stable p99
+    prometheus: PrometheusService = PrometheusService()
 
 
 class Environment(Strict):
@@ -359,7 +508,12 @@ class Environment(Strict):
     tls_issuer: Name | None = None
     approval: bool = False
     min_stateless_replicas: Annotated[int, Field(ge=1, le=100)] = 1
+    # Whether services here may hold live exchange trade keys; unset: production only.
+    live_trading: bool | None = None
     services: dict[Name, Override] = {}
+    change_windows: list[ChangeWindow] = []  # none: any time (outside freezes)
+    freezes: list[Freeze] = []
+    canary: Canary = Canary()
 
 
 class Environments(Strict):
@@ -381,7 +535,7 @@ class BusinessAlert(Strict):
     service: Name
     metric: MetricName
     kind: AlertKindName
-    threshold: float
+    threshold: Annotated[float, Field(ge=-MAX_THRESHOLD, le=MAX_THRESHOLD)]  # each kind narrows it (checks.py)
     good: dict[LabelName, Annotated[str, Field(max_length=200)]] = {}
     for_: Duration = Field("5m", alias="for")
     priority: Priority
@@ -403,7 +557,7 @@ class Thresholds(Strict):
     # Below this many requests per second HighErrorRate stays silent: one failed request of
     # two at night is not an outage (ServiceDown and the business alerts still watch).
     min_request_rate: Annotated[float, Field(ge=0, le=1000)] = 0.1
-    latency_p99_seconds: Annotated[float, Field(gt=0)] = 1.0
+    latency_p99_seconds: Annotated[float, Field(gt=0, le=3600)] = 1.0
     cpu_ratio: Annotated[float, Field(gt=0, le=1)] = 0.9
     memory_ratio: Annotated[float, Field(gt=0, le=1)] = 0.9
     restarts_per_hour: Annotated[int, Field(ge=1)] = 3  # at most reserved.MAX_RESTARTS_PER_HOUR (checks.py)
@@ -414,21 +568,21 @@ class Thresholds(Strict):
 class Receivers(Strict):
     """Alert destinations; credentials are files mounted into Alertmanager, never values."""
 
-    pagerduty_routing_key_file: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")]
-    slack_api_url_file: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")]
-    slack_channel: Annotated[str, Field(pattern=r"^#[a-z0-9_-]+$")]
-    notice_channel: Annotated[str, Field(pattern=r"^#[a-z0-9_-]+$")]
+    pagerduty_routing_key_file: FilePath
+    slack_api_url_file: FilePath
+    slack_channel: Channel
+    notice_channel: Channel
     # The dead man's switch: Alertmanager calls this URL (a heartbeat monitor outside the cluster,
     # e.g. an Opsgenie heartbeat ping) every minute while the Watchdog alert fires, with the bearer
     # token read from the file; silence from it means alerting is broken. None: the Watchdog is
     # routed to a receiver that notifies nobody (declare the URL to arm the switch).
-    heartbeat_url: Annotated[str, Field(pattern=r"^https://[A-Za-z0-9.-]+(/[A-Za-z0-9._~/-]*)?$", max_length=300)] | None = None
-    heartbeat_token_file: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$")] = "/etc/alertmanager/secrets/heartbeat-token"
-    heartbeat_auth_scheme: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9-]{0,30}$")] = "Bearer"  # Opsgenie: GenieKey
+    heartbeat_url: _text(r"^https://[A-Za-z0-9.-]+(/[A-Za-z0-9._~/-]*)?$", "an https URL such as 'https://api.opsgenie.com/v2/heartbeats/nexus/ping'", 300) | None = None
+    heartbeat_token_file: FilePath = "/etc/alertmanager/secrets/heartbeat-token"
+    heartbeat_auth_scheme: _text(r"^[A-Za-z][A-Za-z0-9-]{0,30}$", "an HTTP authorization scheme such as 'Bearer'", 31) = "Bearer"  # Opsgenie: GenieKey
 
 
 class Monitoring(Strict):
-    runbook_base_url: Annotated[str, Field(pattern=r"^https://[A-Za-z0-9./_-]+$")]
+    runbook_base_url: HttpsUrl
     http_requests_metric: MetricName = "http_requests_total"
     http_duration_metric: MetricName = "http_request_duration_seconds"
     thresholds: Thresholds = Thresholds()
@@ -442,7 +596,8 @@ KUBERNETES_MINOR = r"^1\.[0-9]{1,2}$"
 SEMVER = r"^[0-9]+\.[0-9]+\.[0-9]+$"
 Minor = _text(KUBERNETES_MINOR, "a Kubernetes minor version such as '1.33'", 5)
 Version = _text(SEMVER, "a version such as '0.17.0'", 20)
-Labels = dict[Annotated[str, Field(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9_.-]+$", max_length=253)], Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{0,63}$")]]
+Labels = dict[_text(r"^([a-z0-9.-]+/)?[A-Za-z0-9_.-]+$", "a Kubernetes label key such as 'app.kubernetes.io/name'"),
+              _text(r"^[A-Za-z0-9_.-]{0,63}$", "a Kubernetes label value (letters, digits, '_', '.', '-'; at most 63)", 63, min_length=0)]
 
 
 def minor(value: str) -> int:
@@ -533,11 +688,24 @@ class Platform(Strict):
     image_pulls: ImagePulls = ImagePulls()
 
 
+class ActionPin(Strict):
+    """A GitHub Action pinned to a commit, and the release that commit is (written after it).
+    A bare commit SHA is the short form: ``{sha: <it>}``, with the action's major as its comment."""
+
+    sha: CommitSha
+    version: _text(r"^v[0-9]+(\.[0-9]+){0,2}$", "a release tag such as 'v4' or 'v4.1.0'", 20) | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_sha(cls, value: object) -> object:
+        return {"sha": value} if isinstance(value, str) else value
+
+
 class Catalogue(Strict):
     version: Literal[1]
     project: Project
     runtimes: dict[Literal["python", "node"], Runtime]
-    actions: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+$")], CommitSha] = {}
+    actions: dict[ActionName, ActionPin] = {}
     services: dict[Name, Service] = Field(min_length=1)
     infrastructure: dict[Name, Infrastructure] = {}
     external: dict[Name, External] = {}

@@ -6,9 +6,12 @@ nothing else, so it costs less than importing Jinja, PyYAML, pydantic and click.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nexusgen import __version__
@@ -21,7 +24,60 @@ LOCAL_ONLY = ("compose/.env", "compose/secrets/")
 
 
 def local_only(rel: str) -> bool:
-    return rel in LOCAL_ONLY or rel.startswith(tuple(p for p in LOCAL_ONLY if p.endswith("/")))
+    """A developer's own file (or its folder) beside the generated ones: never read, never touched."""
+    return rel in LOCAL_ONLY or f"{rel}/" in LOCAL_ONLY or rel.startswith(tuple(p for p in LOCAL_ONLY if p.endswith("/")))
+
+
+def manifest_text(inputs: str, files: dict[str, str]) -> str:
+    """The manifest's one serialization (``text.dump_json``'s, with the standard library alone)."""
+    data = {"generator": "nexusgen", "inputs": inputs, "files": dict(sorted(files.items()))}
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def read_nofollow(path: str) -> bytes:
+    """The bytes of a regular file, never through a symbolic link (``OSError`` ELOOP if it is one)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise IsADirectoryError(errno.EISDIR, "not a regular file", path)
+        return f.read()
+
+
+@dataclass
+class Tree:
+    """What is in an output folder, read without following any symbolic link."""
+
+    files: list[str] = field(default_factory=list)  # regular files (relative POSIX paths, sorted), local-only excluded
+    links: list[str] = field(default_factory=list)  # symbolic links and other non-regular entries: never followed
+
+
+def scan(out: Path) -> Tree:
+    """Every entry below ``out``; a symbolic link (to a folder or a file) is listed in ``links``,
+    never followed; so is ``out`` itself (as ``.``) when it is a link or not a folder."""
+    tree = Tree()
+    try:
+        if not stat.S_ISDIR(os.lstat(out).st_mode):
+            tree.links.append(".")
+            return tree
+    except FileNotFoundError:
+        return tree
+    pending = [""]
+    while pending:
+        folder = pending.pop()
+        with os.scandir(f"{out}/{folder}" if folder else out) as entries:
+            for entry in entries:
+                rel = f"{folder}{entry.name}"
+                if local_only(rel):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(rel + "/")
+                elif entry.is_file(follow_symlinks=False):
+                    tree.files.append(rel)
+                else:
+                    tree.links.append(rel)
+    tree.files.sort()
+    tree.links.sort()
+    return tree
 
 
 def template_roots() -> dict[str, Path]:
@@ -62,23 +118,30 @@ def inputs_digest(catalogue: bytes, templates: Path | None = None) -> str:
     return h.hexdigest()
 
 
-def in_sync(catalogue: Path, out: Path, templates: Path | None) -> bool:
-    """True only when inputs and every generated file match the manifest and nothing else is in ``out``.
+SYNCED = "{out} are in sync with {catalogue} ({count} generated files)"
 
-    Any doubt (no manifest, a changed input, a changed, missing or extra file) answers
-    False, and the caller renders in full to say exactly what differs.
+
+def in_sync(catalogue: Path, out: Path, templates: Path | None) -> int | None:
+    """The count of generated files when inputs, the manifest's own bytes and every generated file
+    match and nothing else (no link, no leftover, no unknown file) is in ``out``; else None.
+
+    Any doubt answers None, and the caller renders in full to say exactly what differs: this
+    answers 0 only where ``render`` would write nothing (and warn of nothing).
     """
     try:
-        manifest = json.loads((out / MANIFEST).read_bytes())
+        raw = read_nofollow(f"{out}/{MANIFEST}")
+        manifest = json.loads(raw)
         files = manifest["files"]
+        if not isinstance(files, dict) or raw != manifest_text(manifest.get("inputs"), files).encode():
+            return None
         if manifest.get("inputs") != inputs_digest(catalogue.read_bytes(), templates):
-            return False
-        on_disk = {rel for rel, _ in files_under(out, None) if not local_only(rel)} - {MANIFEST}
-        if on_disk != set(files):
-            return False
+            return None
+        tree = scan(out)
+        if tree.links or set(tree.files) - {MANIFEST} != set(files):
+            return None
         for rel, expected in files.items():
-            if hashlib.sha256((out / rel).read_bytes()).hexdigest() != expected:
-                return False
-        return True
+            if hashlib.sha256(read_nofollow(f"{out}/{rel}")).hexdigest() != expected:
+                return None
+        return len(files)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return False
+        return None

@@ -1,26 +1,29 @@
-"""The only module that touches ``out/``: manifest, atomic writes, drift. (The text of each file,
-headers and parse-back included, is ``text.py``'s.)
+"""The only module that writes ``out/``: atomic writes, and the comparison behind ``check``. (What
+is in ``out/`` is ``tree.py``'s; the drift report ``drift.py``'s; the text of each file, headers
+and parse-back included, ``text.py``'s.)
 
 Both take the render as a function of a per-file step (``render(step)``, ``Render`` below): the
-step runs on each file in the process that rendered it, a forked render child included
-(``render/forked.py``), so the disk work is split like the rendering; only its answers come back.
+step runs on each file as soon as it is rendered, so only one family's text is held at once.
 
-Render order (crash-safe): take the directory lock; stage each changed file as a temp file
+Nothing inside ``out/`` is followed: a symbolic link (or a FIFO, a device) anywhere in the tree,
+the manifest or ``out/`` itself included, is refused (exit 2, named) before anything is read
+or written, and files are opened with ``O_NOFOLLOW``.
+
+Render order (crash-safe): take the directory lock; remove the temp files an interrupted render
+left (only those nexusgen provably made: see ``is_temp``); stage each changed file as a temp file
 beside its target as soon as it is rendered (a full or read-only disk, or a template error,
-fails here, and the staged files are removed: nothing changed); write a manifest naming
-every file old or new; rename each staged file into place; delete orphans; write the final
-manifest. A kill at any point leaves each file old or new, never half, and a manifest that
-names everything generated, so the next render removes leftovers and finishes the job.
-Renames are atomic against a killed process; durability against power loss is git's job,
-so files are not fsynced.
+fails here, and the staged files are removed: nothing changed); stage the manifests; write a
+manifest naming every file old or new; rename each staged file into place; delete orphans;
+write the final manifest. A kill at any point leaves each file old or new, never half, and a
+manifest that names everything generated, so the next render removes leftovers and finishes
+the job; a failure among the renames says so, and removes what it staged. Renames are atomic
+against a killed process; durability against power loss is git's job, so files are not fsynced.
 """
 
 from __future__ import annotations
 
-import difflib
+import errno
 import fcntl
-import hashlib
-import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
@@ -28,131 +31,50 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nexusgen.engine.drift import Drift, diff
+from nexusgen.engine.fingerprint import MANIFEST, read_nofollow
+from nexusgen.engine.tree import TMP_MARK, Manifest, digest, is_temp, on_disk, prune, survey, temp_name
 from nexusgen.errors import UsageError
-from nexusgen.engine.fingerprint import MANIFEST, files_under, local_only
-from nexusgen.engine.text import dump_json
+
+__all__ = ["TMP_MARK", "Render", "WriteResult", "compare", "on_disk", "progress", "temp_name", "write"]
 
 # render(step): runs step(name, data) on every generated file (name: its POSIX path in out/)
 # and yields (name, the step's answer).
 Render = Callable[[Callable[[str, bytes], Any]], Iterator[tuple[str, Any]]]
-TMP_MARK = ".nexusgen-tmp"
-MAX_DIFF_LINES = 40  # per file
-MAX_REPORT_DIFF_LINES = 400  # in all; file names are always listed
-
-
-# --- the manifest -------------------------------------------------------------
-
-
-def digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-@dataclass
-class Manifest:
-    inputs: str = ""
-    files: dict[str, str] = field(default_factory=dict)
-
-    def text(self) -> str:
-        return dump_json({"generator": "nexusgen", "inputs": self.inputs, "files": dict(sorted(self.files.items()))})
-
-
-def read_manifest(out: Path) -> Manifest:
-    try:
-        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-        files = data["files"]
-        if not isinstance(files, dict):
-            raise ValueError
-        return Manifest(str(data.get("inputs", "")), {str(k): str(v) for k, v in files.items()})
-    except FileNotFoundError:
-        return Manifest()
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise UsageError(f"{out / MANIFEST} is damaged; delete it and run `nexusgen render`") from None
 
 
 # --- comparing with disk ------------------------------------------------------
 
 
-@dataclass
-class Drift:
-    changed: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    orphaned: list[str] = field(default_factory=list)  # generated earlier, no longer produced
-    unknown: list[str] = field(default_factory=list)  # in out/ but never generated by nexusgen
-    diffs: dict[str, list[str]] = field(default_factory=dict)
-
-    def __bool__(self) -> bool:
-        return bool(self.changed or self.missing or self.orphaned or self.unknown)
-
-    def report(self, out: Path) -> list[str]:
-        lines: list[str] = []
-        budget = MAX_REPORT_DIFF_LINES
-        for label, names, hint in (
-            ("changed", self.changed, "differs from what the catalogue renders"),
-            ("missing", self.missing, "is generated but not on disk"),
-            ("orphaned", self.orphaned, "was generated earlier; the catalogue no longer produces it"),
-            ("unknown", self.unknown, "is not generated by nexusgen; out/ holds generated files only"),
-        ):
-            for name in names:
-                lines.append(f"{label}: {out / name} ({hint})")
-                diff = self.diffs.get(name, [])
-                if len(diff) <= budget:
-                    lines.extend(diff)
-                    budget -= len(diff)
-                elif diff:
-                    lines.append(f"    ({len(diff)} diff lines not shown: the report is capped at {MAX_REPORT_DIFF_LINES})")
-                    budget = 0
-        lines.append("run `nexusgen render` to bring out/ in line with the catalogue")
-        return lines
-
-
-def on_disk(out: Path) -> list[str]:
-    """Every file under ``out`` (relative POSIX paths, sorted), the manifest and local-only files excluded."""
-    return [rel for rel, _ in files_under(out) if rel != MANIFEST and not local_only(rel)]
-
-
-def compare(out: Path, render: Render) -> Drift:
-    """Drift between ``out`` and the rendered files, each compared where and when it is rendered."""
-    drift = Drift()
-    manifest = read_manifest(out)
-    present = set(on_disk(out))
+def compare(out: Path, render: Render, inputs: str, full: bool = False) -> Drift:
+    """What ``write`` would change in ``out``, each file compared where and when it is rendered:
+    the verdict is empty exactly when a render would write and remove nothing."""
+    now = survey(out)
+    drift = Drift(leftover=now.leftover)
     root = os.fspath(out)
 
-    def step(name: str, data: bytes) -> list[str] | None:
-        """None: missing; []: the same; else the diff."""
-        if name not in present:
-            return None
-        current = _read(f"{root}/{name}")
-        return [] if current == data else _diff(name, current, data)
+    def step(name: str, data: bytes) -> tuple[str, Any]:
+        """(digest, None: missing; False: the same; else a FileDiff)."""
+        if name not in now.present:
+            return digest(data), None
+        current = read_nofollow(f"{root}/{name}")
+        return digest(data), False if current == data else diff(name, current, data, full)
 
-    wanted: set[str] = set()
+    files: dict[str, str] = {}
     with closing(render(step)) as answers:
-        for name, diff in answers:
-            wanted.add(name)
-            if diff is None:
+        for name, (sha, answer) in answers:
+            files[name] = sha
+            if answer is None:
                 drift.missing.append(name)
-            elif diff:
-                drift.changed.append(name)
-                drift.diffs[name] = diff
-    drift.changed.sort()
+            elif answer:
+                drift.changed[name] = answer
     drift.missing.sort()
-    for name in sorted(present - wanted):
-        (drift.orphaned if name in manifest.files else drift.unknown).append(name)
+    drift.total = len(files)
+    for name in sorted(now.present - files.keys()):
+        (drift.orphaned if name in now.manifest.files else drift.unknown).append(name)
+    if now.manifest.raw != Manifest(inputs, files).text().encode():  # the manifest a render leaves
+        drift.manifest = MANIFEST
     return drift
-
-
-def _diff(name: str, old: bytes, new: bytes) -> list[str]:
-    lines = list(
-        difflib.unified_diff(
-            old.decode("utf-8", "replace").splitlines(),
-            new.decode("utf-8", "replace").splitlines(),
-            f"out/{name} (on disk)",
-            f"out/{name} (rendered)",
-            lineterm="",
-        )
-    )
-    if len(lines) > MAX_DIFF_LINES:
-        lines = lines[:MAX_DIFF_LINES] + [f"... {len(lines) - MAX_DIFF_LINES} more diff lines"]
-    return ["    " + line for line in lines]
 
 
 # --- writing ------------------------------------------------------------------
@@ -161,7 +83,7 @@ def _diff(name: str, old: bytes, new: bytes) -> list[str]:
 @contextmanager
 def locked(out: Path) -> Iterator[None]:
     """One render at a time per output tree: an exclusive lock on the directory itself."""
-    fd = os.open(out, os.O_RDONLY)
+    fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -171,36 +93,45 @@ def locked(out: Path) -> Iterator[None]:
 
 @dataclass
 class WriteResult:
-    written: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)  # the manifest included
     removed: list[str] = field(default_factory=list)
+    leftover: list[str] = field(default_factory=list)  # temp files of an interrupted render, removed
     kept: list[str] = field(default_factory=list)  # unknown files left alone
     total: int = 0  # files generated
+
+
+def progress(point: str) -> None:
+    """Called at each step of a write (``staged``, ``renaming``, ``renamed``, ``removed``, ``done``):
+    a no-op that tests replace to stop a render at a moment chosen from its own progress."""
 
 
 def write(out: Path, render: Render, inputs: str) -> WriteResult:
     """Write the rendered files into ``out``, each staged where and when it is rendered; see the module's docstring."""
     try:
+        if out.is_symlink():
+            survey(out)  # refuses, naming out/
         out.mkdir(parents=True, exist_ok=True)
         with locked(out):
             return _write_locked(out, render, inputs)
     except OSError as exc:
         where = exc.filename or out
-        raise UsageError(f"cannot write {where}: {exc.strerror}; out/ is unchanged or as the last render left it") from None
+        if exc.errno == errno.ELOOP:
+            raise UsageError(f"{where} is a symbolic link; nexusgen never follows links in its output folder") from None
+        raise UsageError(f"cannot write {where}: {exc.strerror}; out/ is unchanged") from None
 
 
 def _write_locked(out: Path, render: Render, inputs: str) -> WriteResult:
     result = WriteResult()
-    old = read_manifest(out)
-    present = set(on_disk(out))
-    for name in sorted(present):
-        if TMP_MARK in name:  # leftovers of an interrupted render
-            (out / name).unlink()
-            present.discard(name)
+    now = survey(out)
+    for name in now.leftover:
+        os.unlink(f"{out}/{name}")
+    result.leftover = now.leftover
+    present, old = now.present, now.manifest
     stage = _Stage(out, present, old)
     files: dict[str, str] = {}  # every generated file -> its digest
     clash: list[str] = []  # files nexusgen did not generate that would be overwritten
     try:
-        # closing: a failure here stops a forked child (and its staging) before the undo below
+        # closing: a failure stops the render (its generator) before the undo below
         with closing(render(stage.step)) as answers:
             for name, (sha, tmp) in answers:
                 files[name] = sha
@@ -213,39 +144,61 @@ def _write_locked(out: Path, render: Render, inputs: str) -> WriteResult:
                 f"{out / clash[0]} exists and was not generated by nexusgen; move it away so it is not overwritten"
                 + (f" (and {len(clash) - 1} more)" if len(clash) > 1 else "")
             )
-        new = Manifest(inputs, files)
         result.total = len(files)
         orphans = sorted(n for n in present if n in old.files and n not in files)
         result.kept = sorted(present - files.keys() - set(orphans))
+        final = Manifest(inputs, files).text().encode()
         if not stage.files and not orphans:
-            if old.text() != new.text():
-                os.replace(stage.temp(MANIFEST, new.text().encode()), out / MANIFEST)
+            if old.raw != final:
+                os.replace(stage.temp(MANIFEST, final), out / MANIFEST)
+                result.written.append(MANIFEST)
             return result
-        final = new.text().encode()
-        both = Manifest(inputs, {**old.files, **files})  # every file old or new, while renames run
-        first = stage.temp(MANIFEST, final if both.files.keys() == files.keys() else both.text().encode())
+        both = Manifest(inputs, {**old.files, **files}).text().encode()  # every file old or new, while renames run
+        steps = sorted(stage.files.items())
+        if old.raw != both:
+            steps.insert(0, (MANIFEST, stage.temp(MANIFEST, both)))
+        last = stage.temp(MANIFEST, final) if final != both else None  # staged now: the renames need no space
+        progress("staged")
     except BaseException:
         stage.undo()
         raise
-    # From here on only renames and unlinks: they need no free space.
-    os.replace(first, out / MANIFEST)
-    for name in sorted(stage.files):
-        os.replace(stage.files[name], f"{stage.root}/{name}")
-        result.written.append(name)
-    for name in orphans:
-        (out / name).unlink()
-        _prune(out, (out / name).parent)
-        result.removed.append(name)
-    os.replace(stage.temp(MANIFEST, final), out / MANIFEST)
+    _rename(out, stage, steps, last, orphans, result)
+    if old.raw != final:
+        result.written.append(MANIFEST)
+    progress("done")
     return result
 
 
+def _rename(out: Path, stage: _Stage, steps: list[tuple[str, str]], last: str | None, orphans: list[str], result: WriteResult) -> None:
+    """Only renames and unlinks from here: they need no free space. A failure says what is true."""
+    done = 0
+    try:
+        for name, tmp in steps:
+            progress("renaming")
+            os.replace(tmp, f"{stage.root}/{name}")
+            done += 1
+            if name != MANIFEST:
+                result.written.append(name)
+            progress("renamed")
+        for name in orphans:
+            os.unlink(f"{stage.root}/{name}")
+            prune(out, (out / name).parent)
+            result.removed.append(name)
+            progress("removed")
+        if last is not None:
+            os.replace(last, out / MANIFEST)
+    except OSError as exc:
+        stage.undo()  # the staged files not yet renamed
+        if done == 0:
+            raise UsageError(f"cannot write {exc.filename or out}: {exc.strerror}; out/ is unchanged") from None
+        raise UsageError(
+            f"cannot write {exc.filename or out}: {exc.strerror}; the render stopped after {len(result.written)} of "
+            f"{sum(name != MANIFEST for name, _ in steps)} changed files: each file in out/ is as it was or as rendered, and the manifest names "
+            "both, so `nexusgen render` finishes the job once the cause is fixed (`nexusgen check` lists what is left)"
+        ) from None
+
+
 _CLASH = ""  # the step's answer for a file nexusgen did not generate that would be overwritten
-
-
-def _read(path: str) -> bytes:
-    with open(path, "rb") as f:
-        return f.read()
 
 
 class _Stage:
@@ -258,18 +211,18 @@ class _Stage:
         self.out = out
         self.root = os.fspath(out)
         self.present, self.generated = present, old.files
-        self.files: dict[str, str] = {}  # name -> temp path, from the answers of step (in either process)
-        self._suffix = f"{TMP_MARK}-{os.getpid()}"  # a forked child stages with its parent's
+        self.files: dict[str, str] = {}  # name -> temp path, from the answers of step
+        self.staged: list[str] = []  # every temp file made, the manifests' included
         self._folders: set[str] = set()  # made or found already: one mkdir per folder
-        self._clashed = False  # once a clash is found, nothing more is staged (in this process)
+        self._clashed = False  # once a clash is found, nothing more is staged
 
     def step(self, name: str, data: bytes) -> tuple[str, str | None]:
         """Digest the file and stage it if its bytes changed: (digest, temp path), else
         (digest, None), or (digest, ``_CLASH``) when it would overwrite a file nexusgen did not
-        generate."""
+        generate (then nothing more is staged)."""
         sha = digest(data)
         if name in self.present:
-            if _read(f"{self.root}/{name}") == data:
+            if read_nofollow(f"{self.root}/{name}") == data:
                 return sha, None
             if name not in self.generated:
                 self._clashed = True
@@ -277,14 +230,19 @@ class _Stage:
         return sha, None if self._clashed else self.temp(name, data)
 
     def temp(self, name: str, data: bytes) -> str:
-        """A temp file beside ``out/name`` holding ``data``."""
-        folder, _, base = name.rpartition("/")
+        """A temp file beside ``out/name`` holding ``data``, named after it (``temp_name``)."""
+        folder = name.rpartition("/")[0]
         directory = f"{self.root}/{folder}" if folder else self.root
         if directory not in self._folders:
             os.makedirs(directory, exist_ok=True)
             self._folders.add(directory)
-        tmp = f"{directory}/.{base}{self._suffix}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+        tmp = f"{self.root}/{temp_name(name, data)}"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+        except FileExistsError:  # the same bytes staged for the same file already (or a user's file: kept)
+            if is_temp(self.out, tmp[len(self.root) + 1 :]):
+                return tmp  # staged (and recorded) earlier in this render
+            raise UsageError(f"{tmp} exists and was not made by nexusgen; move it away") from None
         try:
             try:
                 view = memoryview(data)
@@ -295,24 +253,15 @@ class _Stage:
         except BaseException:
             os.unlink(tmp)
             raise
+        self.staged.append(tmp)
         return tmp
 
     def undo(self) -> None:
-        """Remove every staged file (and folders made for them): nothing changed. Found by their
-        suffix, so that those a forked child staged and never reported go too (it is stopped by
-        the time this runs: the render stream is closed first)."""
-        staged = [path for rel, path in files_under(self.out) if rel.endswith(self._suffix)]
-        for path in staged:
+        """Remove every temp file this render staged (and folders made for them); those renamed
+        into place are gone already."""
+        for tmp in self.staged:
             try:
-                path.unlink()
+                os.unlink(tmp)
             except FileNotFoundError:
                 pass
-        for path in staged:
-            _prune(self.out, path.parent)
-
-
-def _prune(out: Path, directory: Path) -> None:
-    """Remove directories left empty by deleted orphans, up to ``out``."""
-    while directory != out and directory.is_dir() and not any(directory.iterdir()):
-        directory.rmdir()
-        directory = directory.parent
+            prune(self.out, Path(tmp).parent)

@@ -16,6 +16,7 @@ import jinja2
 
 from nexusgen.catalogue.names import env_key
 from nexusgen.engine.fingerprint import template_roots
+from nexusgen.engine.markup import md, md_code
 from nexusgen.engine.text import dump_yaml
 from nexusgen.errors import TemplateError, UsageError
 from nexusgen.plan import image_ref
@@ -65,13 +66,11 @@ class _Cache(jinja2.FileSystemBytecodeCache):
             pass
 
 
-def _bytecode_cache(flavour: str) -> jinja2.BytecodeCache | None:
-    """``$XDG_CACHE_HOME/nexusgen/jinja-<flavour>`` (default ``~/.cache``), one per delimiter set
-    (Jinja keys bytecode by template name and source, not by environment);
-    ``NEXUSGEN_NO_CACHE=1`` turns it off."""
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """``$XDG_CACHE_HOME/nexusgen/jinja`` (default ``~/.cache``); ``NEXUSGEN_NO_CACHE=1`` turns it off."""
     if os.environ.get("NEXUSGEN_NO_CACHE"):
         return None
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nexusgen" / f"jinja-{flavour}"
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nexusgen" / "jinja"
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError:
@@ -80,12 +79,12 @@ def _bytecode_cache(flavour: str) -> jinja2.BytecodeCache | None:
 
 
 class Templates:
-    """Two Jinja environments over the families' template folders (or one ``--templates`` folder
+    """The Jinja environment over the families' template folders (or one ``--templates`` folder
     laid out as ``<family>/<file>``).
 
-    ``*.j2`` use Jinja's usual ``{{ }}``. ``*.alt.j2`` are for files whose own syntax is
-    ``{{ }}`` or ``${{ }}`` (GitHub Actions, Prometheus and Alertmanager templates): they use
-    ``<{ }>``, ``<% %>`` and ``<# #>``, so the target syntax is written as it is.
+    Templates are for prose-like files (Dockerfiles, Markdown) and small YAML; files whose own
+    syntax is ``{{ }}`` or ``${{ }}`` (GitHub workflows, Alertmanager) are built as data and
+    written by ``text.dump_yaml``, so no template needs other delimiters.
     """
 
     def __init__(self, root: Path | None = None):
@@ -95,7 +94,7 @@ class Templates:
                 {family: jinja2.FileSystemLoader(str(path)) for family, path in template_roots().items()})
         else:
             loader = jinja2.FileSystemLoader(str(root))
-        common = dict(
+        self._env = jinja2.Environment(
             loader=loader,
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
@@ -103,25 +102,14 @@ class Templates:
             lstrip_blocks=True,
             autoescape=False,
             auto_reload=False,  # templates do not change during a run: no stat per get_template
+            bytecode_cache=_bytecode_cache(),
         )
-        self._plain = jinja2.Environment(**common, bytecode_cache=_bytecode_cache("plain"))
-        self._alt = jinja2.Environment(
-            **common,
-            bytecode_cache=_bytecode_cache("alt"),
-            variable_start_string="<{",
-            variable_end_string="}>",
-            block_start_string="<%",
-            block_end_string="%>",
-            comment_start_string="<#",
-            comment_end_string="#>",
-        )
-        for env in (self._plain, self._alt):
-            env.filters.update(tojson=quote, yaml=block, env_key=env_key, image_ref=image_ref)
+        self._env.filters.update(tojson=quote, yaml=block, env_key=env_key, image_ref=image_ref, md=md, md_code=md_code)
         self._loaded: dict[str, jinja2.Template] = {}  # get_template's own cache costs more per call
 
     def exists(self, name: str) -> bool:
         try:
-            self._plain.loader.get_source(self._plain, name)
+            self._env.loader.get_source(self._env, name)
         except jinja2.TemplateNotFound:
             return False
         return True
@@ -130,8 +118,7 @@ class Templates:
         try:
             template = self._loaded.get(name)
             if template is None:
-                env = self._alt if name.endswith(".alt.j2") else self._plain
-                template = self._loaded[name] = env.get_template(name)
+                template = self._loaded[name] = self._env.get_template(name)
             return template.render(**context)
         except jinja2.TemplateNotFound:
             where = self.root or "the families' templates"

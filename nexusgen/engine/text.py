@@ -49,8 +49,12 @@ class _Dumper(_CDumper):
 
 def _style(value: str) -> str | None:
     if "\n" in value:
-        return "|"  # the emitter falls back to quoting where a block cannot hold it
-    if _AMBIGUOUS.match(value):
+        # A literal block, unless it would need "keep" chomping (|+: only newlines, or several at the
+        # end): the emitter ends such a block with a "..." document marker, which inside a template
+        # ends the document early. The emitter also falls back to quoting where a block cannot hold it.
+        body = value.rstrip("\n")
+        return "|" if body and len(value) - len(body) <= 1 else '"'
+    if _AMBIGUOUS.fullmatch(value):
         return '"'  # PyYAML quotes what YAML 1.1 misreads; YAML 1.2 readers (Compose) also misread 0o12, 1e3
     return None
 
@@ -119,3 +123,29 @@ def _parse_back(path: PurePosixPath, text: str) -> None:
             json.loads(text)
     except (yaml.YAMLError, ValueError) as exc:
         raise TemplateError(f"rendered {path} does not parse ({exc}); this is a nexusgen bug, nothing was written") from None
+
+
+_BLOCK_START = re.compile(r"(?:^|: |- )[|>][-+0-9]*$")
+
+
+def trailing_comments(text: str, comments: dict[str, str]) -> str:
+    """``text`` (written by ``dump_yaml``) with ``  # comment`` after every line whose value is
+    one of ``comments``' keys written plain (``uses: owner/repo@sha  # v4``). Lines inside a
+    literal block are never touched, so a comment cannot change a value; ``finish`` parses the
+    result back like every other file."""
+    if not comments:
+        return text
+    lines, block = [], None  # indentation of the key that opened the literal block we are in
+    for line in text.split("\n"):
+        indent = len(line) - len(line.lstrip(" "))
+        if block is not None and (not line.strip() or indent > block):
+            lines.append(line)
+            continue
+        block = None
+        _, sep, value = line.rpartition(": ")
+        if sep and value in comments:
+            line = f"{line}  # {comments[value]}"
+        elif _BLOCK_START.search(line):
+            block = indent
+        lines.append(line)
+    return "\n".join(lines)

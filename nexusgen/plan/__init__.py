@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from nexusgen.catalogue.model import ENVIRONMENTS, BaseImage, Catalogue, Environment, Infrastructure, Resources, Runtime, Service
-from nexusgen.catalogue.names import STANDARD_ENV, dependency_env
+from nexusgen.catalogue import environments
+from nexusgen.catalogue.model import ENVIRONMENTS, BaseImage, Catalogue, Environment, Infrastructure, Resources, Runtime, Secret, Service
+from nexusgen.catalogue.names import LIVE_TRADING_ENV, STANDARD_ENV, dependency_env
+from nexusgen.plan import datastores
 
 COMPOSE_ENVIRONMENT = ENVIRONMENTS[0]  # dev: the compose stack
 CLUSTER_ENVIRONMENTS = ENVIRONMENTS[1:]  # staging and production
@@ -76,6 +78,23 @@ class Plan:
     @cached_property
     def infrastructure(self) -> dict[str, Infrastructure]:
         return dict(sorted(self.catalogue.infrastructure.items()))
+
+    @cached_property
+    def secrets(self) -> dict[str, Secret]:
+        """The catalogue's secrets and the derived ones (each service's own data-store password)."""
+        return dict(sorted({**self.catalogue.secrets, **datastores.derived_secrets(self.catalogue)}.items()))
+
+    @cached_property
+    def credentials(self) -> tuple[datastores.Credential, ...]:
+        """Each service's own user on each data store it uses."""
+        return datastores.credentials(self.catalogue)
+
+    def secret_ref(self, name: str) -> SecretRef:
+        secret = self.secrets[name]
+        return SecretRef(name, secret.path, secret.property)
+
+    def live_trading(self, env: str) -> bool:
+        return environments.live_trading(self.catalogue, env)
 
     def runtime(self, service: str) -> Runtime:
         return self.catalogue.runtimes[self.catalogue.services[service].runtime]
@@ -167,7 +186,7 @@ class Plan:
         exporter = self.infrastructure[infra].exporter
         out: dict[str, str | SecretRef] = dict(exporter.config)
         for var, ref in exporter.secrets.items():
-            out[var] = SecretRef(ref, self.catalogue.secrets[ref].path, self.catalogue.secrets[ref].property)
+            out[var] = self.secret_ref(ref)
         return dict(sorted(out.items()))
 
     def exporter_args(self, infra: str) -> list[str]:
@@ -262,6 +281,17 @@ class Plan:
         override = self.environment(env).services.get(service)
         return (override and override.resources) or self.services[service].resources
 
+    def overrides(self, service: str, env: str) -> list[str]:
+        """What ``environments.<env>.services.<service>`` changes, one entry per field or variable
+        (names only: values are in the files that carry them), for reviewers."""
+        override = self.environment(env).services.get(service)
+        if override is None:
+            return []
+        out = [field for field in ("min_replicas", "max_replicas", "resources") if getattr(override, field) is not None]
+        out += [f"config.{var}" + (" (removed)" if value is None else "") for var, value in override.config.items()]
+        out += [f"secrets.{var}" + (" (removed)" if ref is None else f" -> {ref}") for var, ref in override.secrets.items()]
+        return out
+
     def env(self, service: str, env: str) -> dict[str, str | SecretRef]:
         """Every environment variable of a service container in ``env``, sorted by name."""
         svc = self.services[service]
@@ -270,19 +300,22 @@ class Plan:
         for var, dep, what in dependency_env(svc.depends_on):
             host, port = self.host(dep, env), str(self.port(dep))
             out[var] = {"url": f"http://{host}:{port}", "host": host, "port": port}[what]
-        out.update(svc.config)
-        for var, ref in svc.secrets.items():
-            secret = self.catalogue.secrets[ref]
-            out[var] = SecretRef(ref, secret.path, secret.property)
+        if svc.exchange_access == "trade":
+            out[LIVE_TRADING_ENV] = "true" if self.live_trading(env) else "false"
+        plain, own = datastores.service_variables(self.catalogue, service)
+        out.update(plain)
+        out.update(environments.config(self.catalogue, service, env))
+        for var, ref in {**own, **environments.secrets(self.catalogue, service, env)}.items():
+            out[var] = self.secret_ref(ref)
         return dict(sorted(out.items()))
 
-    def secret_env(self, name: str) -> dict[str, SecretRef]:
-        """Secret variables of a service or infrastructure component, sorted."""
-        holder = self.component(name)
-        return {
-            var: SecretRef(ref, self.catalogue.secrets[ref].path, self.catalogue.secrets[ref].property)
-            for var, ref in sorted(holder.secrets.items())
-        }
+    def secret_env(self, name: str, env: str | None = None) -> dict[str, SecretRef]:
+        """Secret variables of a service (in ``env``) or an infrastructure component, sorted."""
+        if name in self.services:
+            assert env is not None, "a service's secrets depend on the environment"
+            return {k: v for k, v in self.env(name, env).items() if isinstance(v, SecretRef)}
+        refs = {**self.infrastructure[name].secrets, **datastores.store_secrets(self.catalogue, name)}
+        return {var: self.secret_ref(ref) for var, ref in sorted(refs.items())}
 
 
 def build(catalogue: Catalogue, source_name: str = "services.yaml") -> Plan:

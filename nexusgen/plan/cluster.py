@@ -155,6 +155,18 @@ def split_config(plan: Plan, name: str) -> tuple[dict[str, str], dict[str, dict[
     return shared, {env: {k: v for k, v in values.items() if k not in shared} for env, values in per_env.items()}
 
 
+def split_secrets(plan: Plan, name: str):
+    """A service's secret variables across the cluster environments: the names every environment
+    has (the base Deployment reads them), the names only some have (per environment), and the
+    store references if they are the same everywhere (the base ExternalSecret), else per environment."""
+    per_env = {env: plan.secret_env(name, env) for env in CLUSTER_ENVIRONMENTS}
+    first = per_env[CLUSTER_ENVIRONMENTS[0]]
+    shared = [var for var in first if all(var in e for e in per_env.values())]
+    own = {env: [var for var in refs if var not in shared] for env, refs in per_env.items()}
+    same = all(refs == first for refs in per_env.values())
+    return shared, own, per_env, same
+
+
 def volume_name(path: str, taken: set[str]) -> str:
     """``/var/run/postgresql`` -> ``var-run-postgresql`` (a DNS label, unique within the pod)."""
     base = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")[:50].strip("-") or "root"

@@ -1,6 +1,7 @@
 """Where artifacts live: one definition for every family, ``nexusgen validate`` and the tests.
 
-Paths are relative to ``out/``, which sits beside the catalogue at the repository root;
+Paths are relative to ``out/``, which sits beside the catalogue at the repository root (the
+GitHub tree's are relative to ``.github/``, beside ``out/``);
 ``from_root`` gives a path relative to that root (build contexts, Dockerfiles, overlays).
 """
 
@@ -18,7 +19,12 @@ K8S = PurePosixPath("k8s")
 K8S_BASE = K8S / "base"
 OVERLAYS = K8S / "overlays"
 OBSERVABILITY = K8S_BASE / "observability"  # the monitoring family's PrometheusRules and dashboards
-WORKFLOWS = PurePosixPath("github/workflows")
+# The GitHub tree: `.github/` beside out/ at the repository root (GitHub reads workflows only
+# there and follows no symlink); its paths are relative to that tree, which has its own manifest.
+GITHUB_DIR = PurePosixPath(".github")
+WORKFLOWS = PurePosixPath("workflows")
+DEPENDABOT = PurePosixPath("dependabot.yml")
+GATE_SCRIPT = PurePosixPath("scripts/change_window.py")
 
 MONITORING = PurePosixPath("monitoring")
 PROMETHEUS = MONITORING / "prometheus"

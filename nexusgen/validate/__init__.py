@@ -216,17 +216,31 @@ def compose_config(out: Path) -> Result:
 # --- workflows ----------------------------------------------------------------------------
 
 
-def actionlint(out: Path) -> Result:
+def actionlint(github: Path) -> Result:
     """shellcheck is required, not optional: without it actionlint silently skips every `run:` script."""
     return _over_files(
-        "actionlint + shellcheck", _files(out, f"{paths.WORKFLOWS}/*.yml"),
+        "actionlint + shellcheck", _files(github, f"{paths.WORKFLOWS}/*.yml"),
         {"actionlint": "actionlint", "shellcheck": "shellcheck"},
         lambda t, f: [t["actionlint"], "-oneline", "-shellcheck", t["shellcheck"], *f],
     )  # fmt: skip
 
 
-def workflow_schema(out: Path) -> Result:
-    return _jsonschema(out, "GitHub workflow schema (check-jsonschema)", "vendor.github-workflows", f"{paths.WORKFLOWS}/*.yml")
+def workflow_schema(github: Path) -> Result:
+    return _jsonschema(github, "GitHub workflow schema (check-jsonschema)", "vendor.github-workflows", f"{paths.WORKFLOWS}/*.yml")
+
+
+def dependabot_schema(github: Path) -> Result:
+    return _jsonschema(github, "Dependabot schema (check-jsonschema)", "vendor.dependabot", str(paths.DEPENDABOT))
+
+
+def zizmor(github: Path) -> Result:
+    """GitHub Actions security audit at its default persona, offline (template injection, unpinned
+    `uses:`, cache poisoning, excessive permissions...): any finding fails."""
+    return _over_files(
+        "zizmor (offline, default persona)", [*_files(github, f"{paths.WORKFLOWS}/*.yml"), *_files(github, str(paths.DEPENDABOT))],
+        {"zizmor": "zizmor (PyPI)"},
+        lambda t, f: [t["zizmor"], "--offline", "--no-progress", "--format", "plain", *f],
+    )  # fmt: skip
 
 
 def _jsonschema(out: Path, label: str, schema: str, pattern: str) -> Result:
@@ -271,7 +285,7 @@ def amtool(out: Path) -> Result:
 # --- policy -------------------------------------------------------------------------------
 
 
-def checkov(out: Path, built: dict[str, list[dict]]) -> Result:
+def checkov(out: Path, github: Path, built: dict[str, list[dict]]) -> Result:
     """checkov over what is deployed: the built overlays (kustomize output, one file per
     environment), the Dockerfiles, and the workflows where GitHub keeps them (checkov only
     scans workflows under a ``.github/workflows`` folder)."""
@@ -287,8 +301,8 @@ def checkov(out: Path, built: dict[str, list[dict]]) -> Result:
             (root / "k8s" / f"{env}.yaml").write_text(yaml.safe_dump_all(docs, sort_keys=False))
         if (out / paths.DOCKER).is_dir():
             shutil.copytree(out / paths.DOCKER, root / "docker")
-        if (out / paths.WORKFLOWS).is_dir():
-            shutil.copytree(out / paths.WORKFLOWS, root / ".github" / "workflows")
+        if (github / paths.WORKFLOWS).is_dir():
+            shutil.copytree(github / paths.WORKFLOWS, root / ".github" / "workflows")
         proc = _run(
             [tool, "-d", str(root), "--framework", "kubernetes", "dockerfile", "github_actions",
              "--skip-download", "--quiet", "--compact", "-o", "json"],
@@ -323,8 +337,10 @@ def metric_inventory(out: Path, cat: Catalogue) -> Result:
     return result
 
 
-def run_all(out: Path, cat: Catalogue) -> list[Result]:
-    """Every validator, each timed; the Kubernetes schemas run on what kustomize built."""
+def run_all(out: Path, cat: Catalogue, github: Path | None = None) -> list[Result]:
+    """Every validator, each timed; the Kubernetes schemas run on what kustomize built; the
+    workflows where ``render`` writes them (``github``, default ``.github`` beside ``out``)."""
+    github = github if github is not None else out.parent / paths.GITHUB_DIR
     results: list[Result] = []
 
     def timed(call: Callable[[], Result]) -> None:
@@ -343,10 +359,12 @@ def run_all(out: Path, cat: Catalogue) -> list[Result]:
     timed(build)
     timed(lambda: kubernetes_schemas(built, cat.platform))
     timed(lambda: crd_schemas(built, cat.platform))
-    for check in (hadolint, compose_spec, compose_config, actionlint, workflow_schema, promtool, amtool):
+    for check in (hadolint, compose_spec, compose_config, promtool, amtool):
         timed(lambda check=check: check(out))
     timed(lambda: metric_inventory(out, cat))
-    timed(lambda: checkov(out, built))
+    for check in (actionlint, workflow_schema, dependabot_schema, zizmor):
+        timed(lambda check=check: check(github))
+    timed(lambda: checkov(out, github, built))
     return results
 
 

@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 
 from nexusgen.catalogue.model import Resources, cpu_millicores, memory_parts
 from nexusgen.catalogue.names import env_key
-from nexusgen.plan import COMPOSE_ENVIRONMENT, SERVICE_UID, Plan, SecretRef, image_ref, paths
+from nexusgen.plan import COMPOSE_ENVIRONMENT, SERVICE_UID, Plan, SecretRef, datastores, image_ref, paths
 from nexusgen.plan.probe import probe
 
 ENV = COMPOSE_ENVIRONMENT
@@ -24,6 +24,7 @@ HEALTH = {"interval": "10s", "timeout": "5s", "retries": 5}
 HARDENING = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"]}
 
 ALERTMANAGER_SECRETS = "./secrets/alertmanager"  # not committed: one file per receiver credential
+INITDB = "initdb"  # initdb/<postgres>/: the script that creates each service's role (plan.datastores)
 
 
 def escape(value):
@@ -40,12 +41,17 @@ def secret_variable(ref: SecretRef) -> str:
     return f"SECRET_{env_key(ref.secret)}"
 
 
+def _reference(ref: SecretRef) -> str:
+    """Compose reads the value from .env (or the shell) and refuses to start without it."""
+    name = secret_variable(ref)
+    return f"${{{name}:?set {name} in .env, see .env.example}}"
+
+
 def _environment(env: dict[str, str | SecretRef]) -> dict[str, str]:
     out = {}
     for var, value in sorted(env.items()):
         if isinstance(value, SecretRef):
-            name = secret_variable(value)
-            out[var] = f"${{{name}:?set {name} in .env, see .env.example}}"
+            out[var] = _reference(value)
         else:
             out[var] = escape(value)
     return out
@@ -110,6 +116,8 @@ def _volumes(plan: Plan, name: str) -> list[dict]:
     out = []
     if infra.storage is not None:
         out.append({"type": "volume", "source": f"{name}-data", "target": infra.storage})
+    if datastores.postgres_init(plan.catalogue, name) is not None:
+        out.append({"type": "bind", "source": f"./{INITDB}/{name}", "target": datastores.INIT_FOLDER, "read_only": True})
     for source, target in paths.MONITORING_MOUNTS.get(name, ()):  # config the monitoring family renders
         out.append({"type": "bind", "source": paths.relative(source, FOLDER), "target": target, "read_only": True})
     if name == "alertmanager":
@@ -121,13 +129,19 @@ def _volumes(plan: Plan, name: str) -> list[dict]:
     return out
 
 
+def _store_args(plan: Plan, name: str) -> list[str]:
+    """Redis's password and ACL users, interpolated by compose from .env like every secret."""
+    env = plan.secret_env(name)
+    return datastores.redis_args(plan.catalogue, name, lambda var: _reference(env[var]))
+
+
 def infrastructure(plan: Plan, name: str, network: str) -> dict:
     infra = plan.infrastructure[name]
     exporter = infra.exporter
     out = {
         "image": image_ref(infra.image),
         "profiles": [infra.profile] if infra.profile else [],
-        "command": escape(infra.command),
+        "command": escape(infra.command) + _store_args(plan, name),
         "environment": _environment({**infra.config, **plan.secret_env(name)}),
         "ports": [_port(infra.port)],
         "expose": [str(exporter.port)] if exporter is not None else [],
@@ -182,7 +196,7 @@ def secrets(plan: Plan) -> list[dict]:
             if isinstance(value, SecretRef):
                 row = rows.setdefault(secret_variable(value), {"ref": value, "users": []})
                 row["users"].append(f"{container} {var}")
-    described = plan.catalogue.secrets
+    described = plan.secrets
     return [
         {"variable": variable, "ref": row["ref"], "users": row["users"],
          "description": " ".join(described[row["ref"].secret].description.split())}
@@ -206,4 +220,9 @@ def render(plan: Plan, templates) -> dict[PurePosixPath, str]:
             alertmanager_secrets=ALERTMANAGER_SECRETS if "alertmanager" in plan.infrastructure else None,
         ),
         FOLDER / ".env.example": templates.render("compose/env.example.j2", plan=plan, rows=secrets(plan)),
+        **{
+            FOLDER / INITDB / name / datastores.INIT_SCRIPT: script
+            for name in plan.infrastructure
+            if (script := datastores.postgres_init(plan.catalogue, name)) is not None
+        },
     }

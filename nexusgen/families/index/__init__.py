@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 
+from nexusgen.engine.mermaid import flowchart
 from nexusgen.engine.text import dump_json
+from nexusgen.plan.graph import graph
+from nexusgen.catalogue.model import ENVIRONMENTS
 from nexusgen.plan import Plan
 from nexusgen.catalogue.schema import catalogue_schema
 
@@ -32,14 +35,19 @@ def render(plan: Plan, templates, names: Iterable[str]) -> dict[PurePosixPath, s
                 "secrets": sorted(svc.secrets.values()),
             }
         )
+    environments = [
+        {
+            "name": env,
+            "live": plan.live_trading(env),
+            "declared": plan.environment(env).live_trading is not None,
+            "overrides": {n: plan.overrides(n, env) for n in plan.services if plan.overrides(n, env)},
+        }
+        for env in ENVIRONMENTS
+    ]
     return {
         PurePosixPath("README.md"): templates.render(
-            "index/README.md.j2", plan=plan, rows=rows, files=listed, node=_node_id
+            "index/README.md.j2", plan=plan, rows=rows, files=listed, diagram=flowchart(graph(plan)), environments=environments
         ),
         SCHEMA_PATH: dump_json(catalogue_schema()),
     }
 
-
-def _node_id(name: str) -> str:
-    """Mermaid node ids may not contain '-'."""
-    return name.replace("-", "_")

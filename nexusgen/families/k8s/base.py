@@ -77,6 +77,10 @@ def workload(plan: Plan, templates, w: Workload) -> dict[PurePosixPath, str]:
         for file, template in wanted.items()
         if template
     }
+    for _, config_map, data in w.files:
+        files[folder / f"configmap-{config_map.removeprefix(w.name + '-')}.yaml"] = templates.render(
+            "k8s/configmap-files.yaml.j2", name=config_map, data=data, **context
+        )
     names = sorted(p.name for p in files)
     files[folder / "kustomization.yaml"] = templates.render("k8s/kustomization-workload.yaml.j2", files=names, **context)
     return files

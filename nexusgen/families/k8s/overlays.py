@@ -9,6 +9,7 @@ their own ``environments`` entry, so they differ only where the catalogue says s
 
 from __future__ import annotations
 
+import json
 from pathlib import PurePosixPath
 
 from nexusgen.plan import Plan, paths
@@ -28,32 +29,55 @@ def skip_digest(plan: Plan, name: str, env: str) -> str | None:
     """checkov's CKV_K8S_43 (image by digest), skipped only where the catalogue pins no digest, with why."""
     if name in plan.environment(env).digests:
         return None
+    # The tag itself is not repeated here (it is in the overlay's kustomization): a new release
+    # tag changes that one file per group, not every workload's patch.
     if env == "staging":
-        return f"CKV_K8S_43=staging follows the {plan.environment(env).tag!r} branch tag by design (environments.staging.tag)"
+        return "CKV_K8S_43=staging follows a branch tag by design (environments.staging.tag)"
     return (
-        f"CKV_K8S_43=pinned by the release tag {plan.environment(env).tag!r} (never latest); record the pushed "
+        f"CKV_K8S_43=pinned by the release tag in environments.{env}.tag (never latest); record the pushed "
         f"digest under environments.{env}.digests.{name} to pin the bytes, and this skip goes away"
     )
+
+
+def config_rename(name: str, checksum: str) -> tuple[str, str]:
+    """(ConfigMap, JSON patch giving it a content-hashed name). Kustomize rewrites every reference
+    (envFrom), so a new configuration is a new ConfigMap: the old one stays beside it, and pods of
+    a rolled-back release start with the configuration they were released with."""
+    ops = [{"op": "replace", "path": "/metadata/name", "value": f"{name}-{checksum[:10]}"}]
+    return name, json.dumps(ops)
 
 
 def group(plan: Plan, templates, env: str, group: str, members: list[Workload]) -> dict[PurePosixPath, str]:
     folder = paths.overlay(env) / group
     files: dict[PurePosixPath, str] = {}
     services = [w for w in members if w.component == "service"]
-    patches = []
+    patches, renames = [], []
     for w in services:
         path = PurePosixPath("patches") / f"{w.name}.yaml"
         patches.append(str(path))
+        checksum = cluster.checksum({**w.config, **w.env_config[env]})
+        renames.append(config_rename(w.name, checksum))
         files[folder / path] = templates.render(
             "k8s/patch-workload.yaml.j2",
             w=w,
             env=env,
             config=w.env_config[env],
-            checksum=cluster.checksum({**w.config, **w.env_config[env]}),
+            checksum=checksum,
             resources=plan.resources(w.name, env).model_dump(),
             bounds=plan.replicas(w.name, env) if w.autoscale else None,
             skip_digest=skip_digest(plan, w.name, env),
+            secrets=w.env_secrets.get(env, []),
+            overrides=plan.overrides(w.name, env),
         )
+        if w.env_secret_refs:
+            files[folder / f"externalsecret-{w.name}.yaml"] = templates.render(
+                "k8s/externalsecret.yaml.j2",
+                secret=w.name,
+                refs=w.env_secret_refs[env],
+                labels=labels(plan, w.name, "service"),
+                secret_type=None,
+                why=f"{w.name}'s secret references differ per environment (environments.<env>.services.{w.name}.secrets)",
+            )
     files[folder / "networkpolicies.yaml"] = templates.render(
         "k8s/networkpolicies.yaml.j2", policies=network.policies(plan, env, group)
     )
@@ -73,7 +97,7 @@ def group(plan: Plan, templates, env: str, group: str, members: list[Workload]) 
             tls_secret=plan.tls_secret,
         )
     store = plan.environment(env).secret_store
-    has_secrets = any(w.secret_refs for w in members) or cluster.pulls_images(plan, group) or (
+    has_secrets = any(w.secret_refs or w.env_secret_refs for w in members) or cluster.pulls_images(plan, group) or (
         group == cluster.MONITORING and cluster.monitoring_secrets(plan)
     )
     if has_secrets:
@@ -91,6 +115,7 @@ def group(plan: Plan, templates, env: str, group: str, members: list[Workload]) 
         ],
         images=[_image(plan, w.name, env) for w in services],
         patches=patches,
+        renames=renames,
         store=has_secrets,
     )
     return files

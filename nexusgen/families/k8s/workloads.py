@@ -10,9 +10,9 @@ import math
 from dataclasses import dataclass, field
 
 from nexusgen.catalogue.model import ApiAccess
+from nexusgen.escape import kubernetes_literal
 from nexusgen.plan import Plan, SecretRef, image_ref
-from nexusgen.plan import cluster
-
+from nexusgen.plan import cluster, datastores
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,12 @@ class Workload:
     config: dict[str, str] = field(default_factory=dict)  # ConfigMap data shared by every environment
     env_config: dict[str, dict[str, str]] = field(default_factory=dict)  # the rest, per cluster environment
     secret_refs: list[tuple[str, str, str]] = field(default_factory=list)  # (key, store path, property)
+    # A service whose secret references differ per environment has its ExternalSecret in each
+    # overlay (and secret variables only some environments have are added by the overlay's patch).
+    env_secret_refs: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
+    env_secrets: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # (variable, Secret, key)
     monitored: bool = False  # has a `metrics` port a ServiceMonitor scrapes
+    files: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)  # (volume, ConfigMap, {file: text})
 
 
 def _volumes(paths: list[str], taken: set[str]) -> list[tuple[str, str]]:
@@ -79,7 +84,8 @@ def service(plan: Plan, name: str) -> Workload:
         startup = Probe(period, math.ceil(health.startup_seconds / period), http_path=health.liveness)
     ports = [("http", svc.ports.http)] + ([("metrics", svc.ports.metrics)] if svc.ports.metrics else [])
     shared, own = cluster.split_config(plan, name)
-    secrets = plan.secret_env(name)
+    secret_vars, env_vars, secret_refs, same = cluster.split_secrets(plan, name)
+    refs = {env: [(var, ref.path, ref.property) for var, ref in values.items()] for env, values in secret_refs.items()}
     container = Container(
         name=name,
         image=name,  # a placeholder: each overlay's `images:` sets the environment's repository and tag
@@ -89,7 +95,7 @@ def service(plan: Plan, name: str) -> Workload:
         readiness=Probe(5, 3, http_path=health.readiness),
         startup=startup,
         config_map=name,
-        secrets=[(var, name, var) for var in secrets],
+        secrets=[(var, name, var) for var in secret_vars],
         mounts=mounts + [(v, svc.scaling.storage_path) for v, _ in claims],
     )
     return Workload(
@@ -110,7 +116,9 @@ def service(plan: Plan, name: str) -> Workload:
         disruption_budget=mode == "stateless",
         config=shared,
         env_config=own,
-        secret_refs=[(var, ref.path, ref.property) for var, ref in secrets.items()],
+        secret_refs=next(iter(refs.values())) if same else [],
+        env_secret_refs={} if same else refs,
+        env_secrets={env: [(var, name, var) for var in names] for env, names in env_vars.items()},
         monitored=svc.ports.metrics is not None,
     )
 
@@ -120,22 +128,30 @@ def infrastructure(plan: Plan, name: str) -> Workload:
     taken: set[str] = {plan.CLAIM}
     scratch = _volumes(sorted(infra.writable_paths), taken)
     claims = [(plan.CLAIM, plan.volume(name))] if plan.volume(name) else []
-    check = infra.healthcheck
+    check = tuple(kubernetes_literal(arg) for arg in infra.healthcheck)  # exec probes expand $(VAR) too
     period = cluster.STARTUP_PERIOD_SECONDS
     exporter = infra.exporter
     serves_metrics = exporter is not None and exporter.image is None
+    files, file_mounts = [], []
+    init = datastores.postgres_init(plan.catalogue, name)
+    if init is not None:  # each service's role, created on the first start (plan.datastores)
+        volume = cluster.volume_name("initdb", taken)
+        files.append((volume, f"{name}-initdb", {datastores.INIT_SCRIPT: init}))
+        file_mounts.append((volume, datastores.INIT_FOLDER))
+    # the kubelet expands $(VAR) from the container's own environment: no password in a manifest
+    args = [kubernetes_literal(arg) for arg in infra.command] + datastores.redis_args(plan.catalogue, name, lambda var: f"$({var})")
     main = Container(
         name=name,
         image=image_ref(infra.image),
         ports=[("tcp", infra.port)] + ([("metrics", exporter.port)] if serves_metrics else []),
         resources=infra.resources.model_dump(),
-        liveness=Probe(10, 6, command=tuple(check), timeout=5),
-        readiness=Probe(10, 3, command=tuple(check), timeout=5),
-        startup=Probe(period, math.ceil(infra.startup_seconds / period), command=tuple(check), timeout=5),
-        args=list(infra.command),
+        liveness=Probe(10, 6, command=check, timeout=5),
+        readiness=Probe(10, 3, command=check, timeout=5),
+        startup=Probe(period, math.ceil(infra.startup_seconds / period), command=check, timeout=5),
+        args=args,
         config_map=name if infra.config else None,
         secrets=[(var, name, var) for var in plan.secret_env(name)],
-        mounts=scratch + [(plan.CLAIM, infra.storage)] * bool(claims),
+        mounts=scratch + [(plan.CLAIM, infra.storage)] * bool(claims) + file_mounts,
     )
     containers = [main]
     service_ports = [("tcp", infra.port)]
@@ -153,8 +169,8 @@ def infrastructure(plan: Plan, name: str) -> Workload:
                 resources=exporter.resources.model_dump(),
                 liveness=Probe(10, 3, tcp_port="metrics"),
                 readiness=Probe(10, 3, tcp_port="metrics"),
-                args=plan.exporter_args(name),
-                values={var: value for var, value in env.items() if isinstance(value, str)},
+                args=[kubernetes_literal(arg) for arg in plan.exporter_args(name)],
+                values={var: kubernetes_literal(value) for var, value in env.items() if isinstance(value, str)},
                 secrets=[(var, name, var) for var, value in env.items() if isinstance(value, SecretRef)],
                 mounts=[(tmp, "/tmp")],
             )
@@ -174,6 +190,7 @@ def infrastructure(plan: Plan, name: str) -> Workload:
         config=dict(sorted(infra.config.items())),
         secret_refs=[(var, ref.path, ref.property) for var, ref in sorted(secret_refs.items())],
         monitored=exporter is not None,
+        files=files,
     )
 
 

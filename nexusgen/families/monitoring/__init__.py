@@ -45,7 +45,7 @@ def render(plan: Plan, templates: Templates) -> dict[PurePosixPath, str]:
         if rule_file.alerts:
             out[paths.PROMETHEUS_TESTS / f"{rule_file.stem}.yml"] = dump_yaml(alert_tests(plan, rule_file))
     out[paths.PROMETHEUS_CONFIG] = _prometheus(plan, templates)
-    out[paths.ALERTMANAGER_CONFIG] = _alertmanager(plan, templates)
+    out[paths.ALERTMANAGER_CONFIG] = _alertmanager(plan)
     out.update(_grafana(plan, templates))
     out[CLUSTER / "kustomization.yaml"] = templates.render(
         "monitoring/k8s/kustomization.yaml.j2", resources=sorted(p.name for p in out if p.parent == CLUSTER))
@@ -87,11 +87,62 @@ def _prometheus(plan: Plan, templates: Templates) -> str:
     )
 
 
-def _alertmanager(plan: Plan, templates: Templates) -> str:
+# Alertmanager's own templates (Go text/template), written as they are: the file is data.
+PAGE = "{{ .CommonLabels.priority }} {{ .CommonLabels.alertname }} on {{ .CommonLabels.service }}: " \
+    "{{ .CommonAnnotations.summary }}"
+PAGE_DETAILS = {"description": "{{ .CommonAnnotations.description }}",
+                "runbook": "{{ .CommonAnnotations.runbook_url }}", "firing": "{{ .Alerts.Firing | len }}"}
+SLACK_TITLE = "[{{ .Status | toUpper }}] {{ .CommonLabels.priority }} {{ .CommonLabels.alertname }} on " \
+    "{{ .CommonLabels.service }}"
+SLACK_TEXT = '{{ range .Alerts }}{{ .Annotations.description }} Runbook: {{ .Annotations.runbook_url }}{{ "\\n" }}{{ end }}'
+
+
+def _alertmanager(plan: Plan) -> str:
+    """P1 pages (PagerDuty, and Slack for the record), P2 goes to Slack, P3 to the low-urgency
+    channel; a P1 on a service inhibits its own P2 and P3 alerts (the page already says what is
+    wrong); the Watchdog goes to the heartbeat receiver; a deliberate trading halt inhibits its
+    service's P1 pages. Credentials are files mounted into the container, never values here."""
     receivers = plan.catalogue.monitoring.receivers
-    routes = [{**r, "channel": getattr(receivers, r["channel"])} for r in ROUTES]
-    return templates.render(
-        "monitoring/alertmanager.yml.alt.j2", routes=routes, receivers=receivers, fallback="slack-p2")
+    # The Watchdog fires all the time: it goes to the heartbeat monitor every minute, and nowhere else.
+    # Without monitoring.receivers.heartbeat_url the receiver is empty: the Watchdog reaches nobody.
+    heartbeat: dict = {"name": "heartbeat"}
+    if receivers.heartbeat_url:
+        heartbeat["webhook_configs"] = [{
+            "url": receivers.heartbeat_url, "send_resolved": False,
+            "http_config": {"authorization": {"type": receivers.heartbeat_auth_scheme,
+                                              "credentials_file": receivers.heartbeat_token_file}}}]
+    configs = [heartbeat]
+    for r in ROUTES:
+        receiver: dict = {"name": r["receiver"]}
+        if r["pagerduty"]:
+            receiver["pagerduty_configs"] = [{
+                "routing_key_file": receivers.pagerduty_routing_key_file, "severity": r["severity"],
+                "send_resolved": True, "description": PAGE, "details": PAGE_DETAILS}]
+        receiver["slack_configs"] = [{
+            "api_url_file": receivers.slack_api_url_file, "channel": getattr(receivers, r["channel"]),
+            "send_resolved": True, "title": SLACK_TITLE, "text": SLACK_TEXT}]
+        configs.append(receiver)
+    return dump_yaml({
+        "global": {"resolve_timeout": "5m"},
+        "route": {
+            "receiver": "slack-p2", "group_by": ["service", "alertname"], "group_wait": "30s",
+            "group_interval": "5m", "repeat_interval": "4h",
+            "routes": [{"receiver": "heartbeat", "matchers": ['alertname="Watchdog"'], "group_wait": "0s",
+                        "group_interval": "1m", "repeat_interval": "1m"}]
+            + [{"receiver": r["receiver"], "matchers": [f'priority="{r["priority"]}"'],
+                "group_wait": r["group_wait"], "repeat_interval": r["repeat_interval"]} for r in ROUTES],
+        },
+        "inhibit_rules": [
+            # A P1 on a service silences its own P2 and P3 alerts (not the notice that trading is halted on purpose).
+            {"source_matchers": ['priority="P1"'], "target_matchers": ['priority=~"P2|P3"', 'alertname!="TradingHalted"'],
+             "equal": ["service"]},
+            # Trading halted on purpose (kill switch): the service's P1 pages (ServiceDown while it is stopped
+            # or replaced) are inhibited; the TradingHalted notice says so instead.
+            {"source_matchers": ['alertname="TradingHalted"'], "target_matchers": ['priority="P1"'],
+             "equal": ["service"]},
+        ],
+        "receivers": configs,
+    })
 
 
 def _grafana(plan: Plan, templates: Templates) -> dict[PurePosixPath, str]:

@@ -16,6 +16,7 @@ from nexusgen.plan import Plan
 from nexusgen.families.monitoring.platform import volumes
 from nexusgen.families.monitoring.exporters import exporter_panels
 from nexusgen.families.monitoring.services import http_rules
+from nexusgen.escape import promql_matchers
 
 DATASOURCE = {"type": "prometheus", "uid": "prometheus"}
 WIDTH = 24
@@ -126,7 +127,7 @@ def overview(plan: Plan) -> dict:
 def _metric_query(metric: Metric, job: str, stale: bool, below: bool = False) -> tuple[str, str, str]:
     """(PromQL, legend, unit) that shows one custom metric the way an operator reads it; a gauge
     alerted on when it falls ``below`` a threshold shows its lowest series, as its alert reads it."""
-    sel = f'{{job="{job}"}}'
+    sel = promql_matchers({"job": job})
     by = f" by ({', '.join(metric.labels)})" if metric.labels else ""
     legend = " ".join(f"{{{{{label}}}}}" for label in metric.labels) or metric.name
     if metric.type == "histogram":
@@ -175,7 +176,7 @@ def infrastructure(plan: Plan) -> dict:
     targets = [t for t in plan.scrape_targets if t.kind == "infrastructure"]
     b = Board()
     b.row("Health")
-    health = [(f'max({t.up_metric}{{job="{t.job}"}})', t.job) for t in targets]
+    health = [(f'max({t.up_metric}{promql_matchers({"job": t.job})})', t.job) for t in targets]
     if health:
         b.panel("stat", "Components up", health, width=WIDTH, height=4, **HEALTH)
         b.panels[-1]["fieldConfig"]["defaults"]["thresholds"]["steps"] = [
@@ -185,7 +186,7 @@ def infrastructure(plan: Plan) -> dict:
         if not panels:
             continue
         b.row(f"{target.component}: {plan.infrastructure[target.component].description}")
-        sel = f'{{job="{target.job}"}}'
+        sel = promql_matchers({"job": target.job})
         for title, unit, expr, legend in panels:
             b.panel("timeseries", title, [(expr.replace("{sel}", sel), legend)], unit=unit, width=6)
     containers = f'{{container=~"{_regex(plan.infrastructure)}"}}'

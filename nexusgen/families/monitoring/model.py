@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from nexusgen.escape import promql_matchers
 from nexusgen.errors import TemplateError
 
 SEVERITY = {"P1": "critical", "P2": "warning", "P3": "info"}
@@ -109,8 +110,7 @@ class Series:
 
     @cached_property  # frozen, so computed once; cached_property writes around __setattr__
     def key(self) -> str:
-        inner = ",".join(f'{k}="{v}"' for k, v in sorted(self.labels))
-        return f"{self.metric}{{{inner}}}"
+        return self.metric + promql_matchers(dict(self.labels))
 
     def values(self, length: int) -> str:
         """``length`` minutes of samples (length + 1 samples)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from nexusgen.escape import promql_matchers
 from nexusgen.plan import Plan, cluster
 from nexusgen.families.monitoring.model import Alert, Case, Label, Series, Value, series
 from nexusgen.catalogue.model import memory_bytes
@@ -34,7 +35,7 @@ def _halted(plan: Plan, name: str, metric: str) -> Alert:
     pages while it fires. It remembers the halt for HALT_MEMORY: the gauge vanishes while the pod is
     stopped or replaced, which is when ServiceDown would otherwise page."""
     target = next(t for t in plan.scrape_targets if t.component == name)
-    sel = f'{{job="{target.job}"}}'
+    sel = promql_matchers({"job": target.job})
     inst = {"job": target.job, "instance": target.instance}
     return Alert(
         name="TradingHalted", service=name, priority="P3", for_="1m",
@@ -67,7 +68,7 @@ def _infrastructure(plan: Plan, target) -> Alert:
     infra = plan.infrastructure[name]
     health = target.up_metric
     inst = {"job": job, "instance": target.instance}
-    selector = f'{health}{{job="{job}"}}'
+    selector = health + promql_matchers({"job": job})
     gone = Series(health, tuple(sorted(inst.items())), absent=True)
     cases = [Case((series(health, 0, 0, **inst),), {}, 0)]
     if target.optional:  # not deployed is not down: only a scraped, failing component alerts
@@ -109,7 +110,7 @@ def _certificate(plan: Plan, name: str) -> Alert:
     metric = "certmanager_certificate_expiration_timestamp_seconds"
     alert = Alert(
         name="CertificateExpiringSoon", service=name, priority="P3", for_="1h",
-        expr=f'(min by (namespace, name) ({metric}{{name="{plan.tls_secret(name)}"}}) - time()) / 86400 < {plan.catalogue.monitoring.thresholds.certificate_days}',
+        expr=f'(min by (namespace, name) ({metric}{promql_matchers({"name": plan.tls_secret(name)})}) - time()) / 86400 < {plan.catalogue.monitoring.thresholds.certificate_days}',
         summary=(f"The TLS certificate of {name} expires soon",),
         description=("Certificate ", Label("name"), " in ", Label("namespace"), " expires in ", Value("%.1f"),
                      f" days (threshold {plan.catalogue.monitoring.thresholds.certificate_days}); cert-manager should have renewed it 30 days ahead.",),

@@ -52,6 +52,22 @@ def component(plan: Plan, name: str) -> dict:
         "external": plan.depends_on(name, "external") if svc else (),
         "exchange_access": svc.exchange_access if svc else "none",
         "exchange_keys": keys,
+        "kill_switch": kill_switch(plan, name),
+    }
+
+
+def kill_switch(plan: Plan, name: str) -> dict | None:
+    """How an operator halts and resumes a trader: its own HTTP endpoints (services.<name>.kill_switch)."""
+    svc = plan.services.get(name)
+    switch = svc.kill_switch if svc else None
+    if switch is None:
+        return None
+    return {
+        "port": svc.ports.http,
+        "metrics_port": svc.ports.metrics,
+        "halt": (switch.halt.method, switch.halt.path),
+        "resume": (switch.resume.method, switch.resume.path),
+        "metric": switch.halted_metric,
     }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 from nexusgen.errors import TemplateError
+from nexusgen.escape import promql_matchers
 from nexusgen.catalogue.model import cpu_cores, memory_bytes
 from nexusgen.plan import Plan, ScrapeTarget
 from nexusgen.catalogue.reserved import RESTART_PLATEAU
@@ -123,8 +124,8 @@ def _saturation(name: str, what: str, effect: str, expr: str, threshold: float, 
 def _cpu(plan: Plan, name: str, pod: dict[str, str]) -> Alert:
     cores = cpu_cores(plan.resources(name, "production").limits.cpu)
     threshold = plan.catalogue.monitoring.thresholds.cpu_ratio
-    sel = f'{{container="{name}"}}'
-    limit = f'{{container="{name}",resource="cpu"}}'
+    sel = promql_matchers({"container": name})
+    limit = promql_matchers({"container": name, "resource": "cpu"})
     expr = (f"sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{sel}[5m]))"
             f" / sum by (namespace, pod) ({LIMITS}{limit}) > {num(threshold)}")
     limits = (series(LIMITS, cores, 0, resource="cpu", unit="core", **pod),)
@@ -135,8 +136,8 @@ def _cpu(plan: Plan, name: str, pod: dict[str, str]) -> Alert:
 def _memory(plan: Plan, name: str, pod: dict[str, str]) -> Alert:
     size = memory_bytes(plan.resources(name, "production").limits.memory)
     threshold = plan.catalogue.monitoring.thresholds.memory_ratio
-    sel = f'{{container="{name}"}}'
-    limit = f'{{container="{name}",resource="memory"}}'
+    sel = promql_matchers({"container": name})
+    limit = promql_matchers({"container": name, "resource": "memory"})
     expr = (f"max by (namespace, pod) (container_memory_working_set_bytes{sel})"
             f" / max by (namespace, pod) ({LIMITS}{limit} > 0) > {num(threshold)}")
     limits = (series(LIMITS, size, 0, resource="memory", unit="byte", **pod),)
@@ -146,6 +147,7 @@ def _memory(plan: Plan, name: str, pod: dict[str, str]) -> Alert:
 
 def _alerts(plan: Plan, target: ScrapeTarget) -> list[Alert]:
     name, job = target.component, target.job
+    sel = promql_matchers({"job": job})
     th = plan.catalogue.monitoring.thresholds
     names = http_rules(plan)
     mon = plan.catalogue.monitoring
@@ -169,7 +171,7 @@ def _alerts(plan: Plan, target: ScrapeTarget) -> list[Alert]:
     alerts = [
         Alert(
             name="ServiceDown", service=name, priority="P1", for_="1m",
-            expr=f'(sum(up{{job="{job}"}}) or vector(0)) < 1',
+            expr=f'(sum(up{sel}) or vector(0)) < 1',
             summary=(f"{name} is down",),
             description=(f"No instance of {name} answers Prometheus scrapes (", Value("%.0f"), f" up). {_impact(plan, name)}",),
             calm=(up,),
@@ -177,7 +179,7 @@ def _alerts(plan: Plan, target: ScrapeTarget) -> list[Alert]:
         ),
         Alert(
             name="InstanceDown", service=name, priority="P2", for_="5m",
-            expr=f'up{{job="{job}"}} == 0',
+            expr=f'up{sel} == 0',
             summary=(f"An instance of {name} is down",),
             description=("Instance ", Label("instance"), f" of {name} has failed every scrape for 5 minutes (up = ",
                          Value("%.0f"), "); the other replicas carry its load.",),
@@ -185,8 +187,8 @@ def _alerts(plan: Plan, target: ScrapeTarget) -> list[Alert]:
         ),
         Alert(
             name="HighErrorRate", service=name, priority="P2", for_="5m",
-            expr=(f'{names["ratio"]}{{job="{job}"}} > {num(th.error_ratio)}'
-                  f' and on(job) {names["rate"]}{{job="{job}"}} >= {num(th.min_request_rate)}'),
+            expr=(f'{names["ratio"]}{sel} > {num(th.error_ratio)}'
+                  f' and on(job) {names["rate"]}{sel} >= {num(th.min_request_rate)}'),
             summary=(f"{name} answers with server errors",),
             description=(PERCENT, f" of the HTTP requests to {name} failed with a 5xx status over 5 minutes"
                          f" (threshold {percent(th.error_ratio)}, at {num(th.min_request_rate)} requests/s or more).",),
@@ -197,7 +199,7 @@ def _alerts(plan: Plan, target: ScrapeTarget) -> list[Alert]:
         ),
         Alert(
             name="HighLatency", service=name, priority="P2", for_="10m",
-            expr=f'{names["p99"]}{{job="{job}"}} > {num(th.latency_p99_seconds)}',
+            expr=f'{names["p99"]}{sel} > {num(th.latency_p99_seconds)}',
             summary=(f"{name} is slow",),
             description=(f"The 99th percentile of {name}'s HTTP request duration is ", Value("%.3g"),
                          f" s over 5 minutes (threshold {num(th.latency_p99_seconds)} s).",),
@@ -208,7 +210,7 @@ def _alerts(plan: Plan, target: ScrapeTarget) -> list[Alert]:
         _memory(plan, name, pod),
         Alert(
             name="FrequentRestarts", service=name, priority="P2", for_="0s",
-            expr=f'changes(process_start_time_seconds{{job="{job}"}}[1h]) >= {restarts}',
+            expr=f'changes(process_start_time_seconds{sel}[1h]) >= {restarts}',
             summary=(f"{name} keeps restarting",),
             description=("Instance ", Label("instance"), f" of {name} restarted ", Value("%.0f"),
                          f" times in the last hour (threshold {restarts}).",),
@@ -221,10 +223,11 @@ def _alerts(plan: Plan, target: ScrapeTarget) -> list[Alert]:
     low, high = plan.replicas(name, "production")
     if plan.services[name].scaling.mode == "stateless" and high > low:
         hpa = {"horizontalpodautoscaler": name, "namespace": pod["namespace"]}
+        hpa_sel = promql_matchers({"horizontalpodautoscaler": name})
         alerts.append(Alert(
             name="ScalingAtMaximum", service=name, priority="P3", for_="30m",
-            expr=(f'kube_horizontalpodautoscaler_status_current_replicas{{horizontalpodautoscaler="{name}"}}'
-                  f' >= kube_horizontalpodautoscaler_spec_max_replicas{{horizontalpodautoscaler="{name}"}}'),
+            expr=(f'kube_horizontalpodautoscaler_status_current_replicas{hpa_sel}'
+                  f' >= kube_horizontalpodautoscaler_spec_max_replicas{hpa_sel}'),
             summary=(f"{name} has no scaling headroom left",),
             description=(f"The autoscaler of {name} in ", Label("namespace"), " has run at its maximum of ",
                          Value("%.0f"), " replicas for 30 minutes; more load will not be absorbed.",),

@@ -1,26 +1,53 @@
-"""GitHub Actions workflows under ``github/workflows/``: pull request, main branch and release.
+"""GitHub Actions: the workflows GitHub runs, Dependabot's configuration, the change-window gate.
 
-The repository that runs them copies (or links) ``out/github/workflows/`` to ``.github/workflows/``.
-Every service appears in every matrix and path filter; only the facts below vary per catalogue.
+These files belong where GitHub reads them, ``.github/`` at the repository root (not ``out/``):
+their paths here are relative to that tree (``workflows/pr.yml``), which ``pipeline`` writes and
+checks with its own manifest exactly like ``out/``. GitHub does not run symlinked workflows.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
+from nexusgen.engine.text import dump_yaml, trailing_comments
 from nexusgen.plan import CLUSTER_ENVIRONMENTS, Plan, paths
 from nexusgen.families.workflows import facts
+from nexusgen.families.workflows.deploy import Deploy
+from nexusgen.families.workflows.pipelines import PIPELINES
 
 WORKFLOWS = paths.WORKFLOWS
-PIPELINES = ("pr", "main", "release")
+GATE = paths.GATE_SCRIPT  # scripts.CHANGE_WINDOW runs it from the checkout
 NEXUSGEN_PYTHON = "3.11"  # the drift check installs nexusgen itself (requires-python >= 3.11)
+WEEKLY = {"interval": "weekly", "day": "monday"}
 
 
 def render(plan: Plan, templates) -> dict[PurePosixPath, str]:
     context = _context(plan)
+    builder = Deploy(context)
+    pins = {ref.ref: ref.comment for ref in context["actions"].values() if ref.comment}
+    out = {
+        WORKFLOWS / f"{name}.yml": trailing_comments(dump_yaml(build(builder)), pins)
+        for name, build in PIPELINES.items()
+    }
+    out[paths.DEPENDABOT] = dump_yaml(dependabot(plan))
+    out[GATE] = (Path(__file__).parent / "change_window.py").read_text(encoding="utf-8")
+    return out
+
+
+def dependabot(plan: Plan) -> dict:
+    """Update PRs for the pinned actions and the base images. Both live in generated files: a
+    Dependabot PR fails the drift check until its new pin is copied into services.yaml
+    (``actions:``, ``runtimes.*``) and rendered, which keeps the catalogue the source of truth."""
+    dockerfiles = sorted({f"/{facts.dockerfile(plan, name).rsplit('/', 1)[0]}" for name in plan.services})
     return {
-        WORKFLOWS / f"{name}.yml": templates.render(f"workflows/{name}.yml.alt.j2", **context) for name in PIPELINES
+        "version": 2,
+        "updates": [
+            {"package-ecosystem": "github-actions", "directory": "/", "schedule": WEEKLY,
+             "groups": {"actions": {"patterns": ["*"]}}, "cooldown": {"default-days": 7}},
+            {"package-ecosystem": "docker", "directories": dockerfiles, "schedule": WEEKLY,
+             "groups": {"base-images": {"patterns": ["*"]}}, "cooldown": {"default-days": 7}},
+        ],
     }
 
 
@@ -61,4 +88,9 @@ def _environment(plan: Plan, env: str) -> dict[str, object]:
         "smoke_urls": facts.smoke_urls(plan, env),
         "url": e2e.base_url if e2e else next(iter(urls.values()), None),  # the environment's link in GitHub
         "cluster": plan.environment(env).cluster,
+        "migrations": facts.migrations(plan, env),
+        "kill_switches": facts.kill_switches(plan, env),
+        "canary": plan.environment(env).canary,
+        "canary_queries": facts.canary_queries(plan, env),
+        "windows": facts.change_windows(plan, env),
     }

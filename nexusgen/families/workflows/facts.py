@@ -5,14 +5,17 @@ Templates only place these values; they never compute a path, an image or a URL.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from nexusgen.plan import CLUSTER_ENVIRONMENTS, Plan, paths
 
 # Current major of every action the workflows use (the node24 generation; actionlint
-# flags the node20 majors). A catalogue `actions:` entry pins the action to a commit.
+# flags the node20 majors). A catalogue `actions:` entry pins the action to a commit; the
+# shipped catalogue pins every one (tests refuse a `uses:` that is not a 40-hex commit).
 MAJORS = {
     "actions/checkout": "v7",
+    "actions/download-artifact": "v8",
     "actions/setup-node": "v7",
     "actions/setup-python": "v7",
     "actions/upload-artifact": "v7",
@@ -49,7 +52,7 @@ class RuntimeCI:
     version: str
     cache: str
     cache_file: str  # manifest the dependency cache is keyed on
-    install: str
+    install_env: dict[str, str]  # what the runtime's install script reads
     lint: str
     test: str
 
@@ -87,12 +90,17 @@ def overlay(plan: Plan, env: str) -> str:
 
 
 def action_refs(plan: Plan) -> dict[str, ActionRef]:
+    """``uses:`` of every action: ``name@sha  # version`` where the catalogue pins it (a pin of
+    a repository covers its sub-actions), else ``name@major``."""
     pins = plan.catalogue.actions
     out = {}
     for name, major in MAJORS.items():
         repo = "/".join(name.split("/")[:2])
-        sha = pins.get(name) or pins.get(repo)
-        out[name] = ActionRef(f"{name}@{sha}", major) if sha else ActionRef(f"{name}@{major}", "")
+        pin = pins.get(name) or pins.get(repo)
+        if pin is None:
+            out[name] = ActionRef(f"{name}@{major}", "")
+        else:
+            out[name] = ActionRef(f"{name}@{pin.sha}", pin.version or major)
     return out
 
 
@@ -103,13 +111,13 @@ def runtimes(plan: Plan) -> dict[str, RuntimeCI]:
         runtime = plan.catalogue.runtimes[name]
         setup, version_input, cache = _SETUP[name]
         manifests = runtime.manifests
-        if name == "python":
-            install = " ".join(f"-r {m}" for m in manifests if m.endswith(".txt"))
-            install = f"python -m pip install {install}" if install else "python -m pip install ."
-            cache_file = next((m for m in manifests if m.endswith(".txt")), manifests[0])
+        if name == "python":  # checks.py: every python manifest is a requirements file
+            install = {"MANIFESTS": " ".join([*manifests, *runtime.dev_manifests])}
+            cache_file = manifests[0]
         else:
-            install = "npm ci" if "package-lock.json" in manifests else "npm install"
-            cache_file = "package-lock.json" if "package-lock.json" in manifests else manifests[0]
+            lockfile = "package-lock.json" if "package-lock.json" in manifests else ""
+            install = {"LOCKFILE": lockfile}
+            cache_file = lockfile or manifests[0]
         out[name] = RuntimeCI(
             name, setup, version_input, runtime.language_version, cache, cache_file, install, runtime.lint, runtime.test
         )
@@ -174,3 +182,70 @@ def end_to_end(plan: Plan, env: str) -> EndToEnd | None:
         if svc.group == "frontend" and svc.runtime == "node" and name in urls:
             return EndToEnd(name, svc.source, urls[name], runtimes(plan)["node"].version)
     return None
+
+
+def kill_switches(plan: Plan, env: str) -> str:
+    """``namespace kind service port halt-method halt-path resume-method resume-path metrics-port halted-metric``
+    lines (``-`` where no halted gauge is declared): the services halted before they are replaced."""
+    lines = []
+    for name, svc in plan.services.items():
+        ks = svc.kill_switch
+        if ks is None:
+            continue
+        fields = [plan.service_namespace(name, env), plan.workload_kind(name).lower(), name, str(svc.ports.http), ks.halt.method, ks.halt.path,
+                  ks.resume.method, ks.resume.path, str(svc.ports.metrics or svc.ports.http), ks.halted_metric or "-"]
+        lines.append(" ".join(fields))
+    return "".join(f"{line}\n" for line in lines)
+
+
+def _kubelet_literal(arg: str) -> str:
+    """Kubernetes expands ``$(VAR)`` in ``command``; ``$$(`` keeps it literal."""
+    return arg.replace("$(", "$$(")
+
+
+def migrations(plan: Plan, env: str) -> str:
+    """JSON lines ``{namespace, kind, service, image, command}``: each runs as a Job before the rollout."""
+    rows = [
+        {"namespace": plan.service_namespace(name, env), "kind": plan.workload_kind(name).lower(), "service": name,
+         "image": plan.image_repo(name, env),
+         "command": [_kubelet_literal(a) for a in svc.migration]}
+        for name, svc in plan.services.items() if svc.migration
+    ]
+    return "".join(json.dumps(row, sort_keys=True) + "\n" for row in rows)
+
+
+def canary_queries(plan: Plan, env: str) -> str:
+    """JSON lines per canary: PromQL for its 5xx ratio and p99 latency, and the stable pods' p99,
+    over the soak. Every value placed in a matcher is a DNS label or a metric name (validated)."""
+    mon = plan.catalogue.monitoring
+    window = plan.environment(env).canary.soak
+    rows = []
+    for name, svc in plan.services.items():
+        if svc.scaling.mode != "stateless":
+            continue
+        ns = plan.service_namespace(name, env)
+        canary = f'job="{name}",namespace="{ns}",pod=~"{name}-canary-.+"'
+        stable = f'job="{name}",namespace="{ns}",pod!~"{name}-canary-.+"'
+        req, dur = mon.http_requests_metric, mon.http_duration_metric
+        rows.append({
+            "service": name,
+            "errors": f'(sum(rate({req}{{{canary},status=~"5.."}}[{window}])) or vector(0))'
+                      f" / sum(rate({req}{{{canary}}}[{window}]))",
+            "p99": f"histogram_quantile(0.99, sum by (le) (rate({dur}_bucket{{{canary}}}[{window}])))",
+            "stable_p99": f"histogram_quantile(0.99, sum by (le) (rate({dur}_bucket{{{stable}}}[{window}])))",
+        })
+    return "".join(json.dumps(row, sort_keys=True) + "\n" for row in rows)
+
+
+def seconds(duration: str) -> int:
+    """A validated ``Duration`` (``30s``, ``5m``, ``1h``, ``1d``) in seconds."""
+    return int(duration[:-1]) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[duration[-1]]
+
+
+def change_windows(plan: Plan, env: str) -> dict[str, str]:
+    """What the change-window gate reads (JSON; reasons stay in the catalogue)."""
+    e = plan.environment(env)
+    return {
+        "WINDOWS": json.dumps([w.model_dump() for w in e.change_windows], sort_keys=True),
+        "FREEZES": json.dumps([{"start": f.start, "end": f.end} for f in e.freezes], sort_keys=True),
+    }
