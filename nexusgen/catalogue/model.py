@@ -484,7 +484,9 @@ class Freeze(Strict):
 class PrometheusService(Strict):
     """Where CI reaches the cluster's Prometheus (through the Kubernetes API: kubectl port-forward)."""
 
-    namespace: Name = "monitoring"
+    # None: platform.prometheus's namespace (kube-prometheus-stack's, by default <project>-<env>-monitoring).
+    namespace: Name | None = None
+    # The Prometheus Operator creates prometheus-operated beside every Prometheus it runs.
     service: Name = "prometheus-operated"
     port: Port = 9090
 
