@@ -85,13 +85,15 @@ def check(catalogue: Path, out: Path, github: Path | None, templates: Path | Non
 
 @main.command()
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False, exists=True), default=Path("out"), show_default=True)
+@click.option("--catalogue", type=click.Path(path_type=Path, dir_okay=False), default=Path("services.yaml"),
+              show_default=True, help="The catalogue out/ was rendered from (its platform section, its metrics).")
 @click.option("--github", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="The workflows' tree (default: .github beside --out).")
-def validate(out: Path, github: Path | None) -> int:
+def validate(out: Path, catalogue: Path, github: Path | None) -> int:
     """Run every validator over out/ and .github/ and print one table; a missing validator is never a pass."""
     from nexusgen import validate as validators
 
-    results = validators.run_all(out, github)
+    results = validators.run_all(out, pipeline.load(catalogue), github)
     for result in results:
         for finding in result.findings:
             click.echo(f"{result.tool}: {finding}", err=True)

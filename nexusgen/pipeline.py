@@ -41,6 +41,11 @@ def prepare(catalogue: Path, templates: Path | None = None) -> Prepared:
                     partial(render_all, plan, engine, tree="github"))
 
 
+def load(catalogue: Path):
+    """The validated catalogue model alone (for ``validate``)."""
+    return catalogue_io.parse(read_bytes(catalogue, catalogue.name), catalogue.name)
+
+
 def render_memory(catalogue: Path, templates: Path | None = None) -> dict[PurePosixPath, bytes]:
     """Everything ``render`` would write, sorted by path, without touching the disk (the
     ``.github`` tree's files under ``.github/``)."""

@@ -347,3 +347,23 @@ def test_a_closed_window_never_rolls_production_back(wf):
     assert previous["if"] == "failure() && steps.cluster.outcome == 'success'"
     names = [s.get("id") for s in deploy]
     assert names.index("cluster") > next(i for i, s in enumerate(deploy) if s["name"].startswith("Inside a change window"))
+
+
+def test_canary_reaches_prometheus_where_the_platform_section_says_it_runs():
+    """environments.<env>.canary.prometheus.namespace defaults to platform.prometheus's namespace
+    (kube-prometheus-stack's: the environment's monitoring namespace unless declared); a declared one wins."""
+    from nexusgen import catalogue as catalogue_io
+    from nexusgen.families.workflows import render
+    from nexusgen.plan import build
+
+    def namespace(data: dict) -> str:
+        plan = build(catalogue_io.parse(yaml.safe_dump(data).encode(), "services.yaml"))
+        release = yaml.safe_load(render(plan, None)[Path("workflows/release.yml")])
+        return step_named(release["jobs"]["deploy-production"], "Canary")["env"]["PROMETHEUS_NAMESPACE"]
+
+    data = yaml.safe_load(CATALOGUE.read_text())
+    assert namespace(data) == PLAN.namespace("monitoring", "production")
+    data.setdefault("platform", {})["prometheus"] = {"namespace": "observability"}
+    assert namespace(data) == "observability"
+    data["environments"]["production"]["canary"] = {"prometheus": {"namespace": "elsewhere"}}
+    assert namespace(data) == "elsewhere"

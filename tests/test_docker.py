@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CATALOGUE, tool
+from conftest import CATALOGUE, ROOT, tool
 from nexusgen import catalogue as catalogue_io
 from nexusgen.plan import SERVICE_UID, build, image_ref
 from nexusgen.families.docker import serves_distroless
@@ -194,3 +194,19 @@ def test_health_probe_exit_status(health_server: int, runtime: str):
     assert status(health_server, "/health/live") == 0
     assert status(health_server, "/health/ready") != 0
     assert status(_closed_port(), "/health/live") != 0
+
+
+def test_every_stage_carries_one_supported_language_version():
+    """Issue 14: no image its publisher dropped (python3-debian12), no stage on another ABI than the build."""
+    from nexusgen.catalogue.images import DISTROLESS, END_OF_LIFE, language_version
+
+    for name in PLAN.services:
+        runtime = PLAN.runtime(name)
+        lang = PLAN.services[name].runtime
+        version = language_version(lang, runtime.build.tag)
+        assert version not in END_OF_LIFE[lang]
+        assert language_version(lang, runtime.run.tag) == version
+        if serves_distroless(PLAN, name):
+            assert DISTROLESS[runtime.distroless.image] == version
+    text = "".join(p.read_text() for p in (ROOT / "out" / "docker").glob("*/Dockerfile"))
+    assert "python3-debian12" not in text and "node:20" not in text

@@ -42,5 +42,5 @@ def test_golden_case_passes_every_validator(case: Path, tmp_path: Path):
     """Each case's output is proven by the real consumers too, not only compared with itself."""
     out = tmp_path / "out"
     assert nexusgen("render", "--catalogue", str(case / "services.yaml"), "--out", str(out)).returncode == 0
-    result = nexusgen("validate", "--out", str(out))
+    result = nexusgen("validate", "--out", str(out), "--catalogue", str(case / "services.yaml"))
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]

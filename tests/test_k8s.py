@@ -20,9 +20,13 @@ from nexusgen.catalogue.model import cpu_cores, memory_bytes
 from nexusgen.plan import CLUSTER_ENVIRONMENTS, SERVICE_UID, SecretRef, build, image_ref
 from nexusgen.engine.templates import Templates
 from nexusgen.families import k8s
+from nexusgen import validate as validators
+from nexusgen.validate import crds
 
 PLAN = build(catalogue.parse(CATALOGUE.read_bytes(), "services.yaml"))
-K8S_VERSION = "1.33.0"
+K8S_VERSIONS = validators.kubernetes_versions(PLAN.catalogue.platform)
+CRD_SCHEMAS = crds.schema_dir()
+assert CRD_SCHEMAS is not None, "the operators' CRD schemas (shared/crds) are needed; set NEXUSGEN_CRDS"
 NAME = "app.kubernetes.io/name"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 CLUSTER_INFRA = sorted(n for n, i in PLAN.infrastructure.items() if i.group == "infrastructure" and not i.optional)
@@ -59,64 +63,7 @@ def namespace_of(name: str, env: str) -> str:
     return PLAN.service_namespace(name, env)
 
 
-# --- custom resources: the fields each CRD requires ---------------------------
-
-DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$")
-
-
-def _external_secret(spec: dict) -> list[str]:
-    problems = []
-    store = spec.get("secretStoreRef") or {}
-    if not store.get("name"):
-        problems.append("spec.secretStoreRef.name is required")
-    if store.get("kind") not in ("SecretStore", "ClusterSecretStore"):
-        problems.append("spec.secretStoreRef.kind must be SecretStore or ClusterSecretStore")
-    if "refreshInterval" in spec and not DURATION.match(str(spec["refreshInterval"])):
-        problems.append("spec.refreshInterval is not a duration")
-    if not (spec.get("target") or {}).get("name"):
-        problems.append("spec.target.name is required (pods refer to the Secret by name)")
-    if not spec.get("data") and not spec.get("dataFrom"):
-        problems.append("spec.data or spec.dataFrom is required")
-    for i, item in enumerate(spec.get("data") or []):
-        if not item.get("secretKey"):
-            problems.append(f"spec.data[{i}].secretKey is required")
-        if not (item.get("remoteRef") or {}).get("key"):
-            problems.append(f"spec.data[{i}].remoteRef.key is required")
-    return problems
-
-
-def _service_monitor(spec: dict) -> list[str]:
-    problems = []
-    if not isinstance(spec.get("selector"), dict):
-        problems.append("spec.selector is required")
-    if not spec.get("endpoints"):
-        problems.append("spec.endpoints must name at least one endpoint")
-    for i, ep in enumerate(spec.get("endpoints") or []):
-        if not isinstance(ep.get("port"), str) or not ep["port"]:
-            problems.append(f"spec.endpoints[{i}].port must be a port name")
-    return problems
-
-
-def _prometheus_rule(spec: dict) -> list[str]:
-    problems = []
-    for i, group in enumerate(spec.get("groups") or []):
-        if not group.get("name"):
-            problems.append(f"spec.groups[{i}].name is required")
-        for j, rule in enumerate(group.get("rules") or []):
-            if not rule.get("expr"):
-                problems.append(f"spec.groups[{i}].rules[{j}].expr is required")
-            if ("alert" in rule) == ("record" in rule):
-                problems.append(f"spec.groups[{i}].rules[{j}] needs exactly one of alert and record")
-    if not spec.get("groups"):
-        problems.append("spec.groups is required")
-    return problems
-
-
-CRDS = {
-    ("external-secrets.io/v1beta1", "ExternalSecret"): _external_secret,
-    ("monitoring.coreos.com/v1", "ServiceMonitor"): _service_monitor,
-    ("monitoring.coreos.com/v1", "PrometheusRule"): _prometheus_rule,
-}
+# --- objects: built-in kinds for every declared Kubernetes minor, custom resources against the operators' schemas
 
 
 def builtin(api_version: str) -> bool:
@@ -124,23 +71,25 @@ def builtin(api_version: str) -> bool:
     return "." not in group or group.endswith(".k8s.io")
 
 
-def check_object(doc: dict) -> list[str]:
-    """Problems with one object: schema (strict) for built-in kinds, required fields for known CRDs."""
+def check_object(doc: dict, platform=PLAN.catalogue.platform) -> list[str]:
+    """Problems with one object: strict schema for built-in kinds (every Kubernetes minor the platform
+    declares) and for custom resources (shared/crds, the served versions only)."""
     where = f"{doc.get('kind')} {doc.get('metadata', {}).get('name')}"
     api = doc.get("apiVersion", "")
     if builtin(api):
-        try:
-            kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
-        except kubernetes_validate.SchemaNotFoundError:
-            return [f"{where}: no schema for built-in {api} {doc.get('kind')}"]
-        except kubernetes_validate.ValidationError as exc:
-            return [f"{where}: {exc.message} at {'.'.join(map(str, exc.absolute_path))}"]
+        for version in K8S_VERSIONS:
+            try:
+                kubernetes_validate.validate(doc, version, strict=True)
+            except kubernetes_validate.SchemaNotFoundError:
+                return [f"{where}: no schema for built-in {api} {doc.get('kind')} in {version}"]
+            except kubernetes_validate.ValidationError as exc:
+                return [f"{where}: {version}: {exc.message} at {'.'.join(map(str, exc.absolute_path))}"]
         return []
-    checker = CRDS.get((api, doc.get("kind")))
-    if checker is None:
-        return [f"{where}: unknown custom resource {api}"]
     problems = [] if doc["metadata"].get("namespace") else ["metadata.namespace is required"]
-    return [f"{where}: {p}" for p in problems + checker(doc.get("spec") or {})]
+    problems += crds.check(doc, platform, CRD_SCHEMAS)
+    if doc.get("kind") == "ExternalSecret" and not (doc.get("spec", {}).get("secretStoreRef") or {}).get("name"):
+        problems.append("spec.secretStoreRef.name: the overlay names the environment's store")
+    return [f"{where}: {p}" for p in problems]
 
 
 # --- validity -----------------------------------------------------------------
@@ -163,6 +112,23 @@ def test_object_checker_fails_on_broken_objects(built):
     assert check_object({**deployment, "spec": {**deployment["spec"], "replica": 2}})
     assert check_object({**deployment, "kind": "Deploymnt"})
     assert check_object({"apiVersion": "example.com/v1", "kind": "Thing", "metadata": {"name": "x"}})
+
+
+def test_custom_resources_are_checked_strictly_against_the_served_schemas(built):
+    """Each CRD kind NEXUS uses: an invented field, a wrong type and an unserved apiVersion all fail."""
+    docs = built["production"]
+    for kind in ("ExternalSecret", "ServiceMonitor", "PrometheusRule"):
+        doc = next(d for d in docs if d["kind"] == kind)
+        assert check_object(doc) == []
+        assert any("'refreshIntervall' was unexpected" in p or "Additional properties" in p
+                   for p in check_object({**doc, "spec": {**doc["spec"], "refreshIntervall": "1h"}})), kind
+    secret = next(d for d in docs if d["kind"] == "ExternalSecret")
+    assert any("not served" in p for p in check_object({**secret, "apiVersion": "external-secrets.io/v1beta1"}))
+    typo = {**secret, "spec": {**secret["spec"], "target": {**secret["spec"]["target"], "creationPolicy": "Ownr"}}}
+    assert any("creationPolicy" in p for p in check_object(typo))
+    monitor = next(d for d in docs if d["kind"] == "ServiceMonitor")
+    endpoint = {**monitor["spec"]["endpoints"][0], "intreval": "30s"}
+    assert any("intreval" in p for p in check_object({**monitor, "spec": {**monitor["spec"], "endpoints": [endpoint]}}))
 
 
 # --- workloads ----------------------------------------------------------------

@@ -8,12 +8,14 @@ from collections import Counter
 import pytest
 
 from nexusgen.plan import CLUSTER_ENVIRONMENTS
-from nexusgen.plan.cluster import INGRESS_CONTROLLER
 from test_k8s import CLUSTER_INFRA, NAME, PLAN, built  # noqa: F401 - built is a fixture
 
 NS_LABEL = "kubernetes.io/metadata.name"
 PRIVATE = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "127.0.0.0/8"}
 ON_CLUSTER = set(PLAN.services) | set(CLUSTER_INFRA)
+CONTROLLER = PLAN.catalogue.platform.ingress
+# The platform's own traffic (monitoring stack, HTTP-01 solver): proven in test_k8s_platform.py.
+PLATFORM_POLICIES = {"prometheus", "alertmanager", "grafana", "prometheus-operator", "kube-state-metrics", "acme-http01-solver"}
 
 
 def port_of(name: str) -> int:
@@ -32,7 +34,7 @@ def peer_kind(peer: dict, env: str) -> tuple:
         return ("dns",)
     if ns == PLAN.namespace("monitoring", env) and labels == {NAME: "prometheus"}:
         return ("prometheus",)
-    if ns == INGRESS_CONTROLLER["namespace"] and labels == INGRESS_CONTROLLER["labels"]:
+    if ns == CONTROLLER.namespace and labels == CONTROLLER.labels:
         return ("ingress-controller",)
     name = labels.get(NAME)
     assert name in ON_CLUSTER and PLAN.service_namespace(name, env) == ns, f"peer matches no workload: {peer}"
@@ -48,7 +50,7 @@ def graph_problems(docs: list[dict], env: str) -> list[str]:
     cluster = PLAN.environment(env).cluster  # the only API server egress allowed is to its CIDRs
     api_blocks = tuple(sorted((c, ()) for c in cluster.api_server_cidrs))
     api_ports = (("TCP", cluster.api_server_port),)
-    for policy in (d for d in docs if d["kind"] == "NetworkPolicy"):
+    for policy in (d for d in docs if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] not in PLATFORM_POLICIES):
         ns, spec = policy["metadata"]["namespace"], policy["spec"]
         selector = spec["podSelector"].get("matchLabels", {})
         if not selector:
@@ -135,7 +137,7 @@ def test_policies_match_the_dependency_graph(built, env):
 def test_every_policy_selects_pods_that_exist(built, env):
     pods = {(d["metadata"]["namespace"], d["spec"]["template"]["metadata"]["labels"][NAME])
             for d in built[env] if d["kind"] in ("Deployment", "StatefulSet")}  # fmt: skip
-    for policy in (d for d in built[env] if d["kind"] == "NetworkPolicy"):
+    for policy in (d for d in built[env] if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] not in PLATFORM_POLICIES):
         labels = policy["spec"]["podSelector"].get("matchLabels", {})
         if labels and labels != {NAME: "prometheus"}:
             assert (policy["metadata"]["namespace"], labels[NAME]) in pods, policy["metadata"]["name"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import re
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,14 @@ def test_staging_override_changes_only_the_staging_overlay(tmp_path: Path):
     assert hpa["spec"]["maxReplicas"] == gateway["max_replicas"]
 
 
+def _base_name(doc: dict) -> str:
+    """An object's name, without the content hash the overlays append to a ConfigMap's (overlays.py)."""
+    name = doc["metadata"]["name"]
+    if doc["kind"] == "ConfigMap" and re.fullmatch(r".+-[0-9a-f]{10}", name):
+        return name[:-11]
+    return name
+
+
 def test_secret_and_config_overrides_reach_only_their_environment(tmp_path: Path):
     """A staging-only secret variable, a secret that differs per environment, a config value and a
     removed variable: each lands in the staging build only, and the base names no store path of them."""
@@ -60,10 +69,7 @@ def test_secret_and_config_overrides_reach_only_their_environment(tmp_path: Path
     built = {env: kustomize(out / "k8s" / "overlays" / env) for env in ("staging", "production")}
 
     def of(env: str, kind: str) -> dict:
-        """The service's object; its ConfigMap carries a content hash (``notification-<hash>``)."""
-        def named(name: str) -> bool:
-            return name == "notification" or (kind == "ConfigMap" and name.rpartition("-")[0] == "notification")
-        return next(d for d in built[env] if d["kind"] == kind and named(d["metadata"]["name"]))
+        return next(d for d in built[env] if d["kind"] == kind and _base_name(d) == "notification")
 
     for env, extra, slack, log, telegram in (
         ("staging", True, "nexus/staging/slack", "debug", False),
@@ -162,7 +168,7 @@ def test_a_configuration_change_rolls_the_pods(tmp_path: Path):
     after = _render(tmp_path, "after", data)
     for env in ("staging", "production"):
         old, new = (
-            {(d["kind"], d["metadata"]["name"]): d for d in kustomize(out / "k8s" / "overlays" / env)} for out in (before, after)
+            {(d["kind"], _base_name(d)): d for d in kustomize(out / "k8s" / "overlays" / env)} for out in (before, after)
         )
         maps = [{n: d for (k, n), d in o.items() if k == "ConfigMap" and n.rpartition("-")[0] == "gateway"} for o in (old, new)]
         (old_name, _), (new_name, config) = (next(iter(m.items())) for m in maps)  # content-hashed names

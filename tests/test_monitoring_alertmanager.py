@@ -34,7 +34,18 @@ def test_amtool_check_config(rendered: Path):
     result = subprocess.run([tool("amtool"), "check-config", str(rendered / CONFIG)],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS" in result.stdout and "3 receivers" in result.stdout
+    assert "SUCCESS" in result.stdout and "4 receivers" in result.stdout
+
+
+def test_watchdog_reaches_the_heartbeat_only(rendered: Path):
+    def watchdog(receiver: str) -> int:
+        return subprocess.run(
+            [tool("amtool"), "config", "routes", "test", f"--config.file={rendered / CONFIG}",
+             f"--verify.receivers={receiver}", "alertname=Watchdog", "priority=P3", "service=prometheus"],
+            capture_output=True, text=True, timeout=60).returncode  # fmt: skip
+
+    assert watchdog("heartbeat") == 0
+    assert all(watchdog(r) != 0 for r in TIERS.values())
 
 
 @pytest.mark.parametrize("priority", sorted(TIERS))
@@ -48,7 +59,10 @@ def test_receivers_use_the_catalogue_and_file_references_only(rendered: Path):
     config = yaml.safe_load((rendered / CONFIG).read_text())
     wanted = receivers()
     by_name = {r["name"]: r for r in config["receivers"]}
-    assert set(by_name) == set(TIERS.values())
+    assert set(by_name) == {*TIERS.values(), "heartbeat"}
+    [hook] = by_name.pop("heartbeat")["webhook_configs"]
+    assert hook["url"] == wanted["heartbeat_url"]
+    assert hook["http_config"]["authorization"]["credentials_file"] == wanted["heartbeat_token_file"]
     pagers = by_name["pagerduty-p1"]["pagerduty_configs"]
     assert [p["routing_key_file"] for p in pagers] == [wanted["pagerduty_routing_key_file"]]
     channels = {name: [s["channel"] for s in r["slack_configs"]] for name, r in by_name.items()}
@@ -83,25 +97,34 @@ def alertmanager(rendered: Path, tmp_path: Path):
         yield url
 
 
-def test_p1_inhibits_p2_and_p3_of_the_same_service(alertmanager: str):
-    def alert(name: str, priority: str, service: str) -> dict:
-        return {"labels": {"alertname": name, "priority": priority, "service": service}}
-
-    call(f"{alertmanager}/api/v2/alerts", [
-        alert("ServiceDown", "P1", "gateway"),
-        alert("HighErrorRate", "P2", "gateway"),
-        alert("ScalingAtMaximum", "P3", "gateway"),
-        alert("HighErrorRate", "P2", "analytics"),
-    ])
+def post(alertmanager: str, *alerts: tuple[str, str, str]) -> dict[tuple[str, str], dict]:
+    """Send (alertname, priority, service) alerts; their status by (alertname, service) once all are in."""
+    call(f"{alertmanager}/api/v2/alerts",
+         [{"labels": {"alertname": name, "priority": priority, "service": service}} for name, priority, service in alerts])
     deadline = time.monotonic() + 30
     while True:
         state = {(a["labels"]["alertname"], a["labels"]["service"]): a["status"]
                  for a in call(f"{alertmanager}/api/v2/alerts")}
-        if len(state) == 4 or time.monotonic() > deadline:
-            break
+        if len(state) == len(alerts) or time.monotonic() > deadline:
+            return state
         time.sleep(0.2)
+
+
+def test_p1_inhibits_p2_and_p3_of_the_same_service(alertmanager: str):
+    state = post(alertmanager, ("ServiceDown", "P1", "gateway"), ("HighErrorRate", "P2", "gateway"),
+                 ("ScalingAtMaximum", "P3", "gateway"), ("HighErrorRate", "P2", "analytics"))
     assert state[("ServiceDown", "gateway")]["state"] == "active"
     assert state[("HighErrorRate", "gateway")]["state"] == "suppressed"
     assert state[("HighErrorRate", "gateway")]["inhibitedBy"]
     assert state[("ScalingAtMaximum", "gateway")]["state"] == "suppressed"
     assert state[("HighErrorRate", "analytics")]["state"] == "active", "another service's alert stays active"
+
+
+def test_a_deliberate_halt_does_not_page(alertmanager: str):
+    """Trading halted through the kill switch: the halted service's P1 ServiceDown is inhibited by
+    TradingHalted, whose notice stays active; another service's P1 still pages."""
+    state = post(alertmanager, ("TradingHalted", "P3", "execution-engine"), ("ServiceDown", "P1", "execution-engine"),
+                 ("ServiceDown", "P1", "gateway"))
+    assert state[("ServiceDown", "execution-engine")]["state"] == "suppressed"
+    assert state[("TradingHalted", "execution-engine")]["state"] == "active", "the halt notice itself is not muted"
+    assert state[("ServiceDown", "gateway")]["state"] == "active"

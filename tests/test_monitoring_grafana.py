@@ -121,3 +121,15 @@ def test_render_is_deterministic_and_stays_in_its_folders():
         assert path.parts[0] == "monitoring" or path.parent == PurePosixPath("k8s/base/observability"), path
     text = "\n".join(first.values())
     assert str(ROOT) not in text and "/tmp/" not in text
+
+
+def test_a_panel_aggregates_like_the_alert_on_its_metric(rendered: Path):
+    """The margin panel showed max where PositionMarginAtRisk takes min: it hid the position at risk."""
+    board = boards(rendered)["trading"]
+    text = exprs(board)
+    for alert in catalogue()["monitoring"]["alerts"]:
+        if alert["kind"] in ("below", "above"):
+            agg = "min" if alert["kind"] == "below" else "max"
+            assert f"{agg} by" in text and f"({alert['metric']}{{" in text
+            other = "max" if agg == "min" else "min"
+            assert not any(f"{other} by" in e and alert["metric"] in e for e in text.split("\n")), alert["alert"]

@@ -25,7 +25,7 @@ from nexusgen.engine.text import dump_yaml
 SHA = "sha256:" + "a" * 64
 RESOURCES = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}}
 CLUSTER = {"name": "dev-cluster", "region": "eu-west-1", "deploy_role": "arn:aws:iam::111122223333:role/dev",
-           "api_server_cidrs": ["10.0.0.0/24"]}
+           "api_server_cidrs": ["10.0.0.0/24"], "node_cidrs": ["10.0.64.0/18"]}
 
 
 def schema_nodes() -> list[tuple[tuple[str, ...], dict]]:
@@ -60,8 +60,9 @@ def _select(keep) -> list[tuple[str, ...]]:
 def _everything() -> dict:
     """The shipped catalogue with every optional pattern-checked field the corpus lacks filled in (valid)."""
     data = load_bytes(CATALOGUE.read_bytes(), "services.yaml").data
-    runtime = data["runtimes"]["python"]
-    runtime["run"]["digest"] = runtime["distroless"]["digest"] = SHA
+    data["runtimes"]["python"]["run"]["digest"] = SHA
+    # No distroless image fits Python 3.11 (images.py): the node runtime carries the distroless field.
+    data["runtimes"]["node"]["distroless"] = {"image": "gcr.io/distroless/nodejs24-debian13", "tag": "nonroot", "digest": SHA}
     data["services"]["gateway"]["ingress"]["path"] = "/api"
     postgres = data["infrastructure"]["postgres"]
     postgres["image"]["digest"] = postgres["exporter"]["image"]["digest"] = SHA
@@ -85,9 +86,18 @@ def _everything() -> dict:
                          "prometheus": {"namespace": "monitoring", "service": "prometheus-operated", "port": 9090}}
         env["change_windows"] = [{"days": ["mon"], "start": "08:00", "end": "16:00"}]
         env["freezes"] = [{"start": "2026-12-21", "end": "2027-01-04", "reason": "year-end freeze"}]
-    data["services"]["gateway"]["redis_acl"] = {"redis": {"keys": ["gateway:*"], "channels": ["gateway:*"], "commands": ["+@read"]}}
-    for service in envs["production"].setdefault("services", {}).values():  # each also gets a config and a secret
-        service.update(config={"LOG_LEVEL": "warning"}, secrets={"JWT_SIGNING_KEY": "jwt-signing-key"})
+    prod = envs["production"].setdefault("services", {}).setdefault("gateway", {})
+    prod.update(config={"LOG_LEVEL": "warning"}, secrets={"JWT_SIGNING_KEY": "jwt-signing-key"})
+    data["services"]["gateway"]["redis_acl"] = {"redis": {"keys": ["gateway:*"], "channels": ["gateway:*"],
+                                                          "commands": ["+@read", "-@dangerous"]}}
+    data["platform"] = {  # every platform field, at its default or a valid value
+        "kubernetes": {"min": "1.34", "max": "1.36"}, "external_secrets": {"version": "0.20.4"},
+        "prometheus": {"release": "kube-prometheus-stack", "namespace": "monitoring", "chart_version": "88.5.3"},
+        "cert_manager": {"issuer_kind": "ClusterIssuer", "solver": "http01", "namespace": "cert-manager"},
+        "ingress": {"class_name": "nginx", "namespace": "ingress-nginx", "labels": {"app.kubernetes.io/name": "ingress-nginx"}},
+        "dns": {"namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}},
+        "image_pulls": {"mode": "pull_secret", "secret": "registry-pull-credentials"},
+    }
     data["cloud"]["environments"]["production"]["redis"].update(replaces="redis", auth_secret="redis-auth-token")
     return data
 

@@ -31,6 +31,7 @@ class Query:
     keep: list[str]  # the metric's labels the alert keeps (its declared labels minus the `good` ones)
     threshold: str  # as Prometheus writes the number
     good: dict[str, str]  # labels of successful events (ratio_below only)
+    min_rate: str | None = None  # ratio_below: events per second below which the ratio is not judged
 
     @property
     def selector(self) -> str:
@@ -71,6 +72,7 @@ class AlertKind:
     needs_good: bool = False  # takes `good` (the labels of successful events), and needs it
     age_panel: bool = False  # the dashboard plots the metric's age (time() - value) rather than its value
     threshold_line: bool = True  # the dashboard draws the threshold on the metric's panel
+    gauge_aggregation: str = "max"  # how the dashboard folds a gauge's series: as the alert does (below: min)
     threshold: Range = GAUGE  # the thresholds it accepts (validation)
 
     def runbook(self, kind: str) -> str:
@@ -86,7 +88,8 @@ def _stale(q: Query) -> str:
 def _ratio_below(q: Query) -> str:
     good = promql_matchers({"job": q.job, **q.good})  # catalogue values: escaped, never closing a matcher
     total = f"sum{q.by} (rate({q.metric}{q.selector}[5m]))"
-    return f"(sum{q.by} (rate({q.metric}{good}[5m])) or {total} * 0) / {total} < {q.threshold}"
+    ratio = f"(sum{q.by} (rate({q.metric}{good}[5m])) or {total} * 0) / {total} < {q.threshold}"
+    return ratio if q.min_rate is None else f"{ratio} and {total} >= {q.min_rate}"
 
 
 # In the catalogue schema's order.
@@ -94,7 +97,8 @@ ALERT_KINDS: dict[str, AlertKind] = {
     "stale": AlertKind("gauge", _stale, "%.0f", " s since the last update", age_panel=True,
                        threshold=Range(0, 7 * 86400, "seconds since the last update, above 0 and at most 604800 (7 days)", low_open=True)),
     "above": AlertKind("gauge", lambda q: f"max{q.by} ({q.metric}{q.selector}) > {q.threshold}", "%.4g", ""),
-    "below": AlertKind("gauge", lambda q: f"min{q.by} ({q.metric}{q.selector}) < {q.threshold}", "%.4g", ""),
+    "below": AlertKind("gauge", lambda q: f"min{q.by} ({q.metric}{q.selector}) < {q.threshold}", "%.4g", "",
+                       gauge_aggregation="min"),
     "p99_above": AlertKind(
         "histogram",
         lambda q: f"histogram_quantile(0.99, sum by ({', '.join(['le', *q.keep])}) (rate({q.metric}_bucket{q.selector}[5m]))) > {q.threshold}",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from nexusgen.catalogue import platform_checks
 from nexusgen.catalogue.alert_kinds import ALERT_KINDS
 from nexusgen.catalogue.datastores import ADMIN_PASSWORD
 from nexusgen.catalogue.model import ENVIRONMENTS, Catalogue, Resources, cpu_cores, memory_bytes
@@ -388,7 +389,7 @@ def _choices(known) -> str:
     return f" (known: {shown})"
 
 
-_RULES = [_references, _cycles, _ports, _paths, _secrets, _env_names, _literal_secrets, _resources, _overrides, _alerts, _thresholds, _unique, _commands, _runtimes, _exporters]
+_RULES = [_references, _cycles, _ports, _paths, _secrets, _env_names, _literal_secrets, _resources, _overrides, _alerts, _thresholds, _unique, _commands, _runtimes, _exporters, *platform_checks.RULES]
 
 
 # --- Cloud infrastructure (Terraform, issue 18) ---------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 GENERATED_ALERTS = (
     "AlertmanagerNotificationsFailing", "CertificateExpiringSoon", "CpuSaturation", "FrequentRestarts",
     "HighErrorRate", "HighLatency", "InfrastructureDown", "InstanceDown", "MemorySaturation",
-    "PrometheusRuleFailures", "ScalingAtMaximum", "ServiceDown", "VolumeSpaceLow",
+    "PrometheusRuleFailures", "ScalingAtMaximum", "ServiceDown", "TradingHalted", "VolumeSpaceLow", "Watchdog",
 )  # fmt: skip
 
 # The FrequentRestarts unit test holds each simulated restart count this many minutes, and a

@@ -30,10 +30,65 @@ def common_labels(plan: Plan, component: str) -> dict[str, str]:
         "app.kubernetes.io/managed-by": "nexusgen",
     }
 
-# Where cluster add-ons run: pods matched by these labels in these namespaces.
-DNS = {"namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}, "port": 53}
-INGRESS_CONTROLLER = {"namespace": "ingress-nginx", "labels": {NAME_LABEL: "ingress-nginx"}, "class": "nginx"}
+# Where cluster add-ons run and what they select: derived from the catalogue's `platform` section.
+DNS_PORT = 53
 PROMETHEUS_LABELS = {NAME_LABEL: "prometheus"}  # pods of the Prometheus Operator's Prometheus
+ALERTMANAGER_LABELS = {NAME_LABEL: "alertmanager"}  # pods of the operator's Alertmanager
+GRAFANA_LABELS = {NAME_LABEL: "grafana"}  # kube-prometheus-stack's Grafana subchart
+OPERATOR_LABELS = {"app": "kube-prometheus-stack-operator"}  # the Prometheus Operator deployment
+KUBE_STATE_METRICS = ({NAME_LABEL: "kube-state-metrics"}, 8080)
+# node-exporter runs with hostNetwork (kube-prometheus-stack's default): it answers on node IPs.
+NODE_EXPORTER_PORT = 9100
+KUBELET_PORT = 10250
+# cert-manager's ACME HTTP-01 solver pods (created beside the Ingress) carry this label and serve 8089.
+# An idle WebSocket stays open this long through ingress-nginx (its proxy timeouts default to 60 s).
+WEBSOCKET_TIMEOUT_SECONDS = 3600
+HTTP01_SOLVER = ({"acme.cert-manager.io/http01-solver": "true"}, 8089)
+
+
+def prometheus_selector(plan: Plan) -> dict[str, str]:
+    """The labels kube-prometheus-stack's Prometheus selects ServiceMonitors and PrometheusRules by
+    (``*SelectorNilUsesHelmValues: true``: ``release: <Helm release>``)."""
+    return {"release": plan.catalogue.platform.prometheus.release}
+
+
+def stack_namespace(plan: Plan, env: str) -> str:
+    """Where kube-prometheus-stack runs: declared, or the environment's monitoring namespace."""
+    return plan.catalogue.platform.prometheus.namespace or plan.namespace(MONITORING, env)
+
+
+def stack_objects(plan: Plan) -> dict[str, dict[str, str | None]]:
+    """kube-prometheus-stack's workloads and volume claims, by the catalogue's monitoring component.
+
+    Names follow the chart's ``kube-prometheus-stack.fullname`` (the release name when it contains
+    the chart name, else ``<release>-kube-prometheus-stack``; at most 26 characters) and the
+    Prometheus Operator's claim template ``<prometheus|alertmanager>-<name>-db``. Grafana (subchart
+    ``<release>-grafana``) keeps no volume by default (grafana.persistence.enabled: false).
+    """
+    release = plan.catalogue.platform.prometheus.release
+    chart = "kube-prometheus-stack"
+    full = (release if chart in release else f"{release}-{chart}")[:26].rstrip("-")
+    out: dict[str, dict[str, str | None]] = {"grafana": {"workload": f"deployment/{release}-grafana", "claim": None}}
+    for part in ("prometheus", "alertmanager"):
+        sts = f"{part}-{full}-{part}"
+        out[part] = {"workload": f"statefulset/{sts}", "claim": f"{sts}-db-{sts}-[0-9]+"}
+    return out
+
+
+def issuer_annotation(plan: Plan) -> str:
+    kind = plan.catalogue.platform.cert_manager.issuer_kind
+    return "cert-manager.io/cluster-issuer" if kind == "ClusterIssuer" else "cert-manager.io/issuer"
+
+
+def pull_secret(plan: Plan) -> str | None:
+    """The Secret pods pull images with, when the platform pulls through a secret."""
+    pulls = plan.catalogue.platform.image_pulls
+    return "registry-pull" if pulls.mode == "pull_secret" else None
+
+
+def pulls_images(plan: Plan, group: str) -> bool:
+    """A group that runs the project's images gets the pull Secret (when the platform uses one)."""
+    return pull_secret(plan) is not None and any(n in plan.services for n in members(plan, group))
 
 # 0.0.0.0/0 in the catalogue means "the internet": never the cluster, the VPC or the
 # cloud metadata service (169.254.169.254 hands out node credentials).

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import yaml
 
+from nexusgen.catalogue.model import Catalogue, Platform, minor
 from nexusgen.plan import paths
-from nexusgen.validate import crds
+from nexusgen.validate import crds, metrics
 
-KUBERNETES_VERSION = "1.33.0"
 BUILTIN_GROUPS = {
     "", "apps", "batch", "autoscaling", "policy", "networking.k8s.io", "rbac.authorization.k8s.io",
     "storage.k8s.io", "coordination.k8s.io", "scheduling.k8s.io", "node.k8s.io", "discovery.k8s.io",
@@ -108,8 +108,16 @@ def kustomize_build(out: Path) -> tuple[dict[str, list[dict]], Result]:
     return built, result
 
 
-def kubernetes_schemas(built: dict[str, list[dict]]) -> Result:
-    result = Result(f"kubernetes-validate --strict {KUBERNETES_VERSION}")
+def kubernetes_versions(platform: Platform) -> list[str]:
+    """Every Kubernetes minor the platform declares, as kubernetes-validate names them."""
+    low, high = minor(platform.kubernetes.min), minor(platform.kubernetes.max)
+    return [f"1.{m}.0" for m in range(low, high + 1)]
+
+
+def kubernetes_schemas(built: dict[str, list[dict]], platform: Platform) -> Result:
+    """Built-in kinds, strictly, for every Kubernetes minor in the declared range."""
+    versions = kubernetes_versions(platform)
+    result = Result(f"kubernetes-validate --strict {versions[0]} to {versions[-1]}")
     try:
         import kubernetes_validate  # type: ignore[import-not-found]
     except ImportError:
@@ -117,19 +125,36 @@ def kubernetes_schemas(built: dict[str, list[dict]]) -> Result:
         return result
     for overlay, docs in sorted(built.items()):
         for doc in docs:
-            result.files += 1
-            where = f"{overlay}: {doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
             group = str(doc.get("apiVersion", "")).rpartition("/")[0]
             if group not in BUILTIN_GROUPS:
-                result.findings += [f"{where}: {msg}" for msg in crds.check(doc)]
+                continue  # custom resources: crd_schemas
+            result.files += 1
+            where = f"{overlay}: {doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
+            for version in versions:
+                try:
+                    kubernetes_validate.validate(doc, version, strict=True)
+                except kubernetes_validate.SchemaNotFoundError:
+                    result.findings.append(f"{where}: {version}: no schema for built-in kind {doc.get('apiVersion')} {doc.get('kind')}")
+                except kubernetes_validate.ValidationError as exc:
+                    path = ".".join(str(p) for p in exc.path)
+                    result.findings.append(f"{where}: {version}: {path}: {exc.message}")
+    return result
+
+
+def crd_schemas(built: dict[str, list[dict]], platform: Platform) -> Result:
+    """Custom resources, strictly, against the served versions' schemas of the operators (shared/crds)."""
+    result = Result("custom resources (operators' CRD schemas, strict)")
+    folder = crds.schema_dir()
+    if folder is None:
+        result.missing = "CRD schemas (shared/crds; set NEXUSGEN_CRDS)"
+        return result
+    for overlay, docs in sorted(built.items()):
+        for doc in docs:
+            if str(doc.get("apiVersion", "")).rpartition("/")[0] in BUILTIN_GROUPS:
                 continue
-            try:
-                kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
-            except kubernetes_validate.SchemaNotFoundError:
-                result.findings.append(f"{where}: no schema for built-in kind {doc.get('apiVersion')} {doc.get('kind')}")
-            except kubernetes_validate.ValidationError as exc:
-                path = ".".join(str(p) for p in exc.path)
-                result.findings.append(f"{where}: {path}: {exc.message}")
+            result.files += 1
+            where = f"{overlay}: {doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
+            result.findings += [f"{where}: {msg}" for msg in crds.check(doc, platform, folder)]
     return result
 
 
@@ -301,7 +326,23 @@ def checkov_report(proc: subprocess.CompletedProcess, result: Result, count_reso
     return result
 
 
-def run_all(out: Path, github: Path | None = None) -> list[Result]:
+def metric_inventory(out: Path, cat: Catalogue) -> Result:
+    """Every metric a rule, rule test or dashboard reads is declared or exported by something known."""
+    result = Result("metric inventory (promql-parser)")
+    shared = metrics.shared_dir()
+    try:
+        import promql_parser  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        result.missing = "promql-parser"
+        return result
+    if shared is None:
+        result.missing = "metric lists (shared/metrics; set NEXUSGEN_METRICS)"
+        return result
+    result.files, result.findings = metrics.unknown(out, cat, shared)
+    return result
+
+
+def run_all(out: Path, cat: Catalogue, github: Path | None = None) -> list[Result]:
     """Every validator, each timed; the Kubernetes schemas run on what kustomize built; the
     workflows where ``render`` writes them (``github``, default ``.github`` beside ``out``)."""
     github = github if github is not None else out.parent / paths.GITHUB_DIR
@@ -321,9 +362,11 @@ def run_all(out: Path, github: Path | None = None) -> list[Result]:
         return result
 
     timed(build)
-    timed(lambda: kubernetes_schemas(built))
+    timed(lambda: kubernetes_schemas(built, cat.platform))
+    timed(lambda: crd_schemas(built, cat.platform))
     for check in (hadolint, compose_spec, compose_config, promtool, amtool):
         timed(lambda check=check: check(out))
+    timed(lambda: metric_inventory(out, cat))
     for check in (actionlint, workflow_schema, dependabot_schema, zizmor):
         timed(lambda check=check: check(github))
     timed(lambda: checkov(out, github, built))

@@ -1,97 +1,83 @@
-"""Checks for the custom resources nexusgen renders, which no built-in Kubernetes schema covers.
+"""Custom resources validated strictly against the operators' own schemas.
 
-Each checker returns messages for what the CRD's own OpenAPI schema requires (and for
-fields it does not know: those CRDs are structural, unknown fields are pruned silently).
+The schemas are the served API versions' JSON Schemas from the operators' CRDs (converted by the
+CRDs-catalog project), kept outside the project in ``shared/crds/<group>/<kind>_<version>.json``:
+set ``NEXUSGEN_CRDS`` to that folder, or keep it at ``../shared/crds`` beside (or above) the
+repository. A missing schema file means the API version is not served.
+
+Strict as kubeconform's ``-strict``: every object schema that lists ``properties`` and does not
+carry ``x-kubernetes-preserve-unknown-fields`` gets ``additionalProperties: false``, so a misspelt
+or invented field fails. On top of the schema, the apiVersion must be one the declared operator
+version serves (``platform`` section): external-secrets v0.17.0 stopped serving ``v1beta1``.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+import json
+import os
+from functools import cache
+from pathlib import Path
 
-_DURATION = re.compile(r"^([0-9]+(ms|s|m|h|d|w|y))+$")
+import jsonschema
 
+from nexusgen.catalogue.model import Platform, semver
 
-def _expect(doc: dict, path: str, kind: type | tuple[type, ...]) -> list[str]:
-    node: object = doc
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return [f"{path}: required"]
-        node = node[part]
-    if not isinstance(node, kind):
-        return [f"{path}: must be {getattr(kind, '__name__', kind)}"]
-    return []
+_ROOT = Path(__file__).resolve().parents[2]  # the repository
 
 
-def _known(where: str, value: dict, allowed: set[str]) -> list[str]:
-    return [f"{where}.{key}: unknown field" for key in sorted(set(value) - allowed)]
+def schema_dir() -> Path | None:
+    """Where the CRD schemas are: ``$NEXUSGEN_CRDS``, else the first ``shared/crds`` above the repository."""
+    if os.environ.get("NEXUSGEN_CRDS"):
+        path = Path(os.environ["NEXUSGEN_CRDS"])
+        return path if path.is_dir() else None
+    for parent in (_ROOT, *_ROOT.parents):
+        candidate = parent / "shared" / "crds"
+        if candidate.is_dir():
+            return candidate
+    return None
 
 
-def _external_secret(doc: dict) -> list[str]:
-    problems = _expect(doc, "spec.secretStoreRef.name", str) + _expect(doc, "spec.target.name", str)
-    problems += _expect(doc, "spec.data", list)
-    spec = doc.get("spec", {})
-    problems += _known("spec", spec, {"secretStoreRef", "target", "data", "dataFrom", "refreshInterval"})
-    if spec.get("secretStoreRef", {}).get("kind") not in ("SecretStore", "ClusterSecretStore"):
-        problems.append("spec.secretStoreRef.kind: must be SecretStore or ClusterSecretStore")
-    interval = spec.get("refreshInterval")
-    if interval is not None and not (isinstance(interval, str) and _DURATION.fullmatch(interval)):
-        problems.append("spec.refreshInterval: must be a duration such as 1h")
-    for index, item in enumerate(spec.get("data") or []):
-        where = f"spec.data[{index}]"
-        if not isinstance(item, dict) or not isinstance(item.get("secretKey"), str):
-            problems.append(f"{where}.secretKey: required")
-            continue
-        remote = item.get("remoteRef")
-        if not isinstance(remote, dict) or not isinstance(remote.get("key"), str):
-            problems.append(f"{where}.remoteRef.key: required")
-        else:
-            problems += _known(f"{where}.remoteRef", remote, {"key", "property", "version", "conversionStrategy", "decodingStrategy", "metadataPolicy"})
+def served(platform: Platform) -> dict[str, set[str]]:
+    """API versions each operator serves at the version the platform declares."""
+    eso = {"v1"} if semver(platform.external_secrets.version) >= (0, 17, 0) else {"v1", "v1beta1"}
+    return {"external-secrets.io": eso, "monitoring.coreos.com": {"v1", "v1alpha1"}, "cert-manager.io": {"v1"}}
+
+
+def strict(schema: object) -> object:
+    """A copy of ``schema`` where every object with ``properties`` refuses unknown fields."""
+    if isinstance(schema, list):
+        return [strict(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: strict(value) for key, value in schema.items()}
+    if ("properties" in out and "additionalProperties" not in out
+            and not out.get("x-kubernetes-preserve-unknown-fields")):  # fmt: skip
+        out["additionalProperties"] = False
+    return out
+
+
+@cache
+def _validator(folder: str, group: str, kind: str, version: str) -> jsonschema.protocols.Validator | None:
+    path = Path(folder) / group / f"{kind.lower()}_{version}.json"
+    if not path.is_file():
+        return None
+    schema = strict(json.loads(path.read_text()))
+    return jsonschema.Draft7Validator(schema)
+
+
+def check(doc: dict, platform: Platform, folder: Path) -> list[str]:
+    """Problems of one custom resource (empty: it validates strictly against its served schema)."""
+    api, kind = str(doc.get("apiVersion", "")), str(doc.get("kind", ""))
+    group, _, version = api.rpartition("/")
+    versions = served(platform).get(group)
+    if versions is None:
+        return [f"no operator in the platform serves {api} {kind}"]
+    if version not in versions:
+        return [f"{api} is not served by the declared operator (served: {', '.join(sorted(versions))})"]
+    validator = _validator(str(folder), group, kind, version)
+    if validator is None:
+        return [f"{api} {kind} is not served: no schema {group}/{kind.lower()}_{version}.json in {folder}"]
+    problems = [] if isinstance(doc.get("metadata", {}).get("name"), str) else ["metadata.name: required"]
+    for error in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))):
+        problems.append(f"{'.'.join(map(str, error.absolute_path)) or '(root)'}: {error.message}")
     return problems
-
-
-def _service_monitor(doc: dict) -> list[str]:
-    problems = _expect(doc, "spec.selector", dict) + _expect(doc, "spec.endpoints", list)
-    for index, endpoint in enumerate(doc.get("spec", {}).get("endpoints") or []):
-        if not isinstance(endpoint, dict) or not ("port" in endpoint or "targetPort" in endpoint):
-            problems.append(f"spec.endpoints[{index}]: needs port or targetPort")
-        elif "interval" in endpoint and not _DURATION.fullmatch(str(endpoint["interval"])):
-            problems.append(f"spec.endpoints[{index}].interval: must be a duration")
-    return problems
-
-
-def _prometheus_rule(doc: dict) -> list[str]:
-    problems = _expect(doc, "spec.groups", list)
-    for g, group in enumerate(doc.get("spec", {}).get("groups") or []):
-        if not isinstance(group, dict) or not isinstance(group.get("name"), str):
-            problems.append(f"spec.groups[{g}].name: required")
-            continue
-        for r, rule in enumerate(group.get("rules") or []):
-            where = f"spec.groups[{g}].rules[{r}]"
-            if not isinstance(rule.get("expr"), (str, int)):
-                problems.append(f"{where}.expr: required")
-            if ("alert" in rule) == ("record" in rule):
-                problems.append(f"{where}: exactly one of alert and record")
-            for key in ("labels", "annotations"):
-                if key in rule and not all(isinstance(v, str) for v in rule[key].values()):
-                    problems.append(f"{where}.{key}: values must be strings")
-            if "for" in rule and not _DURATION.fullmatch(str(rule["for"])):
-                problems.append(f"{where}.for: must be a duration")
-    return problems
-
-
-CHECKERS: dict[tuple[str, str], Callable[[dict], list[str]]] = {
-    ("external-secrets.io/v1beta1", "ExternalSecret"): _external_secret,
-    ("external-secrets.io/v1", "ExternalSecret"): _external_secret,
-    ("monitoring.coreos.com/v1", "ServiceMonitor"): _service_monitor,
-    ("monitoring.coreos.com/v1", "PrometheusRule"): _prometheus_rule,
-}
-
-
-def check(doc: dict) -> list[str]:
-    """Problems of one custom resource; an unknown custom kind is itself a problem."""
-    checker = CHECKERS.get((doc.get("apiVersion"), doc.get("kind")))
-    if checker is None:
-        return [f"no checker for custom resource {doc.get('apiVersion')} {doc.get('kind')}"]
-    problems = _expect(doc, "metadata.name", str)
-    return problems + checker(doc)

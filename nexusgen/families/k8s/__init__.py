@@ -26,6 +26,9 @@ def render(plan: Plan, templates) -> dict[PurePosixPath, str]:
         members = cluster.members(plan, group)
         if group == cluster.MONITORING:
             members = members + cluster.monitoring_secrets(plan)
+        if cluster.pulls_images(plan, group):
+            members = members + [cluster.pull_secret(plan)]
+            files.update(base.pull_secret(plan, templates, group))
         files.update(base.group(templates, group, sorted(members)))
     for env in CLUSTER_ENVIRONMENTS:
         files.update(overlays.root(plan, templates, env))

@@ -49,9 +49,12 @@ def _pod_annotations(w: Workload) -> dict[str, str]:
 
 def workload(plan: Plan, templates, w: Workload) -> dict[PurePosixPath, str]:
     """The base of one service or infrastructure component, with its kustomization."""
+    own = labels(plan, w.name, w.component)
     context = dict(
         w=w,
-        labels=labels(plan, w.name, w.component),
+        labels=own,
+        monitor_labels={**own, **cluster.prometheus_selector(plan)},
+        pull_secret=cluster.pull_secret(plan) if w.component == "service" else None,
         selector={cluster.NAME_LABEL: w.name},
         uid=SERVICE_UID,
         annotations=_skips(plan, w),
@@ -70,7 +73,7 @@ def workload(plan: Plan, templates, w: Workload) -> dict[PurePosixPath, str]:
     }
     folder = BASE / w.group / w.name
     files = {
-        folder / file: templates.render(f"k8s/{template}.yaml.j2", secret=w.name, refs=w.secret_refs, **context)
+        folder / file: templates.render(f"k8s/{template}.yaml.j2", secret=w.name, refs=w.secret_refs, secret_type=None, **context)
         for file, template in wanted.items()
         if template
     }
@@ -89,7 +92,8 @@ def monitoring_secret(plan: Plan, templates, name: str) -> dict[PurePosixPath, s
     refs = [(var, ref.path, ref.property) for var, ref in plan.secret_env(name).items()]
     lab = labels(plan, name, "monitoring")
     return {
-        folder / "externalsecret.yaml": templates.render("k8s/externalsecret.yaml.j2", secret=name, refs=refs, labels=lab),
+        folder / "externalsecret.yaml": templates.render("k8s/externalsecret.yaml.j2", secret=name, refs=refs, labels=lab,
+                                                         secret_type=None),
         folder / "kustomization.yaml": templates.render(
             "k8s/kustomization-group.yaml.j2", members=["externalsecret.yaml"]
         ),
@@ -98,3 +102,16 @@ def monitoring_secret(plan: Plan, templates, name: str) -> dict[PurePosixPath, s
 
 def group(templates, group: str, members: list[str]) -> dict[PurePosixPath, str]:
     return {BASE / group / "kustomization.yaml": templates.render("k8s/kustomization-group.yaml.j2", members=members)}
+
+
+def pull_secret(plan: Plan, templates, group: str) -> dict[PurePosixPath, str]:
+    """The image pull Secret of a group that runs the project's images (platform.image_pulls: pull_secret)."""
+    name = cluster.pull_secret(plan)
+    secret = plan.catalogue.secrets[plan.catalogue.platform.image_pulls.secret]
+    folder = BASE / group / name
+    return {
+        folder / "externalsecret.yaml": templates.render(
+            "k8s/externalsecret.yaml.j2", secret=name, refs=[(".dockerconfigjson", secret.path, secret.property)],
+            labels=labels(plan, name, "image-pulls"), secret_type="kubernetes.io/dockerconfigjson"),
+        folder / "kustomization.yaml": templates.render("k8s/kustomization-group.yaml.j2", members=["externalsecret.yaml"]),
+    }

@@ -3,7 +3,9 @@
 Every namespace denies all ingress and egress, then allows DNS. Each edge of
 ``plan.edges`` becomes one egress rule on the caller's policy and, unless the target is
 external, one ingress rule on the callee's policy. Prometheus scrapes and the ingress
-controller are allowed the same way, on exactly the ports the catalogue declares.
+controller are allowed the same way, on exactly the ports the catalogue declares. The
+platform's own traffic (the monitoring stack, cert-manager's HTTP-01 solver) comes from
+``network_platform``, derived from the catalogue's ``platform`` section.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 
 from nexusgen.plan import Plan
 from nexusgen.plan import cluster
+from nexusgen.families.k8s import network_platform
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,11 @@ class _Builder:
         return peer
 
     def prometheus(self) -> dict:
-        return _pods(self.plan.namespace(cluster.MONITORING, self.env), cluster.PROMETHEUS_LABELS)
+        return _pods(cluster.stack_namespace(self.plan, self.env), cluster.PROMETHEUS_LABELS)
+
+    def controller(self) -> dict:
+        ingress = self.plan.catalogue.platform.ingress
+        return _pods(ingress.namespace, ingress.labels)
 
     def workload(self, name: str) -> Policy:
         plan = self.plan
@@ -74,11 +81,10 @@ class _Builder:
         ]
         svc = plan.services.get(name)
         if svc is not None and svc.ingress is not None:
-            controller = cluster.INGRESS_CONTROLLER
-            peer = _pods(controller["namespace"], controller["labels"])
-            ingress.append(Rule(f"ingress controller -> {name}", [peer], _tcp(svc.ports.http)))
+            ingress.append(Rule(f"ingress controller -> {name}: {name} is exposed (services.{name}.ingress)",
+                                [self.controller()], _tcp(svc.ports.http)))
         ingress += [
-            Rule(f"prometheus scrapes {t.component}", [self.prometheus()], _tcp(t.port))
+            Rule(f"prometheus scrapes {t.component}: only the Prometheus pods reach the metrics port", [self.prometheus()], _tcp(t.port))
             for t in self.scraped.get(name, ())
         ]
         egress = []
@@ -100,28 +106,26 @@ class _Builder:
             Rule(f"prometheus scrapes {t.component}", [self.component(t.component)], _tcp(t.port))
             for t in self.targets
         ]
-        comment = (
-            "Prometheus (from the Prometheus Operator) scrapes every metrics port. The stack's own traffic\n"
-            "# (Grafana -> Prometheus, Alertmanager receivers, the API server) is opened by the NetworkPolicies\n"
-            "# the stack ships (kube-prometheus has one per component)."
-        )
+        comment = "Prometheus (from the Prometheus Operator) scrapes every metrics port the catalogue declares."
         return Policy("prometheus-scrape", comment, cluster.PROMETHEUS_LABELS, None, egress)
 
     def namespace(self, group: str) -> list[Policy]:
-        dns = cluster.DNS
+        dns = self.plan.catalogue.platform.dns
         policies = [
             Policy("default-deny", "nothing in or out unless a policy below allows it", {}, [], []),
             Policy(
                 "allow-dns",
-                "every pod resolves names through kube-dns",
+                "every pod resolves names through the cluster DNS (platform.dns)",
                 {},
                 None,
-                [Rule("cluster DNS", [_pods(dns["namespace"], dns["labels"])], [("UDP", dns["port"]), ("TCP", dns["port"])])],
+                [Rule("cluster DNS", [_pods(dns.namespace, dns.labels)], [("UDP", cluster.DNS_PORT), ("TCP", cluster.DNS_PORT)])],
             ),
         ]
         policies += [self.workload(name) for name in cluster.members(self.plan, group)]
+        policies += network_platform.solver(self, group)
         if group == cluster.MONITORING:
             policies.append(self.scrapes())
+            policies += network_platform.stack(self)
         return policies
 
 

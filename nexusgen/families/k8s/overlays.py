@@ -75,13 +75,14 @@ def group(plan: Plan, templates, env: str, group: str, members: list[Workload]) 
                 secret=w.name,
                 refs=w.env_secret_refs[env],
                 labels=labels(plan, w.name, "service"),
+                secret_type=None,
                 why=f"{w.name}'s secret references differ per environment (environments.<env>.services.{w.name}.secrets)",
             )
     files[folder / "networkpolicies.yaml"] = templates.render(
         "k8s/networkpolicies.yaml.j2", policies=network.policies(plan, env, group)
     )
     ingresses = [
-        (w.name, cluster.ingress_host(plan, w.name, env), plan.services[w.name].ingress.path)
+        (w.name, cluster.ingress_host(plan, w.name, env), plan.services[w.name].ingress)
         for w in services
         if plan.services[w.name].ingress
     ]
@@ -90,12 +91,13 @@ def group(plan: Plan, templates, env: str, group: str, members: list[Workload]) 
             "k8s/ingress.yaml.j2",
             ingresses=ingresses,
             labels={name: labels(plan, name, "service") for name, _, _ in ingresses},
-            issuer=plan.environment(env).tls_issuer,
-            ingress_class=cluster.INGRESS_CONTROLLER["class"],
+            issuer=(cluster.issuer_annotation(plan), plan.environment(env).tls_issuer),
+            ingress_class=plan.catalogue.platform.ingress.class_name,
+            websocket_timeout=cluster.WEBSOCKET_TIMEOUT_SECONDS,
             tls_secret=plan.tls_secret,
         )
     store = plan.environment(env).secret_store
-    has_secrets = any(w.secret_refs or w.env_secret_refs for w in members) or (
+    has_secrets = any(w.secret_refs or w.env_secret_refs for w in members) or cluster.pulls_images(plan, group) or (
         group == cluster.MONITORING and cluster.monitoring_secrets(plan)
     )
     if has_secrets:

@@ -100,9 +100,18 @@ SLACK_TEXT = '{{ range .Alerts }}{{ .Annotations.description }} Runbook: {{ .Ann
 def _alertmanager(plan: Plan) -> str:
     """P1 pages (PagerDuty, and Slack for the record), P2 goes to Slack, P3 to the low-urgency
     channel; a P1 on a service inhibits its own P2 and P3 alerts (the page already says what is
-    wrong). Credentials are files mounted into the container, never values here."""
+    wrong); the Watchdog goes to the heartbeat receiver; a deliberate trading halt inhibits its
+    service's P1 pages. Credentials are files mounted into the container, never values here."""
     receivers = plan.catalogue.monitoring.receivers
-    configs = []
+    # The Watchdog fires all the time: it goes to the heartbeat monitor every minute, and nowhere else.
+    # Without monitoring.receivers.heartbeat_url the receiver is empty: the Watchdog reaches nobody.
+    heartbeat: dict = {"name": "heartbeat"}
+    if receivers.heartbeat_url:
+        heartbeat["webhook_configs"] = [{
+            "url": receivers.heartbeat_url, "send_resolved": False,
+            "http_config": {"authorization": {"type": receivers.heartbeat_auth_scheme,
+                                              "credentials_file": receivers.heartbeat_token_file}}}]
+    configs = [heartbeat]
     for r in ROUTES:
         receiver: dict = {"name": r["receiver"]}
         if r["pagerduty"]:
@@ -118,11 +127,20 @@ def _alertmanager(plan: Plan) -> str:
         "route": {
             "receiver": "slack-p2", "group_by": ["service", "alertname"], "group_wait": "30s",
             "group_interval": "5m", "repeat_interval": "4h",
-            "routes": [{"receiver": r["receiver"], "matchers": [f'priority="{r["priority"]}"'],
-                        "group_wait": r["group_wait"], "repeat_interval": r["repeat_interval"]} for r in ROUTES],
+            "routes": [{"receiver": "heartbeat", "matchers": ['alertname="Watchdog"'], "group_wait": "0s",
+                        "group_interval": "1m", "repeat_interval": "1m"}]
+            + [{"receiver": r["receiver"], "matchers": [f'priority="{r["priority"]}"'],
+                "group_wait": r["group_wait"], "repeat_interval": r["repeat_interval"]} for r in ROUTES],
         },
-        "inhibit_rules": [{"source_matchers": ['priority="P1"'], "target_matchers": ['priority=~"P2|P3"'],
-                           "equal": ["service"]}],
+        "inhibit_rules": [
+            # A P1 on a service silences its own P2 and P3 alerts (not the notice that trading is halted on purpose).
+            {"source_matchers": ['priority="P1"'], "target_matchers": ['priority=~"P2|P3"', 'alertname!="TradingHalted"'],
+             "equal": ["service"]},
+            # Trading halted on purpose (kill switch): the service's P1 pages (ServiceDown while it is stopped
+            # or replaced) are inhibited; the TradingHalted notice says so instead.
+            {"source_matchers": ['alertname="TradingHalted"'], "target_matchers": ['priority="P1"'],
+             "equal": ["service"]},
+        ],
         "receivers": configs,
     })
 

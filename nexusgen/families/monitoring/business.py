@@ -40,6 +40,7 @@ class Test:
         self.m, self.t = alert.metric, alert.threshold
         self.step = abs(self.t) / 2 if self.t else 1  # how far from the threshold the test values sit
         self.fmt = ALERT_KINDS[alert.kind].value_format
+        self.quiet: tuple[tuple[Series, ...], ...] = ()  # series under which it must stay silent
 
     def printable(self, factors: tuple[float, ...], value: Callable[[float], float]) -> float:
         """The first factor whose firing value the description prints unambiguously (a threshold
@@ -79,17 +80,20 @@ def _p99_above(x: Test) -> Tests:
 
 
 def _ratio_below(x: Test) -> Tests:
-    good, t = x.alert.good, x.t
+    good, t, floor = x.alert.good, x.t, x.alert.min_rate
+    volume = max(200.0, 60 * 4 * floor) if floor else 200.0  # events a minute: far above the minimum rate
     first = min(good)
     bad = {**x.both, **good, first: _bad_value(good[first])}
     good_labels = {**x.both, **good}
-    calm_good = 200 * (1 + t) / 2
-    calm = (series(x.m, 0, calm_good, **good_labels), series(x.m, 0, 200 - calm_good, **bad))
-    half = 200 * t / x.printable((2, 3, 4, 5), lambda f: t / f)
+    calm_good = volume * (1 + t) / 2
+    calm = (series(x.m, 0, calm_good, **good_labels), series(x.m, 0, volume - calm_good, **bad))
+    half = volume * t / x.printable((2, 3, 4, 5), lambda f: t / f)
     cases = (
-        Case((series(x.m, 0, half, **good_labels), series(x.m, 0, 200 - half, **bad)), x.keys, half / 200),
-        Case((x.absent(**good),), x.keys, 0),  # nothing succeeds at all
+        Case((series(x.m, 0, half, **good_labels), series(x.m, 0, volume - half, **bad)), x.keys, half / volume),
+        Case((x.absent(**good), series(x.m, 0, volume, **bad)), x.keys, 0),  # nothing succeeds at all
     )
+    if floor:  # only failures, but below the minimum rate: silent
+        x.quiet = ((x.absent(**good), series(x.m, 0, 60 * floor / 2, **bad)),)
     return calm, cases, 0
 
 
@@ -116,8 +120,10 @@ def _alert(plan: Plan, alert: BusinessAlert, metric: Metric) -> Alert:
     keys = {label: inst.get(label, TEST_LABEL_VALUE) for label in keep}
     kind = ALERT_KINDS[alert.kind]
     t = alert.threshold
-    expr = kind.expr(Query(metric.name, target.job, keep, num(t), dict(alert.good)))
-    calm, cases, warmup = TESTS[alert.kind](Test(alert, target.job, keys, {**keys, **inst}))
+    expr = kind.expr(Query(metric.name, target.job, keep, num(t), dict(alert.good),
+                           None if alert.min_rate is None else num(alert.min_rate)))
+    test = Test(alert, target.job, keys, {**keys, **inst})
+    calm, cases, warmup = TESTS[alert.kind](test)
     shown = keep if kind.shows_labels else []
     description = (
         alert.description, " Current value:", *(Pair(label) for label in shown), " ", Value(kind.value_format), kind.unit,
@@ -125,6 +131,7 @@ def _alert(plan: Plan, alert: BusinessAlert, metric: Metric) -> Alert:
     )
     return Alert(
         name=alert.alert, service=alert.service, priority=alert.priority, expr=expr, for_=alert.for_,
-        summary=(alert.summary,), description=description, calm=calm, cases=cases, warmup=WARMUP_MINUTES + warmup,
+        summary=(alert.summary,), description=description, calm=calm, cases=cases, quiet=test.quiet,
+        warmup=WARMUP_MINUTES + warmup,
         facts={"kind": alert.kind, "metric": metric.name, "threshold": num(t), "help": metric.help},
     )

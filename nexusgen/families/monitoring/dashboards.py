@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from nexusgen.catalogue.alert_kinds import ALERT_KINDS
 from nexusgen.catalogue.model import Metric
 from nexusgen.plan import Plan
+from nexusgen.families.monitoring.platform import volumes
 from nexusgen.families.monitoring.exporters import exporter_panels
 from nexusgen.families.monitoring.services import http_rules
 from nexusgen.escape import promql_matchers
@@ -123,8 +124,9 @@ def overview(plan: Plan) -> dict:
     return _dashboard(plan, "overview", "System Overview", b)
 
 
-def _metric_query(metric: Metric, job: str, stale: bool) -> tuple[str, str, str]:
-    """(PromQL, legend, unit) that shows one custom metric the way an operator reads it."""
+def _metric_query(metric: Metric, job: str, stale: bool, below: bool = False) -> tuple[str, str, str]:
+    """(PromQL, legend, unit) that shows one custom metric the way an operator reads it; a gauge
+    alerted on when it falls ``below`` a threshold shows its lowest series, as its alert reads it."""
     sel = promql_matchers({"job": job})
     by = f" by ({', '.join(metric.labels)})" if metric.labels else ""
     legend = " ".join(f"{{{{{label}}}}}" for label in metric.labels) or metric.name
@@ -136,7 +138,7 @@ def _metric_query(metric: Metric, job: str, stale: bool) -> tuple[str, str, str]
     if stale:
         return f"time() - max{by} ({metric.name}{sel})", legend, "s"
     unit = next((u for suffix, u in GAUGE_UNITS.items() if metric.name.endswith(suffix)), "short")
-    return f"max{by} ({metric.name}{sel})", legend, unit
+    return f"{'min' if below else 'max'}{by} ({metric.name}{sel})", legend, unit
 
 
 def trading(plan: Plan) -> dict:
@@ -154,7 +156,8 @@ def trading(plan: Plan) -> dict:
         for metric in sorted(svc.metrics, key=lambda m: m.name):
             mine = [a for a in alerts if a.metric == metric.name and a.service == name]
             stale = any(ALERT_KINDS[a.kind].age_panel for a in mine)
-            expr, legend, unit = _metric_query(metric, jobs[name], stale)
+            below = any(ALERT_KINDS[a.kind].gauge_aggregation == "min" for a in mine)
+            expr, legend, unit = _metric_query(metric, jobs[name], stale, below)
             title = f"{metric.help} (age)" if stale else metric.help
             b.panel("timeseries", title, [(expr, legend)], unit=unit,
                     thresholds=[a.threshold for a in mine if ALERT_KINDS[a.kind].threshold_line])
@@ -187,7 +190,7 @@ def infrastructure(plan: Plan) -> dict:
         for title, unit, expr, legend in panels:
             b.panel("timeseries", title, [(expr.replace("{sel}", sel), legend)], unit=unit, width=6)
     containers = f'{{container=~"{_regex(plan.infrastructure)}"}}'
-    claims = _regex(plan.claim_pattern(n) for n, i in plan.infrastructure.items() if i.storage is not None)
+    claims = _regex(pattern for _, _, pattern, _, _ in volumes(plan))  # the claims that exist on the clusters
     b.row("Resources and storage")
     _resource_panels(b, containers)
     b.panel("timeseries", "Volume space free", [(

@@ -149,6 +149,7 @@ class Alert:
     quiet: tuple[tuple[Series, ...], ...] = ()  # unhealthy-looking series under which it must stay silent
     warmup: int = WARMUP_MINUTES
     facts: dict[str, str] = field(default_factory=dict)  # what the runbook says about this alert
+    always: bool = False  # fires all the time by design (the Watchdog): no silent test
 
     @property
     def labels(self) -> dict[str, str]:

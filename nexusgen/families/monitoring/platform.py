@@ -1,7 +1,8 @@
 """Alerts on what the services stand on: infrastructure, disks, certificates, and the alerting itself.
 
-Disk space comes from the kubelet's volume stats for the claims ``data-<component>-<n>`` the
-StatefulSets create; certificate expiry from cert-manager for the ``<service>-tls`` certificates
+Disk space comes from the kubelet's volume stats for the claims that exist on the clusters: the
+``data-<component>-<n>`` of nexusgen's StatefulSets and the claims kube-prometheus-stack gives
+Prometheus and Alertmanager (Grafana keeps none; optional compose-only components run nowhere); certificate expiry from cert-manager for the ``<service>-tls`` certificates
 the Ingresses request. Both exist in the cluster only.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from nexusgen.escape import promql_matchers
-from nexusgen.plan import Plan
+from nexusgen.plan import Plan, cluster
 from nexusgen.families.monitoring.model import Alert, Case, Label, Series, Value, series
 from nexusgen.catalogue.model import memory_bytes
 from nexusgen.families.monitoring.services import percent
@@ -19,13 +20,47 @@ from nexusgen.families.monitoring.services import percent
 
 def platform_alerts(plan: Plan) -> list[Alert]:
     out = [_infrastructure(plan, target) for target in plan.scrape_targets if target.kind == "infrastructure"]
-    out += [_volume(plan, name, size) for name, size in _volumes(plan)]
+    out += [_volume(plan, *volume) for volume in volumes(plan)]
     out += [_certificate(plan, name) for name, svc in plan.services.items() if svc.ingress is not None]
+    out += [_halted(plan, name, svc.kill_switch.halted_metric) for name, svc in plan.services.items()
+            if svc.kill_switch is not None and svc.kill_switch.halted_metric]
     return out + _alerting()
 
 
-def _volumes(plan: Plan) -> list[tuple[str, str]]:
-    return sorted((n, plan.volume(n)) for n in (*plan.services, *plan.infrastructure) if plan.volume(n))
+HALT_MEMORY = "1h"  # a halt seen this recently still counts while the halted service is stopped or replaced
+
+
+def _halted(plan: Plan, name: str, metric: str) -> Alert:
+    """Trading halted on purpose (the kill switch): a notice, and Alertmanager inhibits the service's P1
+    pages while it fires. It remembers the halt for HALT_MEMORY: the gauge vanishes while the pod is
+    stopped or replaced, which is when ServiceDown would otherwise page."""
+    target = next(t for t in plan.scrape_targets if t.component == name)
+    sel = promql_matchers({"job": target.job})
+    inst = {"job": target.job, "instance": target.instance}
+    return Alert(
+        name="TradingHalted", service=name, priority="P3", for_="1m",
+        expr=f"max(max_over_time({metric}{sel}[{HALT_MEMORY}])) == 1 unless on() max({metric}{sel}) == 0",
+        summary=(f"{name} is halted on purpose (kill switch)",),
+        description=(f"{name} reported {metric} = ", Value("%.0f"), f" within the last {HALT_MEMORY} and has not resumed: "
+                     "its P1 pages (ServiceDown, InstanceDown, its business alerts) are inhibited while this fires.",),
+        calm=(series(metric, 0, 0, **inst),),
+        cases=(Case((series(metric, 1, 0, **inst),), {}, 1),),
+    )
+
+
+def volumes(plan: Plan) -> list[tuple[str, str, str, str, str]]:
+    """(component, size, claim pattern, one claim's name, namespace) of every volume on the clusters."""
+    found = []
+    for name in cluster.workloads(plan):
+        size = plan.volume(name)
+        if size:
+            found.append((name, size, plan.claim_pattern(name), f"{plan.CLAIM}-{name}-0", plan.service_namespace(name, "production")))
+    stack = cluster.stack_objects(plan)
+    for name, infra in plan.infrastructure.items():
+        claim = stack.get(name, {}).get("claim") if infra.group == cluster.MONITORING else None
+        if claim and plan.volume(name):
+            found.append((name, plan.volume(name), claim, claim.replace("[0-9]+", "0"), cluster.stack_namespace(plan, "production")))
+    return sorted(found)
 
 
 def _infrastructure(plan: Plan, target) -> Alert:
@@ -51,9 +86,9 @@ def _infrastructure(plan: Plan, target) -> Alert:
     )
 
 
-def _volume(plan: Plan, name: str, size: str) -> Alert:
-    claim = {"namespace": plan.service_namespace(name, "production"), "persistentvolumeclaim": f"{plan.CLAIM}-{name}-0"}
-    pvc = f'persistentvolumeclaim=~"{plan.claim_pattern(name)}"'
+def _volume(plan: Plan, name: str, size: str, pattern: str, one: str, namespace: str) -> Alert:
+    claim = {"namespace": namespace, "persistentvolumeclaim": one}
+    pvc = f'persistentvolumeclaim=~"{pattern}"'
     capacity = memory_bytes(size)
     limit = plan.catalogue.monitoring.thresholds.volume_free_ratio
     free = limit / 3
@@ -89,6 +124,13 @@ def _alerting() -> list[Alert]:
     rule_group = {"rule_group": "rules/example.yml;example"}
     integration = {"integration": "pagerduty"}
     return [
+        Alert(
+            name="Watchdog", service="prometheus", priority="P3", for_="1m", expr="vector(1)",
+            summary=("Alerting pipeline heartbeat",),
+            description=("Always firing (value ", Value("%.0f"), "): Alertmanager forwards it to the heartbeat monitor every "
+                         "minute. When the monitor stops hearing it, Prometheus, Alertmanager or the route between them is down.",),
+            calm=(), cases=(Case((), {}, 1),), always=True,
+        ),
         Alert(
             name="PrometheusRuleFailures", service="prometheus", priority="P2", for_="5m",
             expr="sum by (rule_group) (increase(prometheus_rule_evaluation_failures_total[10m])) > 0",

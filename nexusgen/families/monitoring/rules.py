@@ -59,7 +59,9 @@ def prometheus_rule(plan: Plan, stem: str, files: list[RuleFile]) -> dict:
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
-        "metadata": {"name": f"{plan.project}-{stem}", "labels": labels(plan, "alerting")},
+        # kube-prometheus-stack's Prometheus evaluates only rules labelled `release: <release>`.
+        "metadata": {"name": f"{plan.project}-{stem}",
+                     "labels": {**labels(plan, "alerting"), **cluster.prometheus_selector(plan)}},
         "spec": {"groups": groups(plan, stem, files)},
     }
 

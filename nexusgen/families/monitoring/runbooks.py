@@ -29,14 +29,23 @@ def component(plan: Plan, name: str) -> dict:
     svc = plan.services.get(name)
     if svc is None and name not in plan.infrastructure:
         return {"name": name, "known": False}
+    infra = plan.infrastructure.get(name)
+    stack = cluster.stack_objects(plan).get(name) if infra and infra.group == cluster.MONITORING else None
+    if infra is not None and infra.optional:
+        workload = None  # compose only (a profile): nothing runs it on the cluster
+    elif infra is not None and infra.group == cluster.MONITORING:
+        workload = stack["workload"] if stack else None  # kube-prometheus-stack runs the monitoring stack
+    else:
+        workload = f"{plan.workload_kind(name).lower()}/{name}"
     keys = sorted({(plan.catalogue.secrets[ref].path, plan.catalogue.secrets[ref].exchange)
                    for ref in (svc.secrets.values() if svc else ()) if plan.catalogue.secrets[ref].exchange != "none"})
     return {
         "name": name,
         "known": True,
         "description": (svc or plan.infrastructure[name]).description,
-        "namespace": plan.service_namespace(name, PROD),
-        "workload": f"{plan.workload_kind(name).lower()}/{name}",
+        "namespace": (cluster.stack_namespace(plan, PROD) if stack else plan.service_namespace(name, PROD)),
+        "workload": workload,
+        "replicas": plan.replicas(name, PROD) if svc else (1, 1),
         "singleton": bool(svc and svc.scaling.mode == "singleton"),
         "callers": plan.dependents.get(name, ()),
         "services": plan.depends_on(name, "service") if svc else (),

@@ -4,7 +4,9 @@ Availability and restarts come from Prometheus's own ``up`` and the client libra
 ``process_start_time_seconds`` (scraped in compose and in the cluster alike); error ratio and
 p99 latency from the catalogue's HTTP metrics through recording rules; saturation from
 cAdvisor's ``container_*`` series (kubelet in the cluster), compared with the container's own
-``container_spec_*`` limits, so the alert is right in every environment whatever its overrides;
+limits from kube-state-metrics (``kube_pod_container_resource_limits``: kube-prometheus-stack's
+kubelet relabelling drops cAdvisor's ``container_spec_*``), so the alert is right in every
+environment whatever its overrides;
 scaling headroom from kube-state-metrics. The Kubernetes container and HPA carry the service name.
 """
 
@@ -20,6 +22,7 @@ from nexusgen.catalogue.reserved import RESTART_PLATEAU
 from nexusgen.families.monitoring.model import Alert, Case, Label, Series, Value, num, series, stable
 
 PERCENT = Value("%")
+LIMITS = "kube_pod_container_resource_limits"  # kube-state-metrics: one series per container and resource
 BUCKET_FACTORS = (4, 5, 6, 8)  # upper bound of the slow bucket, in thresholds; the first that prints stably
 
 
@@ -122,9 +125,10 @@ def _cpu(plan: Plan, name: str, pod: dict[str, str]) -> Alert:
     cores = cpu_cores(plan.resources(name, "production").limits.cpu)
     threshold = plan.catalogue.monitoring.thresholds.cpu_ratio
     sel = promql_matchers({"container": name})
+    limit = promql_matchers({"container": name, "resource": "cpu"})
     expr = (f"sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{sel}[5m]))"
-            f" / sum by (namespace, pod) (container_spec_cpu_quota{sel} / container_spec_cpu_period{sel}) > {num(threshold)}")
-    limits = (series("container_spec_cpu_quota", cores * 100000, 0, **pod), series("container_spec_cpu_period", 100000, 0, **pod))
+            f" / sum by (namespace, pod) ({LIMITS}{limit}) > {num(threshold)}")
+    limits = (series(LIMITS, cores, 0, resource="cpu", unit="core", **pod),)
     return _saturation(name, "CPU", "Above the limit the container is throttled: latency rises.", expr, threshold, pod,
                        "container_cpu_usage_seconds_total", limits, cores, per_minute=True)
 
@@ -133,9 +137,10 @@ def _memory(plan: Plan, name: str, pod: dict[str, str]) -> Alert:
     size = memory_bytes(plan.resources(name, "production").limits.memory)
     threshold = plan.catalogue.monitoring.thresholds.memory_ratio
     sel = promql_matchers({"container": name})
+    limit = promql_matchers({"container": name, "resource": "memory"})
     expr = (f"max by (namespace, pod) (container_memory_working_set_bytes{sel})"
-            f" / max by (namespace, pod) (container_spec_memory_limit_bytes{sel} > 0) > {num(threshold)}")
-    limits = (series("container_spec_memory_limit_bytes", size, 0, **pod),)
+            f" / max by (namespace, pod) ({LIMITS}{limit} > 0) > {num(threshold)}")
+    limits = (series(LIMITS, size, 0, resource="memory", unit="byte", **pod),)
     return _saturation(name, "memory", "At the limit the kernel kills the container (OOMKilled).", expr, threshold, pod,
                        "container_memory_working_set_bytes", limits, size, per_minute=False)
 

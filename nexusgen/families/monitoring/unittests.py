@@ -48,7 +48,7 @@ def alert_tests(plan: Plan, rule_file: RuleFile) -> dict:
         for quiet in alert.quiet:
             tests.append(_group(_over(namesakes, quiet), alert, []))
     longest = max(a.eval_minutes for a in rule_file.alerts)
-    silent = sorted({(a.eval_minutes, a.name) for a in rule_file.alerts})
+    silent = sorted({(a.eval_minutes, a.name) for a in rule_file.alerts if not a.always})
     tests.append({
         "interval": INTERVAL,
         "input_series": _inputs(background, longest),

@@ -11,7 +11,7 @@ import json
 from pathlib import Path, PurePosixPath
 
 from nexusgen.engine.text import dump_yaml, trailing_comments
-from nexusgen.plan import CLUSTER_ENVIRONMENTS, Plan, paths
+from nexusgen.plan import CLUSTER_ENVIRONMENTS, Plan, cluster, paths
 from nexusgen.families.workflows import drill, facts
 from nexusgen.families.workflows.deploy import Deploy
 from nexusgen.families.workflows.pipelines import PIPELINES
@@ -93,5 +93,7 @@ def _environment(plan: Plan, env: str) -> dict[str, object]:
         "kill_switches": facts.kill_switches(plan, env),
         "canary": plan.environment(env).canary,
         "canary_queries": facts.canary_queries(plan, env),
+        # Unset: where platform.prometheus says kube-prometheus-stack runs (the namespace policies use too).
+        "prometheus_namespace": plan.environment(env).canary.prometheus.namespace or cluster.stack_namespace(plan, env),
         "windows": facts.change_windows(plan, env),
     }

@@ -120,7 +120,7 @@ class Deploy(Steps):
                  "env": {"DIGESTS": DIGESTS_FILE, "CANARIES": env["canaries"], "CANARY_QUERIES": env["canary_queries"],
                          "SOAK_SECONDS": str(seconds(canary.soak)), "MAX_ERROR_RATIO": str(canary.max_error_ratio),
                          "MAX_P99_RATIO": str(canary.max_p99_ratio),
-                         "PROMETHEUS_NAMESPACE": canary.prometheus.namespace,
+                         "PROMETHEUS_NAMESPACE": env["prometheus_namespace"],
                          "PROMETHEUS_SERVICE": canary.prometheus.service,
                          "PROMETHEUS_PORT": str(canary.prometheus.port), "CANARY": scripts.CANARY_JQ},
                  "run": scripts.CANARY},

@@ -131,6 +131,7 @@ module "secrets" {
     "nexus/redis/users/opportunity-detector"  = "password: Password of opportunity-detector's own Redis user 'opportunity-detector' on redis"
     "nexus/redis/users/position-manager"      = "password: Password of position-manager's own Redis user 'position-manager' on redis"
     "nexus/redis/users/risk-manager"          = "password: Password of risk-manager's own Redis user 'risk-manager' on redis"
+    "nexus/registry/ghcr"                     = "dockerconfigjson: Read-only pull token for ghcr.io/nexus-trading as a .dockerconfigjson"
   }
   kms_key_arn = module.kms.arn
 }

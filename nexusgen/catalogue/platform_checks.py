@@ -1,0 +1,56 @@
+"""Cross-field rules about what the output targets: the ``platform`` section and the base images."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nexusgen.catalogue.images import DISTROLESS, END_OF_LIFE, language_version
+from nexusgen.catalogue.model import Catalogue
+
+Finding = tuple[tuple, str]
+
+
+def pull_secret(cat: Catalogue) -> Iterator[Finding]:
+    pulls = cat.platform.image_pulls
+    loc = ("platform", "image_pulls", "secret")
+    if pulls.secret is None:
+        return
+    secret = cat.secrets.get(pulls.secret)
+    if secret is None:
+        known = ", ".join(sorted(cat.secrets)[:12])
+        yield loc, f"unknown secret {pulls.secret!r}" + (f" (known: {known})" if known else "")
+    elif secret.exchange != "none":
+        yield loc, f"secret {pulls.secret!r} is an exchange credential, not registry credentials"
+
+
+def base_images(cat: Catalogue) -> Iterator[Finding]:
+    """Build, run and distroless stages carry one supported language version (one ABI)."""
+    for name, runtime in cat.runtimes.items():
+        base = ("runtimes", name)
+        build = language_version(name, runtime.build.tag)
+        if build is None:
+            continue  # reported by checks._runtimes
+        ended = END_OF_LIFE[name].get(build)
+        if ended:
+            yield (*base, "build", "tag"), f"{name} {build} reached end of life in {ended}: its images get no fixes; use a supported version"
+        run = language_version(name, runtime.run.tag)
+        if run != build:
+            yield (*base, "run", "tag"), (
+                f"{runtime.run.tag!r} must carry {name} {build} like the build stage ({runtime.build.tag!r}): "
+                "dependencies built for one version do not load in another"
+            )
+        if runtime.distroless is None:
+            continue
+        image = runtime.distroless.image
+        if image not in DISTROLESS:
+            yield (*base, "distroless", "image"), f"{image!r} is not a distroless image nexusgen knows the {name} version of ({', '.join(i for i, v in DISTROLESS.items() if v)})"
+        elif DISTROLESS[image] is None:
+            yield (*base, "distroless", "image"), f"{image!r} is no longer published; remove 'distroless' or name a current image"
+        elif DISTROLESS[image] != build:
+            yield (*base, "distroless", "image"), (
+                f"{image!r} ships {name} {DISTROLESS[image]}, the build stage {name} {build}: no distroless image fits; "
+                "remove 'distroless' (or build with the same version)"
+            )
+
+
+RULES = [pull_secret, base_images]
