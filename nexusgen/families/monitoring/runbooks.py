@@ -45,7 +45,6 @@ def component(plan: Plan, name: str) -> dict:
         "description": (svc or plan.infrastructure[name]).description,
         "namespace": (cluster.stack_namespace(plan, PROD) if stack else plan.service_namespace(name, PROD)),
         "workload": workload,
-        "replicas": plan.replicas(name, PROD) if svc else (1, 1),
         "singleton": bool(svc and svc.scaling.mode == "singleton"),
         "callers": plan.dependents.get(name, ()),
         "services": plan.depends_on(name, "service") if svc else (),
