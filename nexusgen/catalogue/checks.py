@@ -9,14 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from nexusgen.catalogue import platform_checks
+from nexusgen.catalogue import cloud_checks, platform_checks
 from nexusgen.catalogue.alert_kinds import ALERT_KINDS
-from nexusgen.catalogue.datastores import ADMIN_PASSWORD
+from nexusgen.catalogue.findings import Finding, choices
 from nexusgen.catalogue.model import ENVIRONMENTS, Catalogue, Resources, cpu_cores, memory_bytes
 from nexusgen.catalogue.names import derived_env_names
 from nexusgen.catalogue.reserved import GENERATED_ALERTS, MAX_RESTARTS_PER_HOUR, SELF_SCRAPED
 
-Finding = tuple[tuple[str | int, ...], str]
 
 # Secret-looking variable names. A name is upper-cased, leetspeak digits read as letters (PASSW0RD),
 # and split into words at '_' and '-'; a word is secret when it is a short secret word (PASS, PWD),
@@ -70,7 +69,7 @@ def _references(cat: Catalogue) -> Iterator[Finding]:
                     yield loc, f"{target!r} is listed twice"
                 seen.add(target)
                 if target not in known:
-                    yield loc, f"unknown {what} {target!r}" + _choices(known)
+                    yield loc, f"unknown {what} {target!r}" + choices(known)
                 elif field == "services" and target == name:
                     yield loc, "a service cannot depend on itself"
                 elif field == "infrastructure" and cat.infrastructure[target].optional:
@@ -140,7 +139,7 @@ def _secrets(cat: Catalogue) -> Iterator[Finding]:
             loc = (*base, "secrets", env)
             secret = cat.secrets.get(ref)
             if secret is None:
-                yield loc, f"unknown secret {ref!r}" + _choices(cat.secrets)
+                yield loc, f"unknown secret {ref!r}" + choices(cat.secrets)
             elif rank[secret.exchange] > rank[access]:
                 yield loc, (
                     f"secret {ref!r} is an exchange {secret.exchange} credential; "
@@ -236,7 +235,7 @@ def _overrides(cat: Catalogue) -> Iterator[Finding]:
             loc = (*base, "services", name)
             svc = cat.services.get(name)
             if svc is None:
-                yield loc, f"unknown service {name!r}" + _choices(cat.services)
+                yield loc, f"unknown service {name!r}" + choices(cat.services)
                 continue
             low = override.min_replicas or svc.scaling.min_replicas
             high = override.max_replicas or svc.scaling.max_replicas
@@ -246,7 +245,7 @@ def _overrides(cat: Catalogue) -> Iterator[Finding]:
                 yield loc, f"min_replicas ({low}) exceeds max_replicas ({high}) once overridden"
         for name in env.digests:
             if name not in cat.services:
-                yield (*base, "digests", name), f"unknown service {name!r}" + _choices(cat.services)
+                yield (*base, "digests", name), f"unknown service {name!r}" + choices(cat.services)
         if env_name == "dev":
             continue
         if needs_domain and env.domain is None:
@@ -284,7 +283,7 @@ def _alerts(cat: Catalogue) -> Iterator[Finding]:
         seen.add(alert.alert)
         svc = cat.services.get(alert.service)
         if svc is None:
-            yield (*loc, "service"), f"unknown service {alert.service!r}" + _choices(cat.services)
+            yield (*loc, "service"), f"unknown service {alert.service!r}" + choices(cat.services)
             continue
         metric = next((m for m in svc.metrics if m.name == alert.metric), None)
         if metric is None:
@@ -381,70 +380,6 @@ def _runtimes(cat: Catalogue) -> Iterator[Finding]:
                     yield ("runtimes", name, field, index), f"{manifest!r}: pip installs requirements files (*.txt)"
 
 
-def _choices(known) -> str:
-    names = sorted(known)
-    if not names:
-        return ""
-    shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
-    return f" (known: {shown})"
+_RULES = [_references, _cycles, _ports, _paths, _secrets, _env_names, _literal_secrets, _resources, _overrides, _alerts, _thresholds, _unique, _commands, _runtimes, _exporters, *platform_checks.RULES,
+          *cloud_checks.RULES]
 
-
-_RULES = [_references, _cycles, _ports, _paths, _secrets, _env_names, _literal_secrets, _resources, _overrides, _alerts, _thresholds, _unique, _commands, _runtimes, _exporters, *platform_checks.RULES]
-
-
-# --- Cloud infrastructure (Terraform, issue 18) ---------------------------------------------
-
-
-def _cloud(cat: Catalogue) -> Iterator[Finding]:
-    import ipaddress
-
-    cloud = cat.cloud
-    if cloud is None:
-        return
-    for env, ce in cloud.environments.items():
-        at = ("cloud", "environments", env)
-        cluster = getattr(cat.environments, env).cluster
-        if cluster is None:
-            yield at, f"needs environments.{env}.cluster (its name, region and deploy role)"
-            continue
-        vpc = ipaddress.ip_network(ce.vpc_cidr, strict=False)
-        if not 16 <= vpc.prefixlen <= 24:
-            yield (*at, "vpc_cidr"), "must be a /16 to /24 network: it is cut into 16 equal subnets"
-        for index, cidr in enumerate(cluster.api_server_cidrs):
-            if not ipaddress.ip_network(cidr, strict=False).subnet_of(vpc):
-                yield (*at, "vpc_cidr"), f"does not contain environments.{env}.cluster.api_server_cidrs[{index}] {cidr}"
-        for index, zone in enumerate(ce.zones):
-            if zone[:-1] != cluster.region:
-                yield (*at, "zones", index), f"{zone!r} is not in the cluster's region {cluster.region!r}"
-        if ce.backup_region == cluster.region:
-            yield (*at, "backup_region"), "must differ from the cluster's region (backups are copied across regions)"
-        for kind in ("postgres", "redis"):
-            store = getattr(ce, kind)
-            if store is not None and store.replaces not in cat.infrastructure:
-                yield (*at, kind, "replaces"), f"unknown infrastructure {store.replaces!r}{_choices(cat.infrastructure)}"
-            elif kind == "postgres" and store is not None and ADMIN_PASSWORD["postgres"] not in cat.infrastructure[store.replaces].secrets:
-                yield (*at, kind, "replaces"), f"{store.replaces!r} has no {ADMIN_PASSWORD['postgres']} secret to use as the master password"
-            elif kind == "postgres" and store is not None:
-                # RDS: the master user name and the database name start with a letter, then letters, digits, '_'.
-                for var, value in cat.infrastructure[store.replaces].config.items():
-                    if var in ("POSTGRES_USER", "POSTGRES_DB") and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,62}", value):
-                        yield ("infrastructure", store.replaces, "config", var), (
-                            f"{value!r}: RDS needs a letter, then letters, digits or '_' (at most 63)"
-                        )
-        if ce.data_stores == "managed" and ce.postgres is None and ce.redis is None:
-            yield (*at, "data_stores"), "managed data stores need 'postgres', 'redis' or both"
-        if ce.data_stores != "managed" and (ce.postgres or ce.redis):
-            yield (*at, "data_stores"), "'postgres' and 'redis' are used only with data_stores: managed"
-        if ce.redis is not None and ce.redis.auth_secret not in cat.secrets:
-            yield (*at, "redis", "auth_secret"), f"unknown secret {ce.redis.auth_secret!r}{_choices(cat.secrets)}"
-    recovery = cloud.recovery
-    if recovery.alert_secret not in cat.secrets:
-        yield ("cloud", "recovery", "alert_secret"), f"unknown secret {recovery.alert_secret!r}{_choices(cat.secrets)}"
-    if recovery.rto_critical_minutes > recovery.rto_full_minutes:
-        yield ("cloud", "recovery", "rto_critical_minutes"), "must not exceed rto_full_minutes"
-    drill = cloud.environments.get(recovery.drill_environment)
-    if drill is None or drill.data_stores != "managed" or drill.postgres is None:
-        yield ("cloud", "recovery", "drill_environment"), "must be a cloud environment with a managed 'postgres'"
-
-
-_RULES.append(_cloud)

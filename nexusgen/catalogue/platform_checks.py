@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from nexusgen.catalogue.images import DISTROLESS, END_OF_LIFE, language_version
+from nexusgen.catalogue.findings import Finding, choices
 from nexusgen.catalogue.model import Catalogue
-
-Finding = tuple[tuple, str]
 
 
 def pull_secret(cat: Catalogue) -> Iterator[Finding]:
@@ -17,8 +16,7 @@ def pull_secret(cat: Catalogue) -> Iterator[Finding]:
         return
     secret = cat.secrets.get(pulls.secret)
     if secret is None:
-        known = ", ".join(sorted(cat.secrets)[:12])
-        yield loc, f"unknown secret {pulls.secret!r}" + (f" (known: {known})" if known else "")
+        yield loc, f"unknown secret {pulls.secret!r}{choices(cat.secrets)}"
     elif secret.exchange != "none":
         yield loc, f"secret {pulls.secret!r} is an exchange credential, not registry credentials"
 

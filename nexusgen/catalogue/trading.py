@@ -12,11 +12,11 @@ import re
 from collections.abc import Iterator
 
 from nexusgen.catalogue import environments
+from nexusgen.catalogue.findings import Finding
 from nexusgen.catalogue.model import ENVIRONMENTS, Catalogue
 from nexusgen.catalogue.names import derived_env_names
 from nexusgen.catalogue import datastores
 
-Finding = tuple[tuple[str | int, ...], str]
 # The keys that satisfy each exchange_access: a read service reads, a trader trades (live or testnet).
 USES = {"read": ("read",), "trade": ("trade", "testnet")}
 

@@ -1,0 +1,65 @@
+"""Cross-field rules of the ``cloud`` section (Terraform, issue 18): each cloud environment against its
+cluster, the infrastructure its managed stores replace, and the restore drill."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+
+from nexusgen.catalogue.datastores import ADMIN_PASSWORD
+from nexusgen.catalogue.findings import Finding, choices
+from nexusgen.catalogue.model import Catalogue
+
+
+def cloud(cat: Catalogue) -> Iterator[Finding]:
+    cloud = cat.cloud
+    if cloud is None:
+        return
+    for env, ce in cloud.environments.items():
+        at = ("cloud", "environments", env)
+        cluster = getattr(cat.environments, env).cluster
+        if cluster is None:
+            yield at, f"needs environments.{env}.cluster (its name, region and deploy role)"
+            continue
+        vpc = ipaddress.ip_network(ce.vpc_cidr, strict=False)
+        if not 16 <= vpc.prefixlen <= 24:
+            yield (*at, "vpc_cidr"), "must be a /16 to /24 network: it is cut into 16 equal subnets"
+        for index, cidr in enumerate(cluster.api_server_cidrs):
+            if not ipaddress.ip_network(cidr, strict=False).subnet_of(vpc):
+                yield (*at, "vpc_cidr"), f"does not contain environments.{env}.cluster.api_server_cidrs[{index}] {cidr}"
+        for index, zone in enumerate(ce.zones):
+            if zone[:-1] != cluster.region:
+                yield (*at, "zones", index), f"{zone!r} is not in the cluster's region {cluster.region!r}"
+        if ce.backup_region == cluster.region:
+            yield (*at, "backup_region"), "must differ from the cluster's region (backups are copied across regions)"
+        for kind in ("postgres", "redis"):
+            store = getattr(ce, kind)
+            if store is not None and store.replaces not in cat.infrastructure:
+                yield (*at, kind, "replaces"), f"unknown infrastructure {store.replaces!r}{choices(cat.infrastructure)}"
+            elif kind == "postgres" and store is not None and ADMIN_PASSWORD["postgres"] not in cat.infrastructure[store.replaces].secrets:
+                yield (*at, kind, "replaces"), f"{store.replaces!r} has no {ADMIN_PASSWORD['postgres']} secret to use as the master password"
+            elif kind == "postgres" and store is not None:
+                # RDS: the master user name and the database name start with a letter, then letters, digits, '_'.
+                for var, value in cat.infrastructure[store.replaces].config.items():
+                    if var in ("POSTGRES_USER", "POSTGRES_DB") and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,62}", value):
+                        yield ("infrastructure", store.replaces, "config", var), (
+                            f"{value!r}: RDS needs a letter, then letters, digits or '_' (at most 63)"
+                        )
+        if ce.data_stores == "managed" and ce.postgres is None and ce.redis is None:
+            yield (*at, "data_stores"), "managed data stores need 'postgres', 'redis' or both"
+        if ce.data_stores != "managed" and (ce.postgres or ce.redis):
+            yield (*at, "data_stores"), "'postgres' and 'redis' are used only with data_stores: managed"
+        if ce.redis is not None and ce.redis.auth_secret not in cat.secrets:
+            yield (*at, "redis", "auth_secret"), f"unknown secret {ce.redis.auth_secret!r}{choices(cat.secrets)}"
+    recovery = cloud.recovery
+    if recovery.alert_secret not in cat.secrets:
+        yield ("cloud", "recovery", "alert_secret"), f"unknown secret {recovery.alert_secret!r}{choices(cat.secrets)}"
+    if recovery.rto_critical_minutes > recovery.rto_full_minutes:
+        yield ("cloud", "recovery", "rto_critical_minutes"), "must not exceed rto_full_minutes"
+    drill = cloud.environments.get(recovery.drill_environment)
+    if drill is None or drill.data_stores != "managed" or drill.postgres is None:
+        yield ("cloud", "recovery", "drill_environment"), "must be a cloud environment with a managed 'postgres'"
+
+
+RULES = [cloud]
