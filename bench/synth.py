@@ -1,7 +1,8 @@
 """Synthetic catalogues of any size, built on the shipped NEXUS catalogue's shared sections.
 
 Service i depends on services i-1, i-7 and i-31 (a DAG with long chains and fan-in), on
-postgres and redis, and exports one histogram, so every artifact family has real work.
+postgres and redis (each service its own user, as nexusgen derives it), and exports one
+histogram, so every artifact family has real work.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ def catalogue(count: int) -> dict:
             "scaling": {"mode": "stateless", "min_replicas": 2, "max_replicas": 6},
             "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
             "config": {"LOG_LEVEL": "info", "SHARD": str(i)},
-            "secrets": {"DATABASE_PASSWORD": "postgres-password"},
             "metrics": [{"name": f"svc_{i:04d}_work_seconds", "type": "histogram", "help": "Time per unit of work"}],
         }
     services["svc-0000"]["ingress"] = {"subdomain": "api"}
