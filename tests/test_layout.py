@@ -22,9 +22,9 @@ ALLOWED = {
     "nexusgen.catalogue": ("nexusgen.catalogue", "nexusgen.errors", "nexusgen.escape"),
     "nexusgen.plan": ("nexusgen.catalogue", "nexusgen.plan", "nexusgen.errors", "nexusgen.escape"),
     # the engine knows no domain: the families hand their filters to Templates. It reads two facts
-    # from earlier stages: the YAML scalars the loader keeps plain (text.py) and the plan's graph,
+    # from earlier stages: the YAML core scalars (text.py quotes what they would misread) and the plan's graph,
     # which mermaid.py draws; __version__ for the digest
-    "nexusgen.engine": ("nexusgen.engine", "nexusgen.errors", "nexusgen.escape", "nexusgen.catalogue.load", "nexusgen.plan.graph",
+    "nexusgen.engine": ("nexusgen.engine", "nexusgen.errors", "nexusgen.escape", "nexusgen.catalogue.scalars", "nexusgen.plan.graph",
                         "nexusgen.__version__"),
     "nexusgen.families": ("nexusgen.catalogue", "nexusgen.plan", "nexusgen.engine", "nexusgen.errors", "nexusgen.escape", "nexusgen.families"),
 }
