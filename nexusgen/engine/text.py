@@ -60,7 +60,8 @@ def _style(value: str) -> str | None:
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=_style(value))
+    # str(): libyaml's C emitter takes only an exact str (a Whole text can be embedded as a value)
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style=_style(value))
 
 
 # A plain scalar a YAML 1.2 core reader would not read back as this string.
@@ -75,18 +76,30 @@ def _libyaml(data: object) -> str:
 _EMITTER = Emitter(_libyaml, styled=lambda value: _style(value) is not None)
 
 
-def dump_yaml(data: object) -> str:
+class Whole(str):
+    """A file's text exactly as the one writer produced it (``dump_yaml``, ``dump_json``): ``finish``
+    does not parse it back, because ``tests/test_emit.py`` proves the writer's output always parses
+    back to the data it was given. Anything that edits the text (a template around it, comments
+    after it) makes a plain ``str`` again, which is parsed back like every other file."""
+
+    __slots__ = ()
+
+
+_Dumper.add_representer(Whole, _str)  # a Whole text embedded as a value is written as any string
+
+
+def dump_yaml(data: object) -> Whole:
     """The one YAML dumper: deterministic block YAML; strings YAML could misread are quoted.
 
     The text is libyaml's; ``emit.Emitter`` writes the same bytes without PyYAML's representer."""
     try:
-        return _EMITTER.document(data)
+        return Whole(_EMITTER.document(data))
     except Unsupported:
-        return _libyaml(data)
+        return Whole(_libyaml(data))
 
 
-def dump_json(data: object) -> str:
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+def dump_json(data: object) -> Whole:
+    return Whole(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
 def comment_style(path: PurePosixPath) -> tuple[str, str] | None:
@@ -99,7 +112,9 @@ def comment_style(path: PurePosixPath) -> tuple[str, str] | None:
 
 
 def finish(path: PurePosixPath, text: str, source: str) -> str:
-    """Header, LF endings, exactly one trailing newline; then parse the result back."""
+    """Header, LF endings, exactly one trailing newline; then parse the result back, unless the one
+    writer wrote all of it (``Whole``: a comment line before it cannot change what it holds)."""
+    whole = type(text) is Whole
     text = text.replace("\r\n", "\n").strip("\n") + "\n"
     style = comment_style(path)
     if style is not None:
@@ -111,7 +126,8 @@ def finish(path: PurePosixPath, text: str, source: str) -> str:
             text = f"{first}\n{header}{rest}"
         else:
             text = header + text
-    _parse_back(path, text)
+    if not whole:
+        _parse_back(path, text)
     return text
 
 
