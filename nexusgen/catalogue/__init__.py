@@ -26,8 +26,9 @@ def validate(doc: Document) -> Catalogue:
 
 
 def _loc(err) -> tuple[str | int, ...]:
-    # pydantic appends "[key]" for dict keys that fail validation; keep the key itself.
-    return tuple(part for part in err["loc"] if part != "[key]")
+    # pydantic appends "[key]" for dict keys that fail validation (keep the key itself), and a tagged
+    # union's tag such as "[gcp]" (model/clusters.py): neither is a key of the catalogue.
+    return tuple(part for part in err["loc"] if not (isinstance(part, str) and part.startswith("[") and part.endswith("]")))
 
 
 def _message(err) -> str:
