@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from nexusgen.catalogue import checks
 from nexusgen.errors import CatalogueError
 from nexusgen.catalogue.load import Document, load_bytes
-from nexusgen.catalogue.model import Catalogue
+from nexusgen.catalogue.model import Catalogue, foreign_field
 
 
 def parse(raw: bytes, name: str) -> Catalogue:
@@ -34,7 +34,7 @@ def _loc(err) -> tuple[str | int, ...]:
 def _message(err) -> str:
     kind, msg = err["type"], err["msg"]
     if kind == "extra_forbidden":
-        return "unknown field"
+        return "unknown field" + foreign_field(err["loc"])
     if kind == "missing":
         return "required field is missing"
     if kind.endswith("_type") and "input" in err:

@@ -98,3 +98,13 @@ Cluster = Annotated[
     Discriminator(_provider, custom_error_type="cluster_provider",
                   custom_error_message="'provider' must be 'aws' (the default), 'gcp' or 'azure'"),
 ]
+
+
+def foreign_field(loc: tuple) -> str:
+    """For an unknown field of a cluster that is another provider's field: which provider has it."""
+    tags = [part for part in loc if isinstance(part, str) and part[1:-1] in PROVIDERS and part[0] == "["]
+    if not tags or loc[-1] not in {f for model in PROVIDERS.values() for f in model.model_fields}:
+        return ""
+    mine = tags[-1][1:-1]
+    owners = [name for name, model in PROVIDERS.items() if loc[-1] in model.model_fields and name != mine]
+    return f" for provider {mine!r} ({loc[-1]!r} belongs to {' and '.join(repr(o) for o in owners)})" if owners else ""
