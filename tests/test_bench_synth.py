@@ -2,7 +2,7 @@
 
 import sys
 
-from tests.conftest import ROOT, nexusgen
+from conftest import ROOT, nexusgen
 
 sys.path.insert(0, str(ROOT / "bench"))
 import synth  # noqa: E402

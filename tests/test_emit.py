@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from nexusgen.engine.emit import Emitter, Unsupported
 from nexusgen.engine.text import _libyaml, _style, dump_yaml, trailing_comments
+from conftest import examples
 
 # Characters libyaml's scalar analysis treats specially, and ones it does not.
 SPECIAL = " -?:#,[]{}&*!|>'\"%@`.=~<+0129eExab\\\t\n"
@@ -41,8 +42,7 @@ def same_as_libyaml(data: object) -> None:
     assert text == _libyaml(data)
 
 
-@pytest.mark.slow  # a property test over many examples
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=examples(3000), deadline=None)
 @given(st.one_of(st.lists(documents, max_size=4), st.dictionaries(keys, documents, max_size=4)))
 def test_any_document_is_written_as_libyaml_writes_it(data):
     same_as_libyaml(data)
@@ -91,7 +91,7 @@ pinned = st.recursive(
 )
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(st.dictionaries(keys, pinned, min_size=1, max_size=4))
 def test_trailing_comments_never_change_a_value(data):
     """A version comment after a pinned `uses:` is only ever a comment, never part of a value

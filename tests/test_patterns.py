@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CATALOGUE, ROOT
+from conftest import CATALOGUE, ROOT, sweep
 from nexusgen.catalogue.load import format_loc, load_bytes
 from nexusgen.catalogue.model import Thresholds
 from nexusgen.catalogue.schema import catalogue_schema
@@ -161,7 +161,7 @@ def test_the_schema_lists_the_pattern_fields():
         assert expected in paths
 
 
-@pytest.mark.parametrize("template", [path for path, _ in FIELDS], ids=[".".join(p) for p, _ in FIELDS])
+@pytest.mark.parametrize("template", sweep([path for path, _ in FIELDS]), ids=".".join)
 def test_trailing_newline_is_refused(template: tuple[str, ...], tmp_path: Path, capsys):
     is_key = template[-1] == "<key>"
     for data in _corpus():
@@ -217,7 +217,7 @@ def _located(template: tuple[str, ...]) -> tuple[dict, tuple]:
     pytest.fail(f"no catalogue sets {'.'.join(template)}: add a valid value for it to _everything() in this file")
 
 
-@pytest.mark.parametrize("template", PATH_FIELDS, ids=[".".join(p) for p in PATH_FIELDS])
+@pytest.mark.parametrize("template", sweep(PATH_FIELDS), ids=".".join)
 @pytest.mark.parametrize("value", ["/..", "/.", "/../etc", "/a/./b", "/a//b"])
 def test_container_paths_have_no_dot_segments(template, value, tmp_path: Path, capsys):
     data, loc = _located(template)
@@ -230,7 +230,7 @@ def test_path_fields_are_the_container_and_file_paths():
             "infrastructure.*.writable_paths.[]", "monitoring.receivers.slack_api_url_file"} <= names
 
 
-@pytest.mark.parametrize("template", NUMBER_FIELDS, ids=[".".join(p) for p in NUMBER_FIELDS])
+@pytest.mark.parametrize("template", sweep(NUMBER_FIELDS), ids=".".join)
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")], ids=["nan", "inf", "-inf"])
 def test_numbers_are_finite(template, value, tmp_path: Path, capsys):
     data, loc = _located(template)
@@ -240,8 +240,8 @@ def test_numbers_are_finite(template, value, tmp_path: Path, capsys):
 HIDDEN = ["\x00", "\u202e", "\x1b", "\u2066", "\u200f", "\u061c", "\x7f", "\x85"]
 
 
-@pytest.mark.parametrize(("template", "char"), [(t, HIDDEN[i % len(HIDDEN)]) for i, t in enumerate(STRING_FIELDS)],
-                         ids=[".".join(t) for t in STRING_FIELDS])
+@pytest.mark.parametrize(("template", "char"), sweep([(t, HIDDEN[i % len(HIDDEN)]) for i, t in enumerate(STRING_FIELDS)]),
+                         ids=lambda case: ".".join(case) if isinstance(case, tuple) else repr(case))
 def test_hidden_characters_are_refused_in_every_string(template, char, tmp_path: Path, capsys):
     """One rule in the loader covers every string; each field gets one of the characters in turn."""
     data, loc = _located(template)
