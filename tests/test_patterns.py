@@ -38,7 +38,7 @@ def schema_nodes() -> list[tuple[tuple[str, ...], dict]]:
         if "$ref" in node:
             return walk(defs[node["$ref"].rsplit("/", 1)[-1]], path)
         found.append((path, node))
-        for sub in node.get("anyOf", []):
+        for sub in [*node.get("anyOf", []), *node.get("oneOf", [])]:  # oneOf: a tagged union (clusters)
             walk(sub, path)
         for key, sub in node.get("properties", {}).items():
             walk(sub, (*path, key))
@@ -73,6 +73,7 @@ def _everything() -> dict:
         envs[name].update(registry="ghcr.io/example", digests={"gateway": SHA})
         envs[name]["secret_store"]["refresh"] = "30m"
     envs["staging"]["services"]["gateway"]["resources"] = RESOURCES
+    envs["staging"]["cluster"]["workload_identities"] = {"gateway": "arn:aws:iam::111122223333:role/gateway"}
     for name, env in envs.items():
         env["cluster"]["api_server_port"] = 443
         env["min_stateless_replicas"] = 1
@@ -103,8 +104,11 @@ def _everything() -> dict:
 
 
 def _corpus() -> list[dict]:
-    cases = sorted((ROOT / "tests" / "cases").glob("*/services.yaml"))
-    return [_everything(), *(load_bytes(p.read_bytes(), p.name).data for p in cases)]
+    cases = [load_bytes(p.read_bytes(), p.name).data for p in sorted((ROOT / "tests" / "cases").glob("*/services.yaml"))]
+    # dev may name a cluster too: the GKE and AKS cases' staging cluster there covers those fields' dev paths.
+    others = [{**data, "environments": {**data["environments"], "dev": {**data["environments"]["dev"], "cluster": cluster}}}
+              for data in cases if (cluster := data["environments"]["staging"].get("cluster", {})).get("provider", "aws") != "aws"]
+    return [_everything(), *cases, *others]
 
 
 def _first(data: Any, template: tuple[str, ...], loc: tuple = ()) -> tuple | None:
