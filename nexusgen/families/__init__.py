@@ -36,6 +36,18 @@ def templates(root: Path | None = None) -> Templates:
     return Templates(root, FILTERS)
 
 
+def findings(plan: Plan) -> list[tuple[tuple[str | int, ...], str]]:
+    """What a family finds wrong with a valid catalogue that only it can judge (the workflows: an
+    action they use that the catalogue does not pin), as (location in the catalogue, message);
+    the pipeline reports them like validation findings, before anything is written."""
+    found = []
+    for family in FAMILIES:
+        check = getattr(importlib.import_module(f"nexusgen.families.{family}"), "findings", None)
+        if check is not None:
+            found.extend(check(plan))
+    return found
+
+
 def render_all(
     plan: Plan, templates: Templates, each: Each, tree: str = "out"
 ) -> Generator[tuple[str, object], None, None]:
