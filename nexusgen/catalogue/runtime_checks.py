@@ -43,7 +43,7 @@ def complete_runtimes(cat: Catalogue) -> Iterator[Finding]:
         missing = runtimes.missing(name, runtime)
         if missing:
             yield ("runtimes", name), (
-                f"declare {', '.join(repr(m) for m in missing)}, or name a shipped 'toolchain' "
+                f"declare {' and '.join(repr(m) for m in missing)}, or name a shipped 'toolchain' "
                 f"({', '.join(sorted(runtimes.SHIPPED))}) whose records it takes"
             )
         if runtime.ci is not None and runtime.ci.action not in cat.actions:

@@ -76,9 +76,10 @@ class CiSetup(Strict):
 
     action: ActionName  # pinned under `actions:` like every other action
     version_input: InputName  # python-version, node-version, go-version, java-version, dotnet-version
-    version: Annotated[str, Field(pattern=r"^[0-9][0-9A-Za-z.x-]*$", max_length=50)] | None = None  # default: the build tag's
+    version: _text(r"^[0-9][0-9A-Za-z.x-]*$", "a version such as '21' or '8.0.x'", 50) | None = None  # default: the build tag's
     inputs: dict[InputName, Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_expression)]] = {}
-    cache: Annotated[str, Field(pattern=r"^[a-z]+$", max_length=20)] | bool
+    # The action's `cache` input: a package manager (pip, npm, maven) or `true` where it is a switch (setup-go, setup-dotnet).
+    cache: _text(r"^[a-z]+$", "a package manager's name such as 'pip' or 'maven', or 'true'", 20)
     cache_file: FileName | None = None  # default: the first manifest
     # `pip-requirements`/`npm-lockfile`: nexusgen's scripts (every manifest and dev manifest as a
     # requirements file; `npm ci` with a lockfile); otherwise `install` runs as a command.

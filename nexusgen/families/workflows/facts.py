@@ -120,7 +120,7 @@ def runtimes(plan: Plan) -> dict[str, RuntimeCI]:
             continue
         ci, runtime = toolchain.ci, toolchain.runtime
         install, cache_file = _install(runtime, ci)
-        inputs = {ci.version_input: toolchain.version, **ci.inputs, "cache": ci.cache,
+        inputs = {ci.version_input: toolchain.version, **ci.inputs, "cache": True if ci.cache == "true" else ci.cache,
                   "cache-dependency-path": f"${{{{ matrix.source }}}}/{cache_file}"}
         out[toolchain.name] = RuntimeCI(toolchain.name, ci.action, inputs, ci.script, install, runtime.lint, runtime.test)
     return out
