@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from conftest import CATALOGUE, ROOT, nexusgen, tool
+from test_docker import stages
 from nexusgen import catalogue as catalogue_io
 from nexusgen.catalogue.images import shell_free
 from nexusgen.catalogue.runtimes import SHIPPED
@@ -42,22 +43,8 @@ def polyglot(tmp_path_factory) -> Path:
 
 
 def _stages(text: str) -> list[tuple[str, str, list[str]]]:
-    """(image, stage name, instructions) per ``FROM image AS name``, continuation lines joined."""
-    out: list[tuple[str, str, list[str]]] = []
-    pending = ""
-    for line in text.splitlines():
-        if not pending and (not line.strip() or line.lstrip().startswith("#")):
-            continue
-        if line.endswith("\\"):
-            pending += line[:-1].strip() + " "
-            continue
-        instruction, pending = pending + line.strip(), ""
-        if instruction.startswith("FROM "):
-            image, _, name = instruction.removeprefix("FROM ").partition(" AS ")
-            out.append((image, name, []))
-        else:
-            out[-1][2].append(instruction)
-    return out
+    """(image, stage name, instructions as text) per stage, in order (test_docker's reading)."""
+    return [(steps[0][1], name, [f"{kw} {args}" for kw, args in steps[1:]]) for name, steps in stages(text).items()]
 
 
 def test_the_case_uses_every_shipped_runtime():
