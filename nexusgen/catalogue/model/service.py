@@ -28,7 +28,7 @@ class BaseImage(Strict):
 
 
 # A line of a Dockerfile instruction (RUN, ENV): no control character, so no newline starts a new instruction.
-DockerLine = _text(r"^[^\x00-\x1f\x7f]+$", "one line without control characters", 2000, AfterValidator(_no_expression))
+DockerLine = _text(r"^[^\x00-\x1f\x7f]+$", "one line without control characters", 2000)
 # A .dockerignore pattern (Go filepath.Match syntax plus '**').
 IgnorePattern = _text(r"^[A-Za-z0-9_.*?/\[\]!-]+$", "a .dockerignore pattern such as '**/node_modules'", 253)
 EnvWord = _text(r"^[A-Za-z0-9_./:$=,+@-]*$", "an ENV value without spaces or quotes (letters, digits, _./:$=,+@-)", 500, min_length=0)
