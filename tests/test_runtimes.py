@@ -213,3 +213,13 @@ def test_a_runtime_nexusgen_does_not_ship_is_declared_as_data(tmp_path: Path):
     assert hadolint.returncode == 0, hadolint.stdout
     pr = (tmp_path / ".github" / "workflows" / "pr.yml").read_text()
     assert "ruby/setup-ruby@" + "c" * 40 + "  # v1.2.3" in pr and "ruby-version: \"3.4\"" in pr
+
+
+def test_toolchain_names_are_the_shipped_records():
+    """The model's `toolchain` choices (the model cannot import runtimes.py) are exactly what ships."""
+    import typing
+
+    from nexusgen.catalogue.model import Runtime
+
+    (choices, _none) = typing.get_args(Runtime.model_fields["toolchain"].annotation)
+    assert set(typing.get_args(choices)) == set(SHIPPED)
