@@ -246,6 +246,8 @@ def _overrides(cat: Catalogue) -> Iterator[Finding]:
         for name in env.digests:
             if name not in cat.services:
                 yield (*base, "digests", name), f"unknown service {name!r}" + choices(cat.services)
+            elif cat.services[name].image is not None:
+                yield (*base, "digests", name), f"{name!r} runs a prebuilt image: its digest is 'services.{name}.image.digest'"
         if env_name == "dev":
             continue
         if needs_domain and env.domain is None:
