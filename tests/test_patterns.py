@@ -82,6 +82,18 @@ def _everything() -> dict:
     data["monitoring"].update(http_requests_metric="http_requests_total", http_duration_metric="http_request_duration_seconds")
     data["monitoring"]["thresholds"] = {name: field.default for name, field in Thresholds.model_fields.items()}
     data.setdefault("actions", {})["example/plain-pin"] = "a" * 40  # the bare-SHA form of a pin
+    # A runtime nexusgen ships no toolchain for: every record of its own (README "Runtimes").
+    data["actions"]["ruby/setup-ruby"] = {"sha": "b" * 40, "version": "v1.0.0"}
+    data["runtimes"]["ruby"] = {
+        "build": {"image": "ruby", "tag": "3.4-slim"}, "run": {"image": "ruby", "tag": "3.4-slim"},
+        "manifests": ["Gemfile", "Gemfile.lock"], "lint": "bundle exec rubocop", "test": "bundle exec rspec",
+        "docker": {"cache": "/usr/local/bundle/cache", "env": {"BUNDLE_DEPLOYMENT": "1"}, "install": "bundle install",
+                   "compile": "bundle exec rake assets:precompile", "artifacts": ["/usr/local/bundle", "/app"],
+                   "run_env": {"RACK_ENV": "production"}, "ignore": ["log", "tmp"], "programs": ["ruby"]},
+        "ci": {"action": "ruby/setup-ruby", "version_input": "ruby-version", "version": "3.4", "inputs": {"bundler": "latest"},
+               "cache": "bundler", "cache_file": "Gemfile.lock", "install": "bundle install"},
+        "health": {"program": "ruby", "args": ["-rnet/http", "-e", "exit Net::HTTP.get_response(URI({url_json})).code.to_i < 400"]},
+    }
     for env in envs.values():
         env["canary"] = {"soak": "10m", "max_error_ratio": 0.01, "max_p99_ratio": 1.5,
                          "prometheus": {"namespace": "monitoring", "service": "prometheus-operated", "port": 9090}}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from nexusgen.catalogue import cloud_checks, platform_checks
+from nexusgen.catalogue import cloud_checks, platform_checks, runtime_checks, runtimes
 from nexusgen.catalogue.alert_kinds import ALERT_KINDS
 from nexusgen.catalogue.findings import Finding, choices
 from nexusgen.catalogue.model import ENVIRONMENTS, Catalogue, Resources, cpu_cores, memory_bytes
@@ -54,8 +54,8 @@ def check(catalogue: Catalogue) -> list[Finding]:
 def _references(cat: Catalogue) -> Iterator[Finding]:
     for name, svc in cat.services.items():
         base = ("services", name)
-        if svc.runtime not in cat.runtimes:
-            yield (*base, "runtime"), f"runtime {svc.runtime!r} is not defined under 'runtimes'"
+        if svc.runtime is not None and svc.runtime not in cat.runtimes:
+            yield (*base, "runtime"), f"runtime {svc.runtime!r} is not defined under 'runtimes'" + choices(cat.runtimes)
         deps = svc.depends_on
         for field, known, what in (
             ("services", cat.services, "service"),
@@ -246,6 +246,8 @@ def _overrides(cat: Catalogue) -> Iterator[Finding]:
         for name in env.digests:
             if name not in cat.services:
                 yield (*base, "digests", name), f"unknown service {name!r}" + choices(cat.services)
+            elif cat.services[name].image is not None:
+                yield (*base, "digests", name), f"{name!r} runs a prebuilt image: its digest is 'services.{name}.image.digest'"
         if env_name == "dev":
             continue
         if needs_domain and env.domain is None:
@@ -349,7 +351,7 @@ def _commands(cat: Catalogue) -> Iterator[Finding]:
     """A port written into a command would not follow the catalogue: the process must read HTTP_PORT."""
     for name, svc in cat.services.items():
         ports = {str(p): label for label, p in (("http", svc.ports.http), ("metrics", svc.ports.metrics)) if p}
-        for index, arg in enumerate(svc.command):
+        for index, arg in enumerate(svc.command or ()):
             for port, label in ports.items():
                 if arg == port or arg.endswith(f":{port}") or arg.endswith(f"={port}"):
                     yield ("services", name, "command", index), (
@@ -370,16 +372,18 @@ def _exporters(cat: Catalogue) -> Iterator[Finding]:
 
 def _runtimes(cat: Catalogue) -> Iterator[Finding]:
     for name, runtime in cat.runtimes.items():
-        if runtime.language_version is None:
+        toolchain = runtimes.resolve(name, runtime) if not runtimes.missing(name, runtime) else None
+        if toolchain is not None and toolchain.version is None:
             yield ("runtimes", name, "build", "tag"), (
                 f"{runtime.build.tag!r} must start with the language version (such as '3.11-slim'): CI sets up that version"
             )
+        pip = toolchain is not None and toolchain.ci.script == "pip-requirements"
         for field in ("manifests", "dev_manifests"):
-            for index, manifest in enumerate(getattr(runtime, field) if name == "python" else []):
+            for index, manifest in enumerate(getattr(runtime, field) if pip else []):
                 if not manifest.endswith(".txt"):
                     yield ("runtimes", name, field, index), f"{manifest!r}: pip installs requirements files (*.txt)"
 
 
-_RULES = [_references, _cycles, _ports, _paths, _secrets, _env_names, _literal_secrets, _resources, _overrides, _alerts, _thresholds, _unique, _commands, _runtimes, _exporters, *platform_checks.RULES,
+_RULES = [_references, _cycles, _ports, _paths, _secrets, _env_names, _literal_secrets, _resources, _overrides, _alerts, _thresholds, _unique, _commands, _runtimes, *runtime_checks.RULES, _exporters, *platform_checks.RULES,
           *cloud_checks.RULES]
 

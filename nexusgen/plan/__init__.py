@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from nexusgen.catalogue import environments
+from nexusgen.catalogue import environments, runtimes
 from nexusgen.catalogue.model import ENVIRONMENTS, BaseImage, Catalogue, Environment, Infrastructure, Resources, Runtime, Secret, Service
 from nexusgen.catalogue.names import LIVE_TRADING_ENV, STANDARD_ENV, dependency_env
 from nexusgen.plan import cloud, datastores
@@ -98,6 +98,21 @@ class Plan:
 
     def runtime(self, service: str) -> Runtime:
         return self.catalogue.runtimes[self.catalogue.services[service].runtime]
+
+    # --- which services are built from source, and which image each runs: here only ---------
+    def built(self, service: str) -> bool:
+        """Built from its ``source`` (a Dockerfile, a build job, a repository); else a prebuilt image."""
+        return self.catalogue.services[service].image is None
+
+    @cached_property
+    def built_services(self) -> tuple[str, ...]:
+        """The services the Dockerfiles, the build jobs and the image repositories are for, sorted like `services`."""
+        return tuple(name for name in self.services if self.built(name))
+
+    def toolchain(self, service: str) -> runtimes.Toolchain:
+        """How a built service's runtime builds, checks and health-checks it (catalogue/runtimes.py)."""
+        name = self.catalogue.services[service].runtime
+        return runtimes.resolve(name, self.catalogue.runtimes[name])
 
     def environment(self, env: str) -> Environment:
         return getattr(self.catalogue.environments, env)
@@ -257,10 +272,16 @@ class Plan:
         return self.environment(env).registry or self.catalogue.project.registry
 
     def image_repo(self, service: str, env: str) -> str:
-        return f"{self.registry(env)}/{service}"
+        """The repository the service's image comes from: the project's registry, or the prebuilt image's own."""
+        prebuilt = self.services[service].image
+        return prebuilt.image if prebuilt else f"{self.registry(env)}/{service}"
 
     def image(self, service: str, env: str) -> str:
-        """The image a service runs in ``env``: tag, plus digest where the environment pins one."""
+        """The image a service runs in ``env``: tag, plus digest where the environment pins one
+        (a prebuilt image: its own tag and digest, the same in every environment)."""
+        prebuilt = self.services[service].image
+        if prebuilt is not None:
+            return image_ref(prebuilt)
         environment = self.environment(env)
         ref = f"{self.image_repo(service, env)}:{environment.tag}"
         digest = environment.digests.get(service)

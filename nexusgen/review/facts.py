@@ -115,7 +115,10 @@ def _images(plan: Plan):
         if infra.exporter is not None and infra.exporter.image is not None:
             yield Fact("images", f"{name} exporter image", "", image_ref(infra.exporter.image), MEDIUM)
     for name, svc in plan.services.items():
-        yield Fact("images", f"{name} runtime", "", svc.runtime, LOW, name, quiet=True)
+        if plan.built(name):
+            yield Fact("images", f"{name} runtime", "", svc.runtime, LOW, name, quiet=True)
+        else:  # a prebuilt image: what runs is its pinned reference
+            yield Fact("images", f"{name} prebuilt image", "", plan.image(name, "production"), MEDIUM, name)
     for env in ENVIRONMENTS:
         yield Fact("images", "services' image registry and tag", env, f"{plan.registry(env)}:{plan.environment(env).tag}", LOW)
         for name, digest in sorted(plan.environment(env).digests.items()):

@@ -21,12 +21,13 @@ from nexusgen.catalogue.model.infrastructure import External, Infrastructure, Se
 from nexusgen.catalogue.model.monitoring import BusinessAlert, Monitoring, Thresholds
 from nexusgen.catalogue.model.platform import Platform, minor, semver
 from nexusgen.catalogue.model.service import (
-    ApiAccess, BaseImage, Dependencies, Metric, Project, RedisAcl, Resources, Runtime, Service,
+    ApiAccess, BaseImage, CiSetup, Dependencies, DockerBuild, HealthCheck, Metric, Project, RedisAcl, Resources, Runtime,
+    Service,
 )
 
 __all__ = [
     "DIGEST", "ENVIRONMENTS", "MAX_DURATION", "ApiAccess", "BaseImage", "BusinessAlert", "Catalogue", "Cloud",
-    "CloudEnvironment", "Dependencies", "Environment", "Infrastructure", "Metric", "Platform", "RedisAcl",
+    "CiSetup", "CloudEnvironment", "Dependencies", "DockerBuild", "Environment", "HealthCheck", "Infrastructure", "Metric", "Platform", "RedisAcl",
     "Resources", "Runtime", "Secret", "Service", "Thresholds", "cpu_cores", "cpu_millicores", "memory_bytes",
     "foreign_field", "memory_parts", "minor", "semver",
 ]
@@ -35,7 +36,7 @@ __all__ = [
 class Catalogue(Strict):
     version: Literal[1]
     project: Project
-    runtimes: dict[Literal["python", "node"], Runtime]
+    runtimes: dict[Name, Runtime] = {}
     actions: dict[ActionName, ActionPin] = {}
     services: dict[Name, Service] = Field(min_length=1)
     infrastructure: dict[Name, Infrastructure] = {}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import string
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from nexusgen.catalogue.model.fields import ApiGroup, Command, ContainerPath, Cpu, Digest, EnvName, FileName, Group, HttpPath, ImageRepo, ImageTag, LabelName, LANGUAGE_VERSION, Memory, MetricName, Name, _no_expression, Port, RepositoryUrl, SourcePath, Storage, Strict, Text, Value
+from nexusgen.catalogue.model.fields import ActionName, _text, ApiGroup, Command, ContainerPath, Cpu, Digest, EnvName, FileName, Group, HttpPath, ImageRepo, ImageTag, LabelName, LANGUAGE_VERSION, Memory, MetricName, Name, _no_expression, Port, RepositoryUrl, SourcePath, Storage, Strict, Text, Value
 
 
 class Project(Strict):
@@ -26,9 +27,84 @@ class BaseImage(Strict):
     digest: Digest | None = None
 
 
-class Runtime(Strict):
-    """How services of one language are built: base images and dependency manifests."""
+# A line of a Dockerfile instruction (RUN, ENV): no control character, so no newline starts a new instruction.
+DockerLine = _text(r"^[^\x00-\x1f\x7f]+$", "one line without control characters", 2000)
+# A .dockerignore pattern (Go filepath.Match syntax plus '**').
+IgnorePattern = _text(r"^[A-Za-z0-9_.*?/\[\]!-]+$", "a .dockerignore pattern such as '**/node_modules'", 253)
+EnvWord = _text(r"^[A-Za-z0-9_./:$=,+@-]*$", "an ENV value without spaces or quotes (letters, digits, _./:$=,+@-)", 500, min_length=0)
+InputName = _text(r"^[a-z][a-z0-9-]*$", "an action input name such as 'go-version'", 100)
+_FIELDS = {"requirements", "url", "url_json", "timeout", "timeout_ms"}
 
+
+def _format_fields(allowed: set[str]):
+    """A str.format template naming only ``allowed`` fields (``{url!r}`` is Python's repr of the URL)."""
+
+    def check(value: str) -> str:
+        try:
+            parsed = list(string.Formatter().parse(value))
+        except ValueError as error:
+            raise ValueError(f"{value!r}: {error} (write a literal brace as '{{{{' or '}}}}')") from None
+        for _, field, spec, conversion in parsed:
+            if field is None:
+                continue
+            if field not in allowed or spec or conversion not in (None, "r"):
+                raise ValueError(f"{value!r}: unknown placeholder {{{field}}} (known: {', '.join(sorted(allowed))})")
+        return value
+
+    return AfterValidator(check)
+
+
+class DockerBuild(Strict):
+    """What the Dockerfile's build stage runs and what the run stage takes from it (all as root in
+    the build stage; the run stage runs as the service user)."""
+
+    cache: ContainerPath  # BuildKit cache mount of the package manager
+    env: dict[EnvName, EnvWord] = {}  # build stage ENV
+    # After the manifests are copied, before the source (the cached layer). `{requirements}`: every
+    # manifest as `--requirement FILE` (pip).
+    install: Annotated[DockerLine, _format_fields({"requirements"})]
+    compile: DockerLine | None = None  # after the source is copied: where the artifact is made
+    artifacts: list[ContainerPath] = Field(min_length=1)  # copied from the build stage, same path
+    run_env: dict[EnvName, EnvWord] = {}
+    ignore: list[IgnorePattern] = []  # besides the patterns every service ignores
+    # Programs a service command may start with in the `distroless` image (it has no shell).
+    programs: list[Annotated[str, Field(min_length=1, max_length=200)]] = []
+
+
+class CiSetup(Strict):
+    """How CI prepares a checkout for lint and test: the setup action, its version input, its cache."""
+
+    action: ActionName  # pinned under `actions:` like every other action
+    version_input: InputName  # python-version, node-version, go-version, java-version, dotnet-version
+    version: _text(r"^[0-9][0-9A-Za-z.x-]*$", "a version such as '21' or '8.0.x'", 50) | None = None  # default: the build tag's
+    inputs: dict[InputName, Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_expression)]] = {}
+    # The action's `cache` input: a package manager (pip, npm, maven) or `true` where it is a switch (setup-go, setup-dotnet).
+    cache: _text(r"^[a-z]+$", "a package manager's name such as 'pip' or 'maven', or 'true'", 20)
+    cache_file: FileName | None = None  # default: the first manifest
+    # `pip-requirements`/`npm-lockfile`: nexusgen's scripts (every manifest and dev manifest as a
+    # requirements file; `npm ci` with a lockfile); otherwise `install` runs as a command.
+    script: Literal["pip-requirements", "npm-lockfile"] | None = None
+    install: Command | None = None
+
+
+class HealthCheck(Strict):
+    """How a container checks its own HTTP endpoint with what its image already holds (no curl,
+    no shell): ``program args...``; without ``program``, the service's own command followed by
+    ``args`` (a binary's health subcommand). Placeholders: {url} ({url!r}: Python's repr),
+    {url_json} (a JavaScript/JSON string literal), {timeout} (seconds), {timeout_ms}."""
+
+    program: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    args: list[Annotated[str, Field(min_length=1, max_length=1000), _format_fields(_FIELDS - {"requirements"})]] = Field(
+        min_length=1)
+
+
+class Runtime(Strict):
+    """How services of one language are built, checked and health-checked: a data record.
+
+    ``docker``, ``ci`` and ``health`` may be left out when ``toolchain`` (default: the runtime's own
+    name) names a record nexusgen ships (catalogue/runtimes.py: python, node, go, java, dotnet)."""
+
+    toolchain: Literal["python", "node", "go", "java", "dotnet"] | None = None
     build: BaseImage
     run: BaseImage
     distroless: BaseImage | None = None
@@ -38,6 +114,9 @@ class Runtime(Strict):
     dev_manifests: list[FileName] = []
     lint: Command
     test: Command
+    docker: DockerBuild | None = None
+    ci: CiSetup | None = None
+    health: HealthCheck | None = None
 
     @property
     def language_version(self) -> str | None:
@@ -147,10 +226,12 @@ class RedisAcl(Strict):
 
 class Service(Strict):
     description: Text
-    runtime: Literal["python", "node"]
+    runtime: Name | None = None  # a key of `runtimes` (built from `source`)
     group: Group
-    source: SourcePath
-    command: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(min_length=1)
+    source: SourcePath | None = None  # the build context: the service is built from source...
+    image: BaseImage | None = None  # ...or runs a prebuilt image, pinned by digest (no Dockerfile, no build job)
+    # The image's entrypoint (the Dockerfile's ENTRYPOINT); a prebuilt image keeps its own.
+    command: list[Annotated[str, Field(min_length=1, max_length=500)]] | None = Field(None, min_length=1)
     ports: Ports
     health: Health
     depends_on: Dependencies = Dependencies()

@@ -84,17 +84,23 @@ def _healthcheck(test: list[str], start_period: str) -> dict:
     return {"test": ["CMD", *escape(test)], **HEALTH, "start_period": start_period}
 
 
+def _ready(plan: Plan, dep: str) -> str:
+    """What a dependent waits for: a health check where the dependency has one (a prebuilt image has none)."""
+    return "service_started" if dep in plan.services and not plan.built(dep) else "service_healthy"
+
+
 def service(plan: Plan, name: str, network: str) -> dict:
     svc = plan.services[name]
     dockerfile = paths.from_root(paths.dockerfile(name))
     depends = [*plan.depends_on(name, "service"), *plan.depends_on(name, "infrastructure")]
+    built = plan.built(name)  # a prebuilt image is pulled by digest: no build, and no known health tool in it
     out = {
         "image": plan.image(name, ENV),
         "build": {
             "context": f"{ROOT_FROM_COMPOSE}/{svc.source}",
             "dockerfile": paths.relative(dockerfile, svc.source),
             "target": "runtime",
-        },
+        } if built else {},
         "user": f"{SERVICE_UID}:{SERVICE_UID}",
         "read_only": True,
         "tmpfs": sorted(svc.writable_paths),
@@ -102,8 +108,8 @@ def service(plan: Plan, name: str, network: str) -> dict:
         "environment": _environment(plan.env(name, ENV)),
         "ports": [_port(svc.ports.http)],
         "expose": [str(svc.ports.metrics)] if svc.ports.metrics is not None else [],
-        "depends_on": {dep: {"condition": "service_healthy"} for dep in sorted(depends)},
-        "healthcheck": _healthcheck(probe(plan, name, svc.health.readiness), f"{svc.health.startup_seconds}s"),
+        "depends_on": {dep: {"condition": _ready(plan, dep)} for dep in sorted(depends)},
+        "healthcheck": _healthcheck(probe(plan, name, svc.health.readiness), f"{svc.health.startup_seconds}s") if built else {},
         "deploy": _deploy(plan.resources(name, ENV)),
         "networks": [network],
         "restart": "unless-stopped",

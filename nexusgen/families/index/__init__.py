@@ -26,7 +26,7 @@ def render(plan: Plan, templates, names: Iterable[str]) -> dict[PurePosixPath, s
             {
                 "name": name,
                 "group": svc.group,
-                "runtime": svc.runtime,
+                "runtime": svc.runtime if plan.built(name) else f"prebuilt {plan.image(name, 'production')}",
                 "ports": svc.ports,
                 "scaling": scaling,
                 "services": plan.depends_on(name, "service"),

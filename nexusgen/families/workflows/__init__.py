@@ -70,7 +70,7 @@ def dependabot(plan: Plan) -> dict:
     """Update PRs for the pinned actions and the base images. Both live in generated files: a
     Dependabot PR fails the drift check until its new pin is copied into services.yaml
     (``actions:``, ``runtimes.*``) and rendered, which keeps the catalogue the source of truth."""
-    dockerfiles = sorted({f"/{facts.dockerfile(plan, name).rsplit('/', 1)[0]}" for name in plan.services})
+    dockerfiles = sorted({f"/{facts.dockerfile(plan, name).rsplit('/', 1)[0]}" for name in plan.built_services})
     return {
         "version": 2,
         "updates": [

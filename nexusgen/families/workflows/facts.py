@@ -16,6 +16,9 @@ from nexusgen.plan import CLUSTER_ENVIRONMENTS, Plan, paths
 MAJORS = {
     "actions/checkout": "v7",
     "actions/download-artifact": "v8",
+    "actions/setup-dotnet": "v6",
+    "actions/setup-go": "v7",
+    "actions/setup-java": "v5",
     "actions/setup-node": "v7",
     "actions/setup-python": "v7",
     "actions/upload-artifact": "v7",
@@ -34,13 +37,6 @@ MAJORS = {
     "google-github-actions/get-gke-credentials": "v3",  # node24 from v3.0.0
 }
 
-# How each runtime prepares a checkout for lint and test (setup action, its version input, cache).
-_SETUP = {
-    "python": ("actions/setup-python", "python-version", "pip"),
-    "node": ("actions/setup-node", "node-version", "npm"),
-}
-
-
 @dataclass(frozen=True)
 class ActionRef:
     """``uses:`` value and the trailing comment naming the version a commit pin stands for."""
@@ -53,11 +49,9 @@ class ActionRef:
 class RuntimeCI:
     name: str
     setup: str  # action name
-    version_input: str
-    version: str
-    cache: str
-    cache_file: str  # manifest the dependency cache is keyed on
-    install_env: dict[str, str]  # what the runtime's install script reads
+    inputs: dict[str, str | bool]  # the setup action's `with:` (version, cache, cache key file, extra inputs)
+    script: str | None  # a named install script of jobs.INSTALL, else None: `install_env` holds COMMAND
+    install_env: dict[str, str]  # what the install script reads
     lint: str
     test: str
 
@@ -106,32 +100,42 @@ def action_refs(plan: Plan) -> dict[str, ActionRef]:
             out[name] = ActionRef(f"{name}@{major}", "")
         else:
             out[name] = ActionRef(f"{name}@{pin.sha}", pin.version or major)
+    for name, pin in pins.items():  # an action only a catalogue runtime sets up (runtimes.*.ci.action)
+        out.setdefault(name, ActionRef(f"{name}@{pin.sha}", pin.version or ""))
     return out
 
 
+def _install(runtime, ci) -> tuple[dict[str, str], str]:
+    """(install env, the manifest the dependency cache is keyed on) of a runtime's CI setup."""
+    manifests = runtime.manifests
+    if ci.script == "pip-requirements":  # every manifest is a requirements file (checks.py)
+        return {"MANIFESTS": " ".join([*manifests, *runtime.dev_manifests])}, ci.cache_file or manifests[0]
+    if ci.script == "npm-lockfile":
+        lockfile = "package-lock.json" if "package-lock.json" in manifests else ""
+        return {"LOCKFILE": lockfile}, ci.cache_file or lockfile or manifests[0]
+    return ({"COMMAND": ci.install} if ci.install else {}), ci.cache_file or manifests[0]
+
+
 def runtimes(plan: Plan) -> dict[str, RuntimeCI]:
-    used = sorted({svc.runtime for svc in plan.services.values()})
+    """The CI setup of every runtime a built service uses (its toolchain's ``ci`` record)."""
     out = {}
-    for name in used:
-        runtime = plan.catalogue.runtimes[name]
-        setup, version_input, cache = _SETUP[name]
-        manifests = runtime.manifests
-        if name == "python":  # checks.py: every python manifest is a requirements file
-            install = {"MANIFESTS": " ".join([*manifests, *runtime.dev_manifests])}
-            cache_file = manifests[0]
-        else:
-            lockfile = "package-lock.json" if "package-lock.json" in manifests else ""
-            install = {"LOCKFILE": lockfile}
-            cache_file = lockfile or manifests[0]
-        out[name] = RuntimeCI(
-            name, setup, version_input, runtime.language_version, cache, cache_file, install, runtime.lint, runtime.test
-        )
+    for service in sorted(plan.built_services, key=lambda name: plan.services[name].runtime):
+        toolchain = plan.toolchain(service)
+        if toolchain.name in out:
+            continue
+        ci, runtime = toolchain.ci, toolchain.runtime
+        install, cache_file = _install(runtime, ci)
+        inputs = {ci.version_input: toolchain.version, **ci.inputs, "cache": True if ci.cache == "true" else ci.cache,
+                  "cache-dependency-path": f"${{{{ matrix.source }}}}/{cache_file}"}
+        out[toolchain.name] = RuntimeCI(toolchain.name, ci.action, inputs, ci.script, install, runtime.lint, runtime.test)
     return out
 
 
 def services(plan: Plan) -> list[ServiceCI]:
+    """The services CI lints, tests, builds and pushes: those built from source."""
     out = []
-    for name, svc in plan.services.items():
+    for name in plan.built_services:
+        svc = plan.services[name]
         images = tuple(sorted({plan.image_repo(name, env) for env in CLUSTER_ENVIRONMENTS}))
         out.append(ServiceCI(name, svc.runtime, svc.source, dockerfile(plan, name), images))
     return out
@@ -139,7 +143,7 @@ def services(plan: Plan) -> list[ServiceCI]:
 
 def path_filters(plan: Plan) -> dict[str, list[str]]:
     """dorny/paths-filter rules: a service changed when its build context or its Docker files did."""
-    return {name: [f"{svc.source}/**", f"{paths.from_root(paths.dockerfile(name).parent)}/**"] for name, svc in plan.services.items()}
+    return {svc.name: [f"{svc.source}/**", f"{paths.from_root(paths.dockerfile(svc.name).parent)}/**"] for svc in services(plan)}
 
 
 def registries(plan: Plan) -> list[str]:
@@ -151,8 +155,8 @@ def workloads(plan: Plan, env: str, canary_only: bool = False) -> str:
     """``namespace kind name image`` lines, each ending in a newline (so YAML writes a literal
     block even for one line); canaries exist for stateless Deployments only."""
     lines = []
-    for name, svc in plan.services.items():
-        mode = svc.scaling.mode
+    for name in plan.built_services:  # a prebuilt image is pinned in the overlay already: nothing to set
+        mode = plan.services[name].scaling.mode
         if canary_only and mode != "stateless":
             continue
         kind = plan.workload_kind(name).lower()
@@ -184,8 +188,9 @@ def end_to_end(plan: Plan, env: str) -> EndToEnd | None:
     """Playwright runs from the first public node service of the frontend group, against ``env``."""
     urls = public_urls(plan, env)
     for name, svc in plan.services.items():
-        if svc.group == "frontend" and svc.runtime == "node" and name in urls:
-            return EndToEnd(name, svc.source, urls[name], runtimes(plan)["node"].version)
+        toolchain = plan.toolchain(name) if plan.built(name) else None
+        if svc.group == "frontend" and toolchain and toolchain.language == "node" and name in urls:
+            return EndToEnd(name, svc.source, urls[name], toolchain.version)
     return None
 
 
@@ -214,7 +219,7 @@ def migrations(plan: Plan, env: str) -> str:
         {"namespace": plan.service_namespace(name, env), "kind": plan.workload_kind(name).lower(), "service": name,
          "image": plan.image_repo(name, env),
          "command": [_kubelet_literal(a) for a in svc.migration]}
-        for name, svc in plan.services.items() if svc.migration
+        for name, svc in plan.services.items() if svc.migration and plan.built(name)
     ]
     return "".join(json.dumps(row, sort_keys=True) + "\n" for row in rows)
 
@@ -225,8 +230,8 @@ def canary_queries(plan: Plan, env: str) -> str:
     mon = plan.catalogue.monitoring
     window = plan.environment(env).canary.soak
     rows = []
-    for name, svc in plan.services.items():
-        if svc.scaling.mode != "stateless":
+    for name in plan.built_services:  # canaries run a new image: a prebuilt one has none
+        if plan.services[name].scaling.mode != "stateless":
             continue
         ns = plan.service_namespace(name, env)
         canary = f'job="{name}",namespace="{ns}",pod=~"{name}-canary-.+"'

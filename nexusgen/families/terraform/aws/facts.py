@@ -21,7 +21,7 @@ def _module(name: str, source: str, /, *extra: object, **inputs: object) -> Bloc
 
 def repositories(plan: Plan, env: str) -> list[str]:
     """One ECR repository per image the pipeline builds: the image's path in the registry."""
-    return [image_path(plan.image_repo(service, env)) for service in plan.services]
+    return [image_path(plan.image_repo(service, env)) for service in plan.built_services]
 
 
 def image_path(repository: str) -> str:
