@@ -7,7 +7,7 @@ targets and NetworkPolicies cannot disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from nexusgen.catalogue import environments, runtimes
@@ -66,6 +66,14 @@ def image_ref(image: BaseImage) -> str:
 class Plan:
     catalogue: Catalogue
     source_name: str  # the catalogue's file name, for headers
+    # What a family derives once and asks for twice (its findings, then its render): ``remember``.
+    _remembered: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def remember(self, key: str, derive):
+        """``derive()``, computed once per plan under ``key`` (a plan is frozen, so it never goes stale)."""
+        if key not in self._remembered:
+            self._remembered[key] = derive()
+        return self._remembered[key]
 
     @property
     def project(self) -> str:

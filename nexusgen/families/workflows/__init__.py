@@ -23,7 +23,7 @@ WEEKLY = {"interval": "weekly", "day": "monday"}
 
 
 def render(plan: Plan, templates) -> dict[PurePosixPath, str]:
-    context = _context(plan)
+    context = plan.remember("workflows.context", lambda: _context(plan))
     builder = Deploy(context)
     pins = {ref.ref: ref.comment for ref in context["actions"].values() if ref.comment}
     out = {
@@ -39,7 +39,7 @@ def render(plan: Plan, templates) -> dict[PurePosixPath, str]:
 def findings(plan: Plan):
     """An action the workflows use with no commit pin in the catalogue's ``actions:``: a tag can
     be moved to other code (zizmor's unpinned-uses; the trivy-action tags were hijacked in 2026-03)."""
-    context = _context(plan)
+    context = plan.remember("workflows.context", lambda: _context(plan))
     builder = Deploy(context)
     used = set()
     for build in PIPELINES.values():
