@@ -14,7 +14,7 @@ No workflow-wide concurrency: each deploy job has its own group per environment.
 from __future__ import annotations
 
 from nexusgen.engine.text import dump_yaml
-from nexusgen.families.workflows import scripts
+from nexusgen.families.workflows import release_scripts
 from nexusgen.families.workflows.deploy import Deploy
 from nexusgen.families.workflows.jobs import DIGESTS_FILE, RUNNER
 
@@ -40,7 +40,7 @@ def pr(d: Deploy) -> dict:
              "with": {"filters": dump_yaml(d.c["filters"])}},
             {"name": "Matrix of changed services", "id": "matrix",
              "env": {"CHANGED": "${{ steps.filter.outputs.changes }}", "SERVICES": d.c["matrix_json"]},
-             "run": scripts.CHANGED_MATRIX},
+             "run": release_scripts.CHANGED_MATRIX},
         ],
     }
     plan_diff = {
@@ -53,9 +53,9 @@ def pr(d: Deploy) -> dict:
             d.checkout(**{"fetch-depth": 0}),
             *d.setup_nexusgen(),
             {"name": "Plan diff against the merge base", "env": {"BASE": "${{ github.event.pull_request.base.sha }}"},
-             "run": scripts.PLAN_DIFF},
+             "run": release_scripts.PLAN_DIFF},
             {"name": "Comment on the pull request", "env": {**TOKEN, "PR": "${{ github.event.pull_request.number }}"},
-             "run": scripts.PLAN_COMMENT},
+             "run": release_scripts.PLAN_COMMENT},
         ],
     }
     jobs = {"drift": d.drift_job(), "diff": plan_diff, "changes": changes, "lint-test": d.lint_test_job(True),
@@ -90,7 +90,7 @@ def release(d: Deploy) -> dict:
             "timeout-minutes": 5,
             "permissions": {},
             "outputs": {"version": "${{ steps.version.outputs.version }}"},
-            "steps": [{"name": "Semantic version", "id": "version", "run": scripts.VERSION}],
+            "steps": [{"name": "Semantic version", "id": "version", "run": release_scripts.VERSION}],
         },
         "promote": {
             "name": "Promote the digests that passed staging",
@@ -99,12 +99,12 @@ def release(d: Deploy) -> dict:
             "timeout-minutes": 15,
             "permissions": {"actions": "read", "contents": "read", "packages": "write"},
             "steps": [
-                {"name": "Digests of the main run that passed staging", "env": TOKEN, "run": scripts.PASSED_STAGING},
+                {"name": "Digests of the main run that passed staging", "env": TOKEN, "run": release_scripts.PASSED_STAGING},
                 *logins,
                 {"name": "Re-tag them with the version (no rebuild)",
                  "env": {"VERSION": "${{ needs.version.outputs.version }}", "DIGESTS": DIGESTS_FILE,
                          "WORKLOADS": production["workloads"]},
-                 "run": scripts.RETAG},
+                 "run": release_scripts.RETAG},
                 d.upload_digests(),
             ],
         },
@@ -121,7 +121,7 @@ def release(d: Deploy) -> dict:
                 d.download_digests(),
                 {"name": "Digests into services.yaml, re-rendered, tagged, proposed to main",
                  "env": {**TOKEN, "VERSION": "${{ needs.version.outputs.version }}", "DIGESTS": DIGESTS_FILE},
-                 "run": scripts.RECORD},
+                 "run": release_scripts.RECORD},
             ],
         },
     }
