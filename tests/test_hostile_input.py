@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from nexusgen.catalogue.checks import secret_name
+from nexusgen.catalogue.secret_checks import secret_name
 from nexusgen.catalogue.load import MAX_BYTES
 from nexusgen.catalogue.model import MAX_DURATION
 from nexusgen.catalogue.reserved import MAX_RESTARTS_PER_HOUR

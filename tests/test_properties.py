@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from conftest import ROOT, examples
 from nexusgen import pipeline
-from nexusgen.catalogue.checks import _looks_secret, secret_name
+from nexusgen.catalogue.secret_checks import looks_secret, secret_name
 from nexusgen.catalogue.names import STANDARD_ENV
 from nexusgen.engine.text import dump_yaml
 
@@ -33,7 +33,7 @@ TRICKY = [
 values = st.one_of(
     st.sampled_from(TRICKY),
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")) | st.sampled_from("\n\t"), max_size=40),
-).filter(lambda v: _looks_secret(v) is None)
+).filter(lambda v: looks_secret(v) is None)
 env_names = st.from_regex(r"\A[A-Z][A-Z0-9_]{0,15}\Z").filter(
     lambda k: k not in STANDARD_ENV and not secret_name(k)
     and not k.endswith(("_URL", "_HOST", "_PORT", "_USER", "_DATABASE"))
