@@ -19,13 +19,14 @@ from nexusgen.catalogue.model.fields import (
 from nexusgen.catalogue.model.infrastructure import External, Infrastructure, Secret
 from nexusgen.catalogue.model.monitoring import BusinessAlert, Monitoring, Thresholds
 from nexusgen.catalogue.model.platform import Platform, minor, semver
+from nexusgen.catalogue.model.serving import METRICS, PROTOCOLS, NamedPort, Probe, Schedule
 from nexusgen.catalogue.model.service import (
     ApiAccess, BaseImage, Dependencies, Metric, Project, RedisAcl, Resources, Runtime, Service,
 )
 
 __all__ = [
     "DIGEST", "ENVIRONMENTS", "MAX_DURATION", "ApiAccess", "BaseImage", "BusinessAlert", "Catalogue", "Cloud",
-    "CloudEnvironment", "Dependencies", "Environment", "Infrastructure", "Metric", "Platform", "RedisAcl",
+    "CloudEnvironment", "Dependencies", "Environment", "Infrastructure", "METRICS", "Metric", "NamedPort", "PROTOCOLS", "Platform", "Probe", "Schedule", "RedisAcl",
     "Resources", "Runtime", "Secret", "Service", "Thresholds", "cpu_cores", "cpu_millicores", "memory_bytes",
     "memory_parts", "minor", "semver",
 ]

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from nexusgen.catalogue.model.serving import DependencyTemplate, Health, HealthEntry, Ports, Schedule
 from nexusgen.catalogue.model.fields import ApiGroup, Command, ContainerPath, Cpu, Digest, EnvName, FileName, Group, HttpPath, ImageRepo, ImageTag, LabelName, LANGUAGE_VERSION, Memory, MetricName, Name, _no_expression, Port, RepositoryUrl, SourcePath, Storage, Strict, Text, Value
 
 
@@ -44,17 +45,6 @@ class Runtime(Strict):
         """The version the build image's tag starts with (``3.11-slim`` -> ``3.11``): CI sets it up."""
         match = LANGUAGE_VERSION.match(self.build.tag)
         return match.group() if match else None
-
-
-class Ports(Strict):
-    http: Port
-    metrics: Port | None = None
-
-
-class Health(Strict):
-    liveness: HttpPath
-    readiness: HttpPath
-    startup_seconds: Annotated[int, Field(ge=0, le=600)] = 0
 
 
 class Dependencies(Strict):
@@ -151,8 +141,11 @@ class Service(Strict):
     group: Group
     source: SourcePath
     command: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(min_length=1)
-    ports: Ports
-    health: Health
+    ports: Ports = {}  # named ports; none for a worker that serves nothing (model/serving.py)
+    health: HealthEntry = Health()
+    schedule: Schedule | None = None  # a CronJob instead of a long-running workload
+    # Extra variables formed from dependency facts: {CART_ADDR: "{cart.host}:{cart.port.grpc}"} (names.py)
+    env_from_dependencies: dict[EnvName, DependencyTemplate] = {}
     depends_on: Dependencies = Dependencies()
     scaling: Scaling
     resources: Resources

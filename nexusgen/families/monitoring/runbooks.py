@@ -63,8 +63,8 @@ def kill_switch(plan: Plan, name: str) -> dict | None:
     if switch is None:
         return None
     return {
-        "port": svc.ports.http,
-        "metrics_port": svc.ports.metrics,
+        "port": plan.named_port(name, "http").container,
+        "metrics_port": plan.metrics_port(name),
         "halt": (switch.halt.method, switch.halt.path),
         "resume": (switch.resume.method, switch.resume.path),
         "metric": switch.halted_metric,
