@@ -238,6 +238,7 @@ def render(plan: Plan, templates) -> dict[PurePosixPath, str]:
             network=network,
             volumes=volumes,
             profiles=profiles,
+            jobs={n: s.schedule.cron for n, s in plan.services.items() if s.schedule},
             alertmanager_secrets=ALERTMANAGER_SECRETS if "alertmanager" in plan.infrastructure else None,
         ),
         FOLDER / ".env.example": templates.render("compose/env.example.j2", plan=plan, rows=secrets(plan)),

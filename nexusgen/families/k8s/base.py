@@ -35,6 +35,11 @@ def _skips(plan: Plan, w: Workload) -> dict[str, str]:
         skips.append(SKIP_SECRET_ENV)
     if w.rules:
         skips.append(SKIP_API_TOKEN)
+    if w.component == "service" and w.kind != "CronJob":  # checkov asks no probes of a CronJob's pods
+        main = w.containers[0]
+        for check, role, probe in (("CKV_K8S_8", "liveness", main.liveness), ("CKV_K8S_9", "readiness", main.readiness)):
+            if probe is None:
+                skips.append((check, f"services.{w.name}.health declares no {role} probe: a worker that serves nothing"))
     return {f"checkov.io/skip{i}": f"{check}={reason}" for i, (check, reason) in enumerate(skips, 1)}
 
 

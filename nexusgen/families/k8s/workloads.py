@@ -122,7 +122,7 @@ def service(plan: Plan, name: str) -> Workload:
         containers=[container],
         ports=[(p.name, p.service) for p in plan.ports(name)],
         replicas=None if mode == "stateless" else 1,
-        strategy="Recreate" if mode == "singleton" else "RollingUpdate",
+        strategy="Recreate" if mode == "singleton" and svc.schedule is None else "RollingUpdate",
         scratch=[v for v, _ in mounts],
         claims=claims,
         rules=list(svc.kubernetes_api),
