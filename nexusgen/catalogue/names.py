@@ -59,6 +59,7 @@ def template_parts(template: str) -> list[str | tuple[str, str]]:
 def template_problems(cat: Catalogue, service: str, template: str) -> Iterator[str]:
     """Why a template cannot resolve for ``service``: stray braces, unknown dependencies or facts."""
     deps = cat.services[service].depends_on
+    unknown: set[str] = set()
     for part in template_parts(template):
         if isinstance(part, str):
             if "{" in part or "}" in part:
@@ -75,6 +76,9 @@ def template_problems(cat: Catalogue, service: str, template: str) -> Iterator[s
             if main is not None and target.ports[main].protocol == "http":
                 facts.append("url")
         else:
+            if dep in unknown:
+                continue
+            unknown.add(dep)
             known = ", ".join(sorted([*deps.services, *deps.infrastructure])) or "none"
             yield f"{{{dep}.{fact}}}: {dep!r} is not in depends_on.services or depends_on.infrastructure (known: {known})"
             continue

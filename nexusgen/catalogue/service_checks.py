@@ -39,7 +39,7 @@ def _ports(cat: Catalogue) -> Iterator[Finding]:
             if port.port < 1024:
                 yield loc, f"port {port.port} {PRIVILEGED} (a Service port may be lower: service_port)"
             if port.publish is not None:
-                if port.publish < 1024:
+                if port.publish < 1024 and port.publish != port.port:  # the same low port is reported once
                     yield loc, f"host port {port.publish} is privileged: rootless Docker and Podman cannot publish it; use 1024 or above"
                 yield from publish(loc, port.publish)
         if METRICS in svc.ports and svc.ports[METRICS].protocol != "http":
@@ -68,10 +68,10 @@ def _probes(cat: Catalogue) -> Iterator[Finding]:
                 if probe.port not in svc.ports:
                     yield (*loc, "port"), f"unknown port {probe.port!r}" + choices(svc.ports)
                 elif probe.kind != "tcp" and svc.ports[probe.port].protocol != probe.kind:
-                    yield (*loc, "port"), f"a {probe.kind} probe needs a {probe.kind} port; {probe.port!r} is {svc.ports[probe.port].protocol}"
+                    yield (*loc, "port"), f"{'an' if probe.kind == 'http' else 'a'} {probe.kind} probe needs a port of protocol {probe.kind}; {probe.port!r} is {svc.ports[probe.port].protocol}"
             elif ports.probe_port(svc, probe) is None:
                 have = [n for n, p in ports.served(svc).items() if probe.kind == "tcp" or p.protocol == probe.kind]
-                yield loc, (f"a {probe.kind} probe needs a port to check, and {name} has "
+                yield loc, (f"{'an' if probe.kind == 'http' else 'a'} {probe.kind} probe needs a port to check, and {name} has "
                             + (f"several ({', '.join(have)}): name one with 'port'" if have else f"no {'' if probe.kind == 'tcp' else probe.kind + ' '}port"))
         if ports.serves(svc) and svc.health.readiness.kind == "none":
             yield ("services", name, "health", "readiness"), (

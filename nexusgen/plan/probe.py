@@ -27,6 +27,7 @@ INTERPRETER = {"python": "python3", "node": "node"}
 TIMEOUT_SECONDS = 4  # below the Dockerfile/compose probe timeout, so the probe reports, not the engine
 # (period, failure threshold, timeout) of each role where the catalogue sets none.
 DEFAULTS = {"liveness": (10, 3, 3), "readiness": (5, 3, 3)}
+STARTUP_DEFAULTS = (cluster.STARTUP_PERIOD_SECONDS, 12, 3)  # a minute to start
 # grpc-ecosystem/grpc-health-probe v0.4: exits 0 when the server answers SERVING.
 GRPC_HEALTH_PROBE = "/bin/grpc_health_probe"
 
@@ -72,7 +73,7 @@ def checks(plan: Plan, service: str) -> dict[str, Check | None]:
     health = plan.services[service].health
     out = {role: _check(plan, service, getattr(health, role), *DEFAULTS[role]) for role in DEFAULTS}
     if health.startup is not None:
-        out["startup"] = _check(plan, service, health.startup, cluster.STARTUP_PERIOD_SECONDS, 1, 3)
+        out["startup"] = _check(plan, service, health.startup, *STARTUP_DEFAULTS)
     elif health.startup_seconds and health.liveness.kind != "none":
         period = cluster.STARTUP_PERIOD_SECONDS
         liveness = _check(plan, service, health.liveness, period, 1, 3)
