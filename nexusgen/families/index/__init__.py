@@ -29,6 +29,8 @@ def render(plan: Plan, templates, names: Iterable[str]) -> dict[PurePosixPath, s
     for name, svc in plan.services.items():
         low, high = plan.replicas(name, "production")
         scaling = svc.scaling.mode if svc.scaling.mode != "stateless" else f"stateless {low}-{high} (production)"
+        if svc.schedule is not None:
+            scaling = f"scheduled `{svc.schedule.cron}` (CronJob)"
         rows.append(
             {
                 "name": name,

@@ -45,7 +45,7 @@ def component(plan: Plan, name: str) -> dict:
         "description": (svc or plan.infrastructure[name]).description,
         "namespace": (cluster.stack_namespace(plan, PROD) if stack else plan.service_namespace(name, PROD)),
         "workload": workload,
-        "singleton": bool(svc and svc.scaling.mode == "singleton"),
+        "singleton": bool(svc and svc.scaling.mode == "singleton" and svc.schedule is None),
         "callers": plan.dependents.get(name, ()),
         "services": plan.depends_on(name, "service") if svc else (),
         "infrastructure": plan.depends_on(name, "infrastructure") if svc else (),
