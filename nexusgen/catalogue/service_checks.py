@@ -90,10 +90,13 @@ def _workers(cat: Catalogue) -> Iterator[Finding]:
             what = "a scheduled job" if cat.services[dep].schedule else "a worker without a port"
             index = svc.depends_on.services.index(dep)
             yield (*base, "depends_on", "services", index), f"{dep} is {what}: nothing listens for {name} to call"
-        if svc.ingress is not None and "http" not in svc.ports:
-            yield (*base, "ingress"), "an ingress routes to the service's 'http' port, and it has none"
-        elif svc.ingress is not None and svc.ports["http"].protocol != "http":
-            yield (*base, "ingress"), "an ingress routes HTTP to the 'http' port, which is not protocol http"
+        for field in ("ingress", "kill_switch"):  # both call the service's own `http` port
+            if getattr(svc, field) is None:
+                continue
+            if "http" not in svc.ports:
+                yield (*base, field), f"{'an ingress routes to' if field == 'ingress' else 'the kill switch calls'} the port named 'http', and {name} has none"
+            elif svc.ports["http"].protocol != "http":
+                yield (*base, field), "the port named 'http' must be of protocol http"
         if svc.schedule is None:
             continue
         loc = (*base, "schedule")
