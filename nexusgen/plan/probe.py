@@ -141,11 +141,18 @@ RUNTIME_CHECKS = {
 }
 
 
+def runtime_checks(plan: Plan, service: str) -> RuntimeChecks:
+    """THE SEAM with the runtimes as data (issue 19 item 1): how ``service``'s image checks a port
+    over http, tcp and grpc with what it holds. Today a table by runtime name; when a runtime is a
+    record, this reads the record (its http check, and tcp/grpc checks or grpc_health_probe)."""
+    return RUNTIME_CHECKS[plan.services[service].runtime]
+
+
 def command(plan: Plan, service: str, check: Check) -> list[str]:
     """The argv the container runs against itself for ``check`` (exits 0 when healthy)."""
-    runtime = RUNTIME_CHECKS[plan.services[service].runtime]
     if check.kind == "exec":
         return list(check.command)
+    runtime = runtime_checks(plan, service)
     if check.kind == "http":
         return runtime.http(f"http://127.0.0.1:{check.port.container}{check.path}")
     if check.kind == "tcp":
