@@ -85,3 +85,49 @@ def test_workers_and_jobs_have_no_service_hpa_or_pdb():
     assert compose["loadgen"]["depends_on"]["frontend"]["condition"] == "service_healthy"
     policies = _docs(EXPECTED / "k8s" / "overlays" / "staging" / "core" / "networkpolicies.yaml")
     assert any(d["metadata"]["name"] == "cleanup" for d in policies)
+
+
+def _long_form(text: str) -> str:
+    """The shipped catalogue with every short port and probe spelled out in the long form."""
+    import re
+
+    text = re.sub(r"ports: \{http: (\d+), metrics: (\d+)\}",
+                  r"ports: {http: {port: \1, protocol: http, publish: \1}, metrics: {port: \2, protocol: http}}", text)
+
+    def health(match: re.Match) -> str:
+        fields = dict(part.split(": ") for part in match.group(1).split(", "))
+        out = [f"{role}: {{kind: http, path: {fields[role]}}}" for role in ("liveness", "readiness")]
+        if "startup_seconds" in fields:
+            out.append(f"startup_seconds: {fields['startup_seconds']}")
+        return "health: {" + ", ".join(out) + "}"
+
+    return re.sub(r"health: \{([^}]*)\}", health, text)
+
+
+def test_the_short_form_is_the_long_form(tmp_path: Path):
+    """Backward compatibility: the shipped catalogue spelled out renders byte for byte the same."""
+    from conftest import nexusgen
+    from nexusgen.engine.output import on_disk
+
+    source = (ROOT / "services.yaml").read_text()
+    spelled = _long_form(source)
+    assert spelled.count("kind: http") >= 22 and spelled.count("protocol: http, publish") >= 11
+    trees = {}
+    for name, text in (("short", source), ("long", spelled)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "services.yaml").write_text(text)
+        result = nexusgen("render", "--catalogue", str(tmp_path / name / "services.yaml"), "--out", str(tmp_path / name / "out"))
+        assert result.returncode == 0, result.stderr
+        trees[name] = {p: (tmp_path / name / "out" / p).read_bytes() for p in on_disk(tmp_path / name / "out")
+                       if not str(p).endswith("manifest.json")}
+    assert len(trees["short"]) > 300 and trees["short"] == trees["long"]
+
+
+def test_exec_probe_arguments_stay_literal():
+    text = (CASE / "services.yaml").read_text().replace("os.stat('/tmp/ready')", "os.stat('$(HOME)/ready')")
+    plan = build(parse(text.encode(), "services.yaml"))
+    from nexusgen.families.compose import service as compose_service
+    from nexusgen.families.k8s.workloads import service as k8s_service
+
+    assert compose_service(plan, "loadgen", "n")["healthcheck"]["test"][-1] == "import os; os.stat('$$(HOME)/ready')"
+    assert k8s_service(plan, "loadgen").containers[0].readiness.command[-1] == "import os; os.stat('$$(HOME)/ready')"
