@@ -113,7 +113,8 @@ def service(plan: Plan, name: str, network: str) -> dict:
         "environment": _environment(plan.env(name, ENV)),
         "ports": [_port(p.container, p.published) for p in plan.ports(name) if p.published],
         "expose": [str(p.container) for p in plan.ports(name) if not p.published],
-        "depends_on": {dep: {"condition": _condition(plan, dep)} for dep in sorted(depends)},
+        # every dependency has a readiness check: a service without one serves nothing, and nobody may depend on it
+        "depends_on": {dep: {"condition": "service_healthy"} for dep in sorted(depends)},
         "healthcheck": _service_healthcheck(plan, name),
         "deploy": _deploy(plan.resources(name, ENV)),
         "networks": [network],
@@ -123,13 +124,6 @@ def service(plan: Plan, name: str, network: str) -> dict:
         out["profiles"] = [JOBS]
         out["restart"] = "no"
     return {k: v for k, v in out.items() if v != [] and v != {}}
-
-
-def _condition(plan: Plan, dep: str) -> str:
-    """Wait for a dependency's health check, or only for its start where it has none."""
-    if dep in plan.services and probe.checks(plan, dep)["readiness"] is None:
-        return "service_started"
-    return "service_healthy"
 
 
 def _volumes(plan: Plan, name: str) -> list[dict]:
