@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from nexusgen.catalogue.model.serving import DependencyTemplate, Health, HealthEntry, Ports, Schedule
-from nexusgen.catalogue.model.fields import ApiGroup, Command, ContainerPath, Cpu, Digest, EnvName, FileName, Group, HttpPath, ImageRepo, ImageTag, LabelName, LANGUAGE_VERSION, Memory, MetricName, Name, _no_expression, Port, RepositoryUrl, SourcePath, Storage, Strict, Text, Value
+from nexusgen.catalogue.model.fields import ApiGroup, Command, ContainerPath, Cpu, Digest, EnvName, FileName, Group, HttpPath, ImageRepo, ImageTag, LabelName, LANGUAGE_VERSION, Memory, MetricName, Name, _no_expression, RepositoryUrl, SourcePath, Storage, Strict, Text, Value
 
 
 class Project(Strict):
