@@ -56,7 +56,7 @@ test: $(VENV)/.test tools
 	PATH="$(CURDIR)/$(BIN):$(CURDIR)/$(CHECKOV_VENV)/bin:$$PATH" $(BIN)/python -m pytest
 
 test-fast: $(VENV)/.test tools
-	PATH="$(CURDIR)/$(BIN):$(CURDIR)/$(CHECKOV_VENV)/bin:$$PATH" $(BIN)/python -m pytest -q -m "not slow" -n 2
+	PATH="$(CURDIR)/$(BIN):$(CURDIR)/$(CHECKOV_VENV)/bin:$$PATH" NEXUSGEN_FAST_TESTS=1 $(BIN)/python -m pytest -q -m "not slow" -n 2
 
 validate: $(VENV)/.test tools
 	PATH="$(CURDIR)/$(BIN):$(CURDIR)/$(CHECKOV_VENV)/bin:$$PATH" $(BIN)/nexusgen validate

@@ -7,14 +7,14 @@ from functools import partial
 from pathlib import Path, PurePosixPath
 
 from nexusgen import catalogue as catalogue_io
+from nexusgen import families
+from nexusgen.catalogue.load import load_bytes, read_bytes
 from nexusgen.engine import output
 from nexusgen.engine.drift import Drift
-from nexusgen.errors import UsageError
 from nexusgen.engine.fingerprint import inputs_digest
-from nexusgen.catalogue.load import read_bytes
-from nexusgen.plan import build, paths
-from nexusgen.engine.templates import Templates
+from nexusgen.errors import CatalogueError, UsageError
 from nexusgen.families import render_all
+from nexusgen.plan import build, paths
 
 
 @dataclass
@@ -36,7 +36,11 @@ def prepare(catalogue: Path, templates: Path | None = None) -> Prepared:
     name = catalogue.name
     raw = read_bytes(catalogue, name)
     model = catalogue_io.parse(raw, name)
-    plan, engine = build(model, name), Templates(templates)
+    plan, engine = build(model, name), families.templates(templates)
+    found = families.findings(plan)
+    if found:
+        doc = load_bytes(raw, name)
+        raise CatalogueError([doc.problem(loc, message) for loc, message in found])
     return Prepared(partial(render_all, plan, engine), inputs_digest(raw, templates),
                     partial(render_all, plan, engine, tree="github"))
 

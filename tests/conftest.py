@@ -15,6 +15,22 @@ ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "services.yaml"
 
 
+# `make test-fast` sets NEXUSGEN_FAST_TESTS=1: each property test then draws a twentieth of its examples
+# (at least 10), so the inner loop still exercises every property; `make test` draws them all.
+FAST = os.environ.get("NEXUSGEN_FAST_TESTS") == "1"
+
+
+def examples(full: int) -> int:
+    """How many examples a property test draws: ``full`` in `make test`, fewer in `make test-fast`."""
+    return max(full // 20, min(full, 10)) if FAST else full
+
+
+def sweep(cases: list) -> list:
+    """A per-field sweep's cases: all of them in `make test`, every fourth in `make test-fast`
+    (the full suite, which CI runs, still covers each field)."""
+    return cases[::4] if FAST else cases
+
+
 def pytest_addoption(parser):
     parser.addoption("--update-goldens", action="store_true", help="rewrite tests/cases/*/expected from the current render")
 
@@ -65,6 +81,22 @@ def rendered(tmp_path_factory) -> Path:
     result = nexusgen("render", "--catalogue", str(CATALOGUE), "--out", str(out))
     assert result.returncode == 0, result.stderr
     return out
+
+
+@pytest.fixture(scope="session")
+def shipped_seed(tmp_path_factory) -> Path:
+    """The shipped catalogue and its render (out/ and .github/ beside it), made once, to copy per test."""
+    root = tmp_path_factory.mktemp("shipped")
+    shutil.copy(CATALOGUE, root / "services.yaml")
+    result = nexusgen("render", "-q", cwd=root)
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+def seeded(seed: Path, dest: Path) -> Path:
+    """A copy of a seeded project for one test to change (file times kept, links copied as links)."""
+    shutil.copytree(seed, dest, symlinks=True)
+    return dest
 
 
 def copy_templates(dest: Path) -> Path:

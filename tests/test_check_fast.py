@@ -8,15 +8,22 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CATALOGUE, ROOT, copy_templates, nexusgen
+from conftest import CATALOGUE, ROOT, copy_templates, nexusgen, seeded
+
+
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory) -> Path:
+    """The shipped catalogue rendered from a copy of the templates, made once, to copy per test."""
+    root = tmp_path_factory.mktemp("seed")
+    shutil.copy(CATALOGUE, root / "services.yaml")
+    copy_templates(root / "templates")
+    assert nexusgen("render", "--templates", "templates", cwd=root).returncode == 0
+    return root
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    shutil.copy(CATALOGUE, tmp_path / "services.yaml")
-    copy_templates(tmp_path / "templates")
-    assert nexusgen("render", "--templates", "templates", cwd=tmp_path).returncode == 0
-    return tmp_path
+def project(seed: Path, tmp_path: Path) -> Path:
+    return seeded(seed, tmp_path / "project")
 
 
 def _imports(result) -> set[str]:

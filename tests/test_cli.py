@@ -13,18 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CATALOGUE, ROOT, nexusgen, tree
+from conftest import CATALOGUE, ROOT, nexusgen, seeded, tree
 from nexusgen.engine.fingerprint import MANIFEST
 from nexusgen.engine.output import TMP_MARK
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the shipped catalogue with a fresh render beside it."""
-    shutil.copy(CATALOGUE, tmp_path / "services.yaml")
-    result = nexusgen("render", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    return tmp_path
+def project(shipped_seed: Path, tmp_path: Path) -> Path:
+    """A copy of the shipped catalogue with its render beside it."""
+    return seeded(shipped_seed, tmp_path / "project")
 
 
 def test_version_and_help():

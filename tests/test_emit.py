@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import json
+from pathlib import PurePosixPath
 
 import pytest
 import yaml
@@ -10,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nexusgen.engine.emit import Emitter, Unsupported
-from nexusgen.engine.text import _libyaml, _style, dump_yaml, trailing_comments
+from nexusgen.engine.text import Whole, _libyaml, _style, dump_json, dump_yaml, finish, trailing_comments
+from conftest import examples
 
 # Characters libyaml's scalar analysis treats specially, and ones it does not.
 SPECIAL = " -?:#,[]{}&*!|>'\"%@`.=~<+0129eExab\\\t\n"
@@ -41,11 +44,45 @@ def same_as_libyaml(data: object) -> None:
     assert text == _libyaml(data)
 
 
-@pytest.mark.slow  # a property test over many examples
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=examples(3000), deadline=None)
 @given(st.one_of(st.lists(documents, max_size=4), st.dictionaries(keys, documents, max_size=4)))
 def test_any_document_is_written_as_libyaml_writes_it(data):
     same_as_libyaml(data)
+
+
+@settings(max_examples=examples(3000), deadline=None)
+@given(st.one_of(st.lists(documents, max_size=4), st.dictionaries(keys, documents, max_size=4)))
+def test_what_the_writer_writes_parses_back_to_what_it_was_given(data):
+    """The proof ``finish`` relies on to skip parsing ``Whole`` text back: whatever the one writer
+    (``dump_yaml``, ``dump_json``) is given comes back from a YAML or JSON reader unchanged, with a
+    header comment before it, as ``finish`` writes it."""
+    text = dump_yaml(data)
+    assert type(text) is Whole
+    assert yaml.load("# a header\n" + text, Loader=yaml.CSafeLoader) == data
+
+
+json_documents = st.recursive(
+    st.one_of(st.text(max_size=12), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.booleans(), st.none()),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=examples(1000), deadline=None)
+@given(json_documents)
+def test_what_the_json_writer_writes_parses_back_to_what_it_was_given(data):
+    text = dump_json(data)
+    assert type(text) is Whole
+    assert json.loads(text) == data
+
+
+def test_finish_parses_back_whatever_was_edited_after_the_writer():
+    from nexusgen.errors import TemplateError
+
+    broken = dump_yaml({"k": "v"}) + "  : : [\n"  # a plain str again: parsed back, and refused
+    with pytest.raises(TemplateError):
+        finish(PurePosixPath("x.yaml"), broken, "services.yaml")
+    assert finish(PurePosixPath("x.yaml"), dump_yaml({"k": "v"}), "services.yaml").endswith("k: v\n")
 
 
 @pytest.mark.parametrize("length", [1, 2, pytest.param(3, marks=pytest.mark.slow)])
@@ -91,7 +128,7 @@ pinned = st.recursive(
 )
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(st.dictionaries(keys, pinned, min_size=1, max_size=4))
 def test_trailing_comments_never_change_a_value(data):
     """A version comment after a pinned `uses:` is only ever a comment, never part of a value
@@ -115,3 +152,8 @@ def test_trailing_newlines_survive_inside_a_template(value):
 
     text = "before: 1\nitems:\n  " + block({"k": [value]}, 2) + "\nafter: 2\n"
     assert yaml.safe_load(text) == {"before": 1, "items": {"k": [value]}, "after": 2}
+
+
+def test_a_whole_text_embedded_as_a_value_is_written_as_a_string():
+    inner = dump_json({"a": 1})
+    assert dump_yaml({"data": {"x.json": inner}}) == dump_yaml({"data": {"x.json": str(inner)}})

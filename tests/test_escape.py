@@ -16,7 +16,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT, tool
+from conftest import ROOT, examples, tool
 from nexusgen.cli import run
 from nexusgen.escape import kubernetes_literal, promql_matchers, promql_string
 from nexusgen.engine.text import dump_yaml
@@ -30,7 +30,7 @@ def _matchers(expr: str) -> dict[str, str]:
     return {m.name: m.value for m in parsed.matchers.matchers}
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(value=text)
 def test_promql_string_parses_back_to_the_value(value: str):
     assert _matchers(f"m{{label={promql_string(value)},job=\"x\"}}") == {"label": value, "job": "x"}
@@ -85,7 +85,7 @@ def test_kubelet_port_expands_like_the_kubelet():
     assert kubelet_expand("$(UNKNOWN) $x $", env) == "$(UNKNOWN) $x $"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(value=text)
 def test_kubernetes_literal_round_trips(value: str):
     env = {"POSTGRES_PASSWORD": "s3cret", "X": "expanded"}

@@ -21,7 +21,7 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
+from conftest import ROOT, examples
 from nexusgen.catalogue.load import load_bytes
 from nexusgen.cli import run
 from nexusgen.engine.text import dump_yaml
@@ -90,7 +90,7 @@ def baseline(tmp_path_factory) -> dict[str, list[str]]:
     return {p.relative_to(out).as_posix(): _instructions(p.read_text()) for p in out.rglob("Dockerfile")}
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(field=st.one_of(st.sampled_from(FIELDS), st.sampled_from(MEANING)), value=hostile)
 def test_hostile_value_is_refused_or_keeps_its_meaning(tmp_path_factory, baseline, field, value: str):
     template, loc = field

@@ -18,7 +18,7 @@ from conftest import CATALOGUE, ROOT, tool
 from nexusgen import catalogue
 from nexusgen.catalogue.model import cpu_cores, memory_bytes
 from nexusgen.plan import CLUSTER_ENVIRONMENTS, SERVICE_UID, SecretRef, build, image_ref
-from nexusgen.engine.templates import Templates
+from nexusgen.families import templates as family_templates
 from nexusgen.families import k8s
 from nexusgen import validate as validators
 from nexusgen.validate import crds
@@ -399,7 +399,7 @@ def test_namespaces_by_group_are_restricted(built, env):
 
 
 def test_rendered_yaml_is_lint_clean(rendered):
-    ours = k8s.render(PLAN, Templates())  # this family's files, not its neighbours'
+    ours = k8s.render(PLAN, family_templates())  # this family's files, not its neighbours'
     files = sorted(str(rendered / p) for p in ours if p.suffix == ".yaml")
     assert files
     config = "{extends: default, rules: {line-length: disable, document-start: disable}}"

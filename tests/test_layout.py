@@ -21,8 +21,11 @@ PACKAGE = ROOT / "nexusgen"
 ALLOWED = {
     "nexusgen.catalogue": ("nexusgen.catalogue", "nexusgen.errors", "nexusgen.escape"),
     "nexusgen.plan": ("nexusgen.catalogue", "nexusgen.plan", "nexusgen.errors", "nexusgen.escape"),
-    # the engine's template filters use two catalogue names (env_key, image_ref); __version__ for the digest
-    "nexusgen.engine": ("nexusgen.engine", "nexusgen.errors", "nexusgen.escape", "nexusgen.catalogue", "nexusgen.plan", "nexusgen.__version__"),
+    # the engine knows no domain: the families hand their filters to Templates. It reads two facts
+    # from earlier stages: the YAML core scalars (text.py quotes what they would misread) and the plan's graph,
+    # which mermaid.py draws; __version__ for the digest
+    "nexusgen.engine": ("nexusgen.engine", "nexusgen.errors", "nexusgen.escape", "nexusgen.catalogue.scalars", "nexusgen.plan.graph",
+                        "nexusgen.__version__"),
     "nexusgen.families": ("nexusgen.catalogue", "nexusgen.plan", "nexusgen.engine", "nexusgen.errors", "nexusgen.escape", "nexusgen.families"),
 }
 

@@ -7,7 +7,8 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nexusgen.catalogue.load import _NOT_STR_FIRST, PLAIN_SCALARS, load_bytes
+from nexusgen.catalogue.load import load_bytes
+from nexusgen.catalogue.scalars import NOT_STR_FIRST, PLAIN_SCALARS
 
 # Every character the core schema's patterns use, and a few they do not.
 ALPHABET = "~nNtTfF0123456789+-.eEoxXaluRUALSbcdinfI _:/#"
@@ -18,17 +19,17 @@ def _resolves(text: str) -> bool:
 
 
 def test_only_strings_skip_the_core_schema():
-    """A plain scalar whose first character is outside ``_NOT_STR_FIRST`` is a string by every pattern."""
+    """A plain scalar whose first character is outside ``NOT_STR_FIRST`` is a string by every pattern."""
     for size in range(4):
         for chars in itertools.product(ALPHABET, repeat=size):
             text = "".join(chars)
             if _resolves(text):
-                assert text == "" or text[0] in _NOT_STR_FIRST, text
+                assert text == "" or text[0] in NOT_STR_FIRST, text
 
 
 @given(st.one_of([st.from_regex(pattern, fullmatch=True) for _, pattern in PLAIN_SCALARS]))
 def test_whatever_the_patterns_match_passes_the_shortcut(text: str):
-    assert text == "" or text[0] in _NOT_STR_FIRST, text
+    assert text == "" or text[0] in NOT_STR_FIRST, text
 
 
 def test_plain_scalars_load_by_the_core_schema():

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from conftest import ROOT, nexusgen
+from conftest import ROOT, examples, nexusgen
 from nexusgen.engine.markup import md, md_code
 
 PARSER = MarkdownIt("commonmark").enable(["table", "strikethrough"])
@@ -62,7 +62,7 @@ def test_md_is_read_back_as_the_same_text(value: str):
 
 
 @given(st.lists(ALPHABET, min_size=1, max_size=30).map("".join))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 def test_md_round_trips_any_string(value: str):
     shown = text_of(inline_tokens("x " + md(value) + " y"))
     assert shown.split() == ("x " + plain(value) + " y").split()  # Markdown folds runs of spaces

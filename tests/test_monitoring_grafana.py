@@ -12,7 +12,7 @@ import yaml
 from conftest import CATALOGUE, ROOT, tool
 from nexusgen.catalogue import parse
 from nexusgen.plan import build
-from nexusgen.engine.templates import Templates
+from nexusgen.families import templates as family_templates
 from nexusgen.families import monitoring
 
 DASHBOARDS = Path("monitoring/grafana/dashboards")
@@ -114,8 +114,8 @@ def test_yamllint(rendered: Path):
 
 def test_render_is_deterministic_and_stays_in_its_folders():
     plan = build(parse(CATALOGUE.read_bytes(), CATALOGUE.name))
-    first = monitoring.render(plan, Templates())
-    second = monitoring.render(build(parse(CATALOGUE.read_bytes(), CATALOGUE.name)), Templates())
+    first = monitoring.render(plan, family_templates())
+    second = monitoring.render(build(parse(CATALOGUE.read_bytes(), CATALOGUE.name)), family_templates())
     assert first == second
     for path in first:
         assert path.parts[0] == "monitoring" or path.parent == PurePosixPath("k8s/base/observability"), path

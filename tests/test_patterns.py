@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CATALOGUE, ROOT
+from conftest import CATALOGUE, ROOT, sweep
 from nexusgen.catalogue.load import format_loc, load_bytes
 from nexusgen.catalogue.model import Thresholds
 from nexusgen.catalogue.schema import catalogue_schema
@@ -38,7 +38,7 @@ def schema_nodes() -> list[tuple[tuple[str, ...], dict]]:
         if "$ref" in node:
             return walk(defs[node["$ref"].rsplit("/", 1)[-1]], path)
         found.append((path, node))
-        for sub in node.get("anyOf", []):
+        for sub in [*node.get("anyOf", []), *node.get("oneOf", [])]:  # oneOf: a tagged union (clusters)
             walk(sub, path)
         for key, sub in node.get("properties", {}).items():
             walk(sub, (*path, key))
@@ -73,6 +73,7 @@ def _everything() -> dict:
         envs[name].update(registry="ghcr.io/example", digests={"gateway": SHA})
         envs[name]["secret_store"]["refresh"] = "30m"
     envs["staging"]["services"]["gateway"]["resources"] = RESOURCES
+    envs["staging"]["cluster"]["workload_identities"] = {"gateway": "arn:aws:iam::111122223333:role/gateway"}
     for name, env in envs.items():
         env["cluster"]["api_server_port"] = 443
         env["min_stateless_replicas"] = 1
@@ -103,8 +104,11 @@ def _everything() -> dict:
 
 
 def _corpus() -> list[dict]:
-    cases = sorted((ROOT / "tests" / "cases").glob("*/services.yaml"))
-    return [_everything(), *(load_bytes(p.read_bytes(), p.name).data for p in cases)]
+    cases = [load_bytes(p.read_bytes(), p.name).data for p in sorted((ROOT / "tests" / "cases").glob("*/services.yaml"))]
+    # dev may name a cluster too: the GKE and AKS cases' staging cluster there covers those fields' dev paths.
+    others = [{**data, "environments": {**data["environments"], "dev": {**data["environments"]["dev"], "cluster": cluster}}}
+              for data in cases if (cluster := data["environments"]["staging"].get("cluster", {})).get("provider", "aws") != "aws"]
+    return [_everything(), *cases, *others]
 
 
 def _first(data: Any, template: tuple[str, ...], loc: tuple = ()) -> tuple | None:
@@ -157,7 +161,7 @@ def test_the_schema_lists_the_pattern_fields():
         assert expected in paths
 
 
-@pytest.mark.parametrize("template", [path for path, _ in FIELDS], ids=[".".join(p) for p, _ in FIELDS])
+@pytest.mark.parametrize("template", sweep([path for path, _ in FIELDS]), ids=".".join)
 def test_trailing_newline_is_refused(template: tuple[str, ...], tmp_path: Path, capsys):
     is_key = template[-1] == "<key>"
     for data in _corpus():
@@ -213,7 +217,7 @@ def _located(template: tuple[str, ...]) -> tuple[dict, tuple]:
     pytest.fail(f"no catalogue sets {'.'.join(template)}: add a valid value for it to _everything() in this file")
 
 
-@pytest.mark.parametrize("template", PATH_FIELDS, ids=[".".join(p) for p in PATH_FIELDS])
+@pytest.mark.parametrize("template", sweep(PATH_FIELDS), ids=".".join)
 @pytest.mark.parametrize("value", ["/..", "/.", "/../etc", "/a/./b", "/a//b"])
 def test_container_paths_have_no_dot_segments(template, value, tmp_path: Path, capsys):
     data, loc = _located(template)
@@ -226,7 +230,7 @@ def test_path_fields_are_the_container_and_file_paths():
             "infrastructure.*.writable_paths.[]", "monitoring.receivers.slack_api_url_file"} <= names
 
 
-@pytest.mark.parametrize("template", NUMBER_FIELDS, ids=[".".join(p) for p in NUMBER_FIELDS])
+@pytest.mark.parametrize("template", sweep(NUMBER_FIELDS), ids=".".join)
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")], ids=["nan", "inf", "-inf"])
 def test_numbers_are_finite(template, value, tmp_path: Path, capsys):
     data, loc = _located(template)
@@ -236,8 +240,8 @@ def test_numbers_are_finite(template, value, tmp_path: Path, capsys):
 HIDDEN = ["\x00", "\u202e", "\x1b", "\u2066", "\u200f", "\u061c", "\x7f", "\x85"]
 
 
-@pytest.mark.parametrize(("template", "char"), [(t, HIDDEN[i % len(HIDDEN)]) for i, t in enumerate(STRING_FIELDS)],
-                         ids=[".".join(t) for t in STRING_FIELDS])
+@pytest.mark.parametrize(("template", "char"), sweep([(t, HIDDEN[i % len(HIDDEN)]) for i, t in enumerate(STRING_FIELDS)]),
+                         ids=lambda case: ".".join(case) if isinstance(case, tuple) else repr(case))
 def test_hidden_characters_are_refused_in_every_string(template, char, tmp_path: Path, capsys):
     """One rule in the loader covers every string; each field gets one of the characters in turn."""
     data, loc = _located(template)

@@ -15,7 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
+from conftest import ROOT, examples
 from nexusgen import pipeline
 from nexusgen.catalogue.checks import _looks_secret, secret_name
 from nexusgen.catalogue.names import STANDARD_ENV
@@ -58,7 +58,7 @@ def _documents(files: dict[PurePosixPath, str], prefix: str) -> list[dict]:
 
 
 @pytest.mark.slow  # a property test over many examples
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(config=st.dictionaries(env_names, values, min_size=1, max_size=6), description=values)
 def test_user_values_round_trip(tmp_path_factory, config: dict[str, str], description: str):
     folder = tmp_path_factory.mktemp("prop")

@@ -14,7 +14,7 @@ import pygohcl
 import pytest
 import yaml
 
-from conftest import CATALOGUE, ROOT, tool
+from conftest import CATALOGUE, ROOT, examples, tool
 from nexusgen import catalogue as catalogue_io
 from nexusgen.families.terraform import hcl
 from nexusgen.families.terraform.aws.facts import image_path
@@ -261,7 +261,7 @@ def test_any_string_round_trips_through_hcl():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    @settings(max_examples=300, deadline=None)
+    @settings(max_examples=examples(300), deadline=None)
     @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40))
     def check(value: str) -> None:
         if not unicodedata.is_normalized("NFC", value):  # HCL normalizes to NFC: refused, never changed

@@ -17,7 +17,7 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
+from conftest import ROOT, examples
 from nexusgen import pipeline
 from nexusgen.catalogue import environments, parse
 from nexusgen.engine.text import dump_yaml
@@ -37,7 +37,7 @@ def _files(rendered: dict[PurePosixPath, bytes], env: str) -> dict[PurePosixPath
 
 # Most combinations are refused by design (a live key given to dev, say): hypothesis keeps drawing until
 # 25 accepted catalogues have been checked, so many filtered draws are expected, not a weak test.
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=examples(25), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(
     live=paths, testnet=paths, staging_live=st.booleans(), overrides=st.fixed_dictionaries({"dev": choice, "staging": choice}),

@@ -8,6 +8,7 @@ from pathlib import Path
 from conftest import CATALOGUE, nexusgen
 from nexusgen import pipeline
 from nexusgen import validate as validators
+from nexusgen.validate import tool as tools
 
 TOOLS = ("kustomize", "kubernetes-validate", "custom resources", "hadolint", "compose specification",
          "docker compose config", "promtool", "amtool", "metric inventory", "actionlint", "GitHub workflow schema",
@@ -37,8 +38,8 @@ def test_a_finding_fails_and_is_named(rendered: Path, tmp_path: Path):
 
 
 def test_a_missing_validator_is_never_a_pass(rendered: Path, monkeypatch):
-    monkeypatch.setattr(validators, "find_tool", lambda name: None)
-    monkeypatch.setattr(validators, "compose_binary", lambda: None)
+    monkeypatch.setattr(tools, "find_tool", lambda name: None)
+    monkeypatch.setattr(tools, "compose_binary", lambda: None)
     results = {r.tool: r for r in validators.run_all(rendered, pipeline.load(CATALOGUE))}
     missing = [r for r in results.values() if r.status == "MISSING"]
     assert {r.tool.split()[0] for r in missing} >= {"kustomize", "hadolint", "docker", "actionlint", "promtool", "amtool",

@@ -97,13 +97,13 @@ def test_smallest_catalogue_renders_valid_workflows(tmp_path):
     from nexusgen import catalogue as catalogue_io
     from nexusgen.engine.text import finish
     from nexusgen.plan import build
-    from nexusgen.engine.templates import Templates
+    from nexusgen.families import templates as family_templates
     from nexusgen.families import workflows
 
     source = CATALOGUE.parent / "tests" / "cases" / "minimal" / "services.yaml"
     plan = build(catalogue_io.parse(source.read_bytes(), source.name))
     files = []
-    for path, text in workflows.render(plan, Templates()).items():
+    for path, text in workflows.render(plan, family_templates()).items():
         if path.parent.name == "workflows":
             files.append(tmp_path / path.name)
             files[-1].write_text(finish(path, text, source.name))

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from nexusgen.catalogue import checks
 from nexusgen.errors import CatalogueError
 from nexusgen.catalogue.load import Document, load_bytes
-from nexusgen.catalogue.model import Catalogue
+from nexusgen.catalogue.model import Catalogue, foreign_field
 
 
 def parse(raw: bytes, name: str) -> Catalogue:
@@ -26,14 +26,15 @@ def validate(doc: Document) -> Catalogue:
 
 
 def _loc(err) -> tuple[str | int, ...]:
-    # pydantic appends "[key]" for dict keys that fail validation; keep the key itself.
-    return tuple(part for part in err["loc"] if part != "[key]")
+    # pydantic appends "[key]" for dict keys that fail validation (keep the key itself), and a tagged
+    # union's tag such as "[gcp]" (model/clusters.py): neither is a key of the catalogue.
+    return tuple(part for part in err["loc"] if not (isinstance(part, str) and part.startswith("[") and part.endswith("]")))
 
 
 def _message(err) -> str:
     kind, msg = err["type"], err["msg"]
     if kind == "extra_forbidden":
-        return "unknown field"
+        return "unknown field" + foreign_field(err["loc"])
     if kind == "missing":
         return "required field is missing"
     if kind.endswith("_type") and "input" in err:

@@ -22,6 +22,11 @@ def cloud(cat: Catalogue) -> Iterator[Finding]:
         if cluster is None:
             yield at, f"needs environments.{env}.cluster (its name, region and deploy role)"
             continue
+        if cluster.provider != "aws":
+            yield ("environments", env, "cluster", "provider"), (
+                f"{cluster.provider!r}: the cloud section (Terraform) builds AWS only; drop 'cloud' or use an AWS cluster"
+            )
+            continue
         vpc = ipaddress.ip_network(ce.vpc_cidr, strict=False)
         if not 16 <= vpc.prefixlen <= 24:
             yield (*at, "vpc_cidr"), "must be a /16 to /24 network: it is cut into 16 equal subnets"
@@ -62,4 +67,13 @@ def cloud(cat: Catalogue) -> Iterator[Finding]:
         yield ("cloud", "recovery", "drill_environment"), "must be a cloud environment with a managed 'postgres'"
 
 
-RULES = [cloud]
+def workload_identities(cat: Catalogue) -> Iterator[Finding]:
+    """Each cluster's workload identities name services of the catalogue."""
+    for env in ("staging", "production"):
+        cluster = getattr(cat.environments, env).cluster
+        for name in cluster.workload_identities if cluster else ():
+            if name not in cat.services:
+                yield ("environments", env, "cluster", "workload_identities", name), f"unknown service {name!r}{choices(cat.services)}"
+
+
+RULES = [cloud, workload_identities]

@@ -9,7 +9,10 @@ at a path derived from the catalogue (``<project>/<store>/users/<service>``, pro
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from nexusgen.catalogue.model import Catalogue, Infrastructure, Secret
 from nexusgen.catalogue.names import env_key
@@ -44,6 +47,26 @@ class Credential:
         return f"Password of {self.service}'s own {ENGINE_NAMES[self.engine]} user {self.user!r} on {self.store}"
 
 
+T = TypeVar("T")
+
+
+def _last_catalogue(function: Callable[[Catalogue], T]) -> Callable[[Catalogue], T]:
+    """Remember the answer for the last catalogue asked about. A catalogue is frozen, so the answer
+    never goes stale; it is held with its catalogue, so an id is never mistaken for another's.
+    Validation, the plan and every family ask per service: without this a render is quadratic."""
+    last: tuple[Catalogue, T] | None = None
+
+    @functools.wraps(function)
+    def remembered(cat: Catalogue) -> T:
+        nonlocal last
+        if last is None or last[0] is not cat:
+            last = (cat, function(cat))
+        return last[1]
+
+    return remembered
+
+
+@_last_catalogue
 def credentials(cat: Catalogue) -> tuple[Credential, ...]:
     """Every (store, service) credential, sorted by store then service."""
     out = []
@@ -65,17 +88,24 @@ def derived_secrets(cat: Catalogue) -> dict[str, Secret]:
     return {c.secret: Secret(description=c.description, path=c.path, property=c.property) for c in credentials(cat)}
 
 
+@_last_catalogue
+def _by_service(cat: Catalogue) -> dict[str, list[Credential]]:
+    out: dict[str, list[Credential]] = {}
+    for c in credentials(cat):
+        out.setdefault(c.service, []).append(c)
+    return out
+
+
 def service_variables(cat: Catalogue, service: str) -> tuple[dict[str, str], dict[str, str]]:
     """What a service learns about its own users: plain values (``POSTGRES_USER`` -> role,
     ``POSTGRES_DATABASE``) and secrets (``POSTGRES_PASSWORD`` -> derived secret name)."""
     plain, secret = {}, {}
-    for c in credentials(cat):
-        if c.service == service:
-            key = env_key(c.store)
-            plain[f"{key}_USER"] = c.user
-            secret[f"{key}_PASSWORD"] = c.secret
-            if c.engine == "postgres":
-                plain[f"{key}_DATABASE"] = database(cat.infrastructure[c.store])
+    for c in _by_service(cat).get(service, ()):
+        key = env_key(c.store)
+        plain[f"{key}_USER"] = c.user
+        secret[f"{key}_PASSWORD"] = c.secret
+        if c.engine == "postgres":
+            plain[f"{key}_DATABASE"] = database(cat.infrastructure[c.store])
     return plain, secret
 
 

@@ -9,7 +9,6 @@ UTF-8 only, bounded size and depth.
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,42 +16,13 @@ from typing import Any
 
 import yaml
 
+from nexusgen.catalogue.scalars import MAP, NOT_STR_FIRST, PLAIN_SCALARS, SCALAR_TAGS, SEQ, STR, construct, hidden_character
 from nexusgen.errors import CatalogueError, Problem
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 32
 
 Loc = tuple[str | int, ...]
-
-_STR = "tag:yaml.org,2002:str"
-_INT = "tag:yaml.org,2002:int"
-_FLOAT = "tag:yaml.org,2002:float"
-_BOOL = "tag:yaml.org,2002:bool"
-_NULL = "tag:yaml.org,2002:null"
-_SEQ = "tag:yaml.org,2002:seq"
-_MAP = "tag:yaml.org,2002:map"
-
-
-PLAIN_SCALARS = [
-    (_NULL, re.compile(r"^(?:~|null|Null|NULL|)$")),
-    (_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")),
-    (_INT, re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")),
-    (
-        _FLOAT,
-        re.compile(
-            r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-        ),
-    ),
-]
-_SCALAR_TAGS = {_STR, _INT, _FLOAT, _BOOL, _NULL}
-# What a YAML escape ("\\0", "\\u202e") can put into a string but no catalogue text may hold: C0 and C1
-# controls but tab and newline (a NUL makes a file binary to git, hiding its diff from review), and
-# the Unicode bidirectional controls (Trojan Source, CVE-2021-42574): every key and value, one rule.
-_BIDI = frozenset([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
-_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + "".join(chr(c) for c in sorted(_BIDI)) + "]")
-# Every non-string above starts with one of these (or is empty): any other plain scalar is a string.
-_NOT_STR_FIRST = frozenset("~nNtTfF0123456789+-.")
 
 try:  # libyaml parses several times faster; the pure-Python parser is the fallback
     from yaml._yaml import CParser as _Parser
@@ -249,7 +219,7 @@ class _Builder:
         if not isinstance(event, yaml.ScalarEvent):
             self._fail(event, loc, "mapping keys must be plain strings")
             raise _Abort
-        hidden = _hidden(event.value)
+        hidden = hidden_character(event.value)
         if hidden:
             self._fail(event, (*loc, event.value), hidden)
             return _SKIP
@@ -274,11 +244,11 @@ class _Builder:
         elif isinstance(event, yaml.ScalarEvent):  # a scalar value is located by itself, not its key
             self.marks[loc] = (event.start_mark.line + 1, event.start_mark.column + 1)
         if isinstance(event, yaml.MappingStartEvent):
-            if event.tag not in (None, _MAP):
+            if event.tag not in (None, MAP):
                 self._fail(event, loc, f"tag {event.tag!r} is not allowed")
             return {}
         if isinstance(event, yaml.SequenceStartEvent):
-            if event.tag not in (None, _SEQ):
+            if event.tag not in (None, SEQ):
                 self._fail(event, loc, f"tag {event.tag!r} is not allowed")
             return []
         return self._scalar(event, loc)
@@ -286,21 +256,21 @@ class _Builder:
     def _scalar(self, event: yaml.ScalarEvent, loc: Loc) -> Any:
         tag, text = event.tag, event.value
         if tag in (None, "!"):
-            tag = _STR
-            if event.implicit[0] and (not text or text[0] in _NOT_STR_FIRST):  # plain: YAML 1.2 core schema
+            tag = STR
+            if event.implicit[0] and (not text or text[0] in NOT_STR_FIRST):  # plain: YAML 1.2 core schema
                 for candidate, pattern in PLAIN_SCALARS:
                     if pattern.fullmatch(text):
                         tag = candidate
                         break
-        elif tag not in _SCALAR_TAGS:
+        elif tag not in SCALAR_TAGS:
             self._fail(event, loc, f"tag {tag!r} is not allowed")
             return None
         try:
-            value = _construct(tag, text)
+            value = construct(tag, text)
         except ValueError:
             self._fail(event, loc, f"{text!r} is not a valid {tag.rsplit(':', 1)[-1]}")
             return None
-        hidden = _hidden(value) if isinstance(value, str) else None
+        hidden = hidden_character(value) if isinstance(value, str) else None
         if hidden:
             self._fail(event, loc, hidden)
             return None
@@ -308,35 +278,3 @@ class _Builder:
 
 
 _SKIP = object()
-
-
-def _hidden(text: str) -> str | None:
-    """Why ``text`` may not stand in a catalogue (a control or bidirectional character), or None."""
-    found = _HIDDEN.search(text)
-    if found is None:
-        return None
-    code = ord(found.group())
-    what = "a bidirectional control: text would read differently from what it does" if code in _BIDI else "a control character"
-    return f"character U+{code:04X} at offset {found.start()} is {what}; it is not allowed"
-
-
-def _construct(tag: str, text: str) -> Any:
-    if tag == _STR:
-        return text
-    if tag == _NULL:
-        if text not in ("", "~", "null", "Null", "NULL"):
-            raise ValueError(text)
-        return None
-    if tag == _BOOL:
-        if text.lower() not in ("true", "false"):
-            raise ValueError(text)
-        return text.lower() == "true"
-    if tag == _INT:
-        if text.startswith("0o"):
-            return int(text[2:], 8)
-        if text.startswith("0x"):
-            return int(text[2:], 16)
-        return int(text)
-    lowered = text.lower().lstrip("+")
-    specials = {".inf": math.inf, "-.inf": -math.inf, ".nan": math.nan}
-    return specials[lowered] if lowered in specials else float(text)

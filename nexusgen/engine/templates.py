@@ -10,16 +10,15 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import jinja2
 
-from nexusgen.catalogue.names import env_key
 from nexusgen.engine.fingerprint import template_roots
 from nexusgen.engine.markup import md, md_code
 from nexusgen.engine.text import dump_yaml
 from nexusgen.errors import TemplateError, UsageError
-from nexusgen.plan import image_ref
 
 
 # Characters JSON leaves raw but YAML would fold, refuse or misread inside a quoted scalar.
@@ -87,7 +86,8 @@ class Templates:
     written by ``text.dump_yaml``, so no template needs other delimiters.
     """
 
-    def __init__(self, root: Path | None = None):
+    def __init__(self, root: Path | None = None, filters: Mapping[str, Callable] | None = None):
+        """``filters``: the families' own (domain) filters, added to the engine's quoting ones."""
         self.root = root
         if root is None:
             loader: jinja2.BaseLoader = jinja2.PrefixLoader(
@@ -104,7 +104,7 @@ class Templates:
             auto_reload=False,  # templates do not change during a run: no stat per get_template
             bytecode_cache=_bytecode_cache(),
         )
-        self._env.filters.update(tojson=quote, yaml=block, env_key=env_key, image_ref=image_ref, md=md, md_code=md_code)
+        self._env.filters.update(tojson=quote, yaml=block, md=md, md_code=md_code, **(filters or {}))
         self._loaded: dict[str, jinja2.Template] = {}  # get_template's own cache costs more per call
 
     def exists(self, name: str) -> bool:

@@ -14,17 +14,38 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Generator, Iterator, Sequence
+from pathlib import Path
 
 from nexusgen.engine.templates import Templates
 from nexusgen.engine.text import finish
 from nexusgen.errors import TemplateError
-from nexusgen.plan import Plan
+from nexusgen.plan import Plan, image_ref
 
 FAMILIES = ("docker", "compose", "k8s", "workflows", "monitoring", "terraform")
 # Each output tree and the families it holds: out/, and .github/ at the repository root (where
 # GitHub reads workflows; it does not follow symlinks). Each tree has its own manifest.
 TREES = {"out": ("docker", "compose", "k8s", "monitoring", "terraform"), "github": ("workflows",)}
+# The templates' domain filters (the engine's own only quote and escape).
+FILTERS = {"image_ref": image_ref}
 Each = Callable[[str, bytes], object]  # what to do with one finished file (POSIX path in out/, bytes)
+
+
+def templates(root: Path | None = None) -> Templates:
+    """The template environment the families render through: ``root`` (a ``--templates`` folder)
+    or their own template folders, with their filters."""
+    return Templates(root, FILTERS)
+
+
+def findings(plan: Plan) -> list[tuple[tuple[str | int, ...], str]]:
+    """What a family finds wrong with a valid catalogue that only it can judge (the workflows: an
+    action they use that the catalogue does not pin), as (location in the catalogue, message);
+    the pipeline reports them like validation findings, before anything is written."""
+    found = []
+    for family in FAMILIES:
+        check = getattr(importlib.import_module(f"nexusgen.families.{family}"), "findings", None)
+        if check is not None:
+            found.extend(check(plan))
+    return found
 
 
 def render_all(

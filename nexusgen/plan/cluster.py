@@ -180,3 +180,25 @@ def volume_name(path: str, taken: set[str]) -> str:
 def checksum(config: dict[str, str]) -> str:
     """Digest of a ConfigMap's data, put on the pod template so a configuration change rolls the pods."""
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
+
+
+# Workload identity: the ServiceAccount annotation each cloud reads to give a pod its identity
+# (README "Clusters on AWS, GCP and Azure"): EKS's pod identity webhook (IRSA) injects the role's
+# web-identity token; GKE's metadata server answers as the Google service account; the Azure Workload
+# Identity webhook (v1.x) injects a token for the client id, and only into pods labelled ``use: "true"``.
+IDENTITY_ANNOTATION = {
+    "aws": "eks.amazonaws.com/role-arn",
+    "gcp": "iam.gke.io/gcp-service-account",
+    "azure": "azure.workload.identity/client-id",
+}
+IDENTITY_POD_LABELS = {"azure": {"azure.workload.identity/use": "true"}}
+
+
+def workload_identity(plan: Plan, name: str, env: str) -> tuple[dict[str, str], dict[str, str]] | None:
+    """(ServiceAccount annotations, pod labels) that give ``name`` its cloud identity in ``env``, or
+    None where ``environments.<env>.cluster.workload_identities`` names none."""
+    target = plan.environment(env).cluster
+    identity = target.workload_identities.get(name) if target else None
+    if identity is None:
+        return None
+    return {IDENTITY_ANNOTATION[target.provider]: identity}, IDENTITY_POD_LABELS.get(target.provider, {})

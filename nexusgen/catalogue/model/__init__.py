@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from nexusgen.catalogue.model.cloud import Cloud, CloudEnvironment
+from nexusgen.catalogue.model.clusters import foreign_field
 from nexusgen.catalogue.model.delivery import ENVIRONMENTS, ActionPin, Environment, Environments
 from nexusgen.catalogue.model.fields import (
     DIGEST, MAX_DURATION, ActionName, Name, Strict, cpu_cores, cpu_millicores, memory_bytes, memory_parts,
@@ -28,7 +29,7 @@ __all__ = [
     "DIGEST", "ENVIRONMENTS", "MAX_DURATION", "ApiAccess", "BaseImage", "BusinessAlert", "Catalogue", "Cloud",
     "CloudEnvironment", "Dependencies", "Environment", "Infrastructure", "METRICS", "Metric", "NamedPort", "PROTOCOLS", "Platform", "Probe", "Schedule", "RedisAcl",
     "Resources", "Runtime", "Secret", "Service", "Thresholds", "cpu_cores", "cpu_millicores", "memory_bytes",
-    "memory_parts", "minor", "semver",
+    "foreign_field", "memory_parts", "minor", "semver",
 ]
 
 

@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from nexusgen.catalogue.model.fields import Cidr, CommitSha, Digest, Domain, Duration, EnvName, ImageRepo, ImageTag, Name, Port, Region, RoleArn, Strict, Text, _text, Value
+from nexusgen.catalogue.model.clusters import Cluster
+from nexusgen.catalogue.model.fields import CommitSha, Digest, Domain, Duration, EnvName, ImageRepo, ImageTag, Name, Port, Strict, Text, _text, Value
 from nexusgen.catalogue.model.service import Resources
 
 
@@ -25,20 +26,6 @@ class SecretStore(Strict):
     kind: Literal["SecretStore", "ClusterSecretStore"] = "ClusterSecretStore"
     name: Name
     refresh: Duration = "1h"
-
-
-class Cluster(Strict):
-    """The Kubernetes cluster of an environment: how CI reaches it (OIDC, no stored keys) and
-    where its API server answers (the only egress a service with `kubernetes_api` gets)."""
-
-    name: Name
-    region: Region
-    deploy_role: RoleArn
-    api_server_cidrs: list[Cidr] = Field(min_length=1)
-    api_server_port: Port = 443
-    # Where the nodes' addresses lie: Prometheus scrapes the kubelets (10250) and node-exporter (9100,
-    # host network) there. Empty: no such egress is allowed, and those scrapes fail.
-    node_cidrs: list[Cidr] = []
 
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

@@ -68,6 +68,7 @@ def group(plan: Plan, templates, env: str, group: str, members: list[Workload]) 
             skip_digest=skip_digest(plan, w.name, env),
             secrets=w.env_secrets.get(env, []),
             overrides=plan.overrides(w.name, env),
+            identity=cluster.workload_identity(plan, w.name, env),
         )
         if w.env_secret_refs:
             files[folder / f"externalsecret-{w.name}.yaml"] = templates.render(

@@ -155,7 +155,7 @@ def _grafana(plan: Plan, templates: Templates) -> dict[PurePosixPath, str]:
             "kind": "ConfigMap",
             "metadata": {"name": f"{plan.project}-dashboard-{slug}",
                          "labels": {**labels(plan, "dashboards"), "grafana_dashboard": "1"}},
-            "data": {f"{plan.project}-{slug}.json": text},
+            "data": {f"{plan.project}-{slug}.json": str(text)},  # a value now, not a file's whole text
         })
     prometheus = plan.infrastructure.get("prometheus")
     if "grafana" in plan.infrastructure and prometheus is not None:

@@ -36,6 +36,36 @@ def render(plan: Plan, templates) -> dict[PurePosixPath, str]:
     return out
 
 
+def findings(plan: Plan):
+    """An action the workflows use with no commit pin in the catalogue's ``actions:``: a tag can
+    be moved to other code (zizmor's unpinned-uses; the trivy-action tags were hijacked in 2026-03)."""
+    context = _context(plan)
+    builder = Deploy(context)
+    used = set()
+    for build in PIPELINES.values():
+        used |= set(_uses(build(builder)))
+    if plan.catalogue.cloud is not None:  # the restore drill (drill.files)
+        used |= set(_uses(drill.workflow(plan)))
+    for name, ref in sorted(context["actions"].items()):
+        if not ref.comment and ref.ref in used:
+            major = ref.ref.rpartition("@")[2]
+            yield ("actions",), (f"no pin for {name!r}, which the workflows use: add "
+                                 f"'{name}: {{sha: <its 40-character commit>, version: {major}}}'")
+
+
+def _uses(data: object):
+    """Every ``uses:`` value in a workflow's data."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "uses" and isinstance(value, str):
+                yield value
+            else:
+                yield from _uses(value)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _uses(item)
+
+
 def dependabot(plan: Plan) -> dict:
     """Update PRs for the pinned actions and the base images. Both live in generated files: a
     Dependabot PR fails the drift check until its new pin is copied into services.yaml

@@ -16,18 +16,51 @@ from nexusgen.families.workflows.facts import seconds
 from nexusgen.families.workflows.jobs import DIGESTS_FILE, RUNNER, Steps
 
 CLOUD = {"contents": "read", "id-token": "write"}
+KUBELOGIN_VERSION = "v0.2.19"  # Azure/kubelogin's latest release (2026-06-23)
 
 
 class Deploy(Steps):
     def cluster_login(self, env: dict) -> list[dict]:
+        """GitHub's OIDC token for the cloud's short-lived credentials (no stored key), then a
+        kubeconfig for kubectl; the last step is ``cluster`` (a rollback needs it to have passed)."""
         cluster = env["cluster"]
+        return getattr(self, f"_login_{cluster.provider}")(env["name"], cluster)
+
+    def _login_aws(self, env: str, cluster) -> list[dict]:
         return [
             {"name": "AWS credentials (OIDC)", "uses": self.uses("aws-actions/configure-aws-credentials"),
              "with": {"role-to-assume": cluster.deploy_role,
-                      "role-session-name": f"nexus-{env['name']}-${{{{ github.run_id }}}}",
+                      "role-session-name": f"nexus-{env}-${{{{ github.run_id }}}}",
                       "aws-region": cluster.region}},
             {"name": "Kubeconfig", "id": "cluster", "env": {"CLUSTER": cluster.name, "REGION": cluster.region},
              "run": scripts.KUBECONFIG},
+        ]
+
+    def _login_gcp(self, env: str, cluster) -> list[dict]:
+        # google-github-actions/auth v3: Workload Identity Federation impersonating service_account;
+        # get-gke-credentials v3 writes a kubeconfig with a short-lived token (no gcloud plugin needed).
+        return [
+            {"name": "Google Cloud credentials (OIDC, Workload Identity Federation)",
+             "uses": self.uses("google-github-actions/auth"),
+             "with": {"project_id": cluster.project, "workload_identity_provider": cluster.workload_identity_provider,
+                      "service_account": cluster.service_account}},
+            {"name": "Kubeconfig", "id": "cluster", "uses": self.uses("google-github-actions/get-gke-credentials"),
+             "with": {"project_id": cluster.project, "location": cluster.location, "cluster_name": cluster.name}},
+        ]
+
+    def _login_azure(self, env: str, cluster) -> list[dict]:
+        # azure/login v3 with client-id, tenant-id and subscription-id and no secret: OIDC (a federated
+        # credential). aks-set-context v5 with use-kubelogin runs `kubelogin convert-kubeconfig -l azurecli`
+        # (Entra ID clusters, no admin credentials); its README installs kubelogin with azure/use-kubelogin.
+        return [
+            {"name": "Azure credentials (OIDC, federated credential)", "uses": self.uses("azure/login"),
+             "with": {"client-id": cluster.client_id, "tenant-id": cluster.tenant_id,
+                      "subscription-id": cluster.subscription_id}},
+            {"name": "Set up kubelogin", "uses": self.uses("azure/use-kubelogin"),
+             "with": {"kubelogin-version": KUBELOGIN_VERSION}},
+            {"name": "Kubeconfig", "id": "cluster", "uses": self.uses("azure/aks-set-context"),
+             "with": {"resource-group": cluster.resource_group, "cluster-name": cluster.name,
+                      "use-kubelogin": "true"}},
         ]
 
     @staticmethod

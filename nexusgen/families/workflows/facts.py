@@ -21,12 +21,17 @@ MAJORS = {
     "actions/upload-artifact": "v7",
     "aquasecurity/trivy-action": "v0.35.0",  # no floating major; tags up to 0.34.2 were hijacked in 2026-03
     "aws-actions/configure-aws-credentials": "v6",
+    "azure/aks-set-context": "v5",  # node24 from v5.0.0
+    "azure/login": "v3",  # node24 from v3.0.0
+    "azure/use-kubelogin": "v1.3",  # node24 from v1.3 (v1 is still v1.2, node20)
     "docker/build-push-action": "v7",
     "docker/login-action": "v4",
     "docker/metadata-action": "v6",
     "docker/setup-buildx-action": "v4",
     "dorny/paths-filter": "v4",
     "github/codeql-action/upload-sarif": "v4",
+    "google-github-actions/auth": "v3",  # node24 from v3.0.0
+    "google-github-actions/get-gke-credentials": "v3",  # node24 from v3.0.0
 }
 
 # How each runtime prepares a checkout for lint and test (setup action, its version input, cache).
