@@ -23,7 +23,7 @@ from nexusgen.catalogue.names import env_key
 from nexusgen.plan import datastores
 from nexusgen.plan import SecretRef, build, image_ref
 from nexusgen.families.compose import secret_variable
-from nexusgen.plan.probe import probe
+from nexusgen.plan import probe
 
 PLAN = build(catalogue_io.parse(CATALOGUE.read_bytes(), CATALOGUE.name))
 UNITS = {"": 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
@@ -136,10 +136,12 @@ def test_model_follows_the_catalogue(rendered: Path, tmp_path: Path):
         assert Path(got["build"]["context"]) == (folder / "../.." / svc.source).resolve()
         dockerfile = (Path(got["build"]["context"]) / got["build"]["dockerfile"]).resolve()
         assert dockerfile == (folder.parent / "docker" / name / "Dockerfile").resolve()
-        assert [(p["target"], p["published"], p["host_ip"]) for p in got["ports"]] == [(svc.ports.http, str(svc.ports.http), "127.0.0.1")]
-        assert got["expose"] == [str(svc.ports.metrics)]
+        ports = PLAN.ports(name)
+        assert [(p["target"], p["published"], p["host_ip"]) for p in got["ports"]] == [
+            (p.container, str(p.published), "127.0.0.1") for p in ports if p.published]
+        assert got["expose"] == [str(p.container) for p in ports if not p.published]
         assert got["user"] == "10001:10001" and got["read_only"] is True and got["cap_drop"] == ["ALL"]
-        assert [literal(t) for t in got["healthcheck"]["test"]] == ["CMD", *probe(PLAN, name, svc.health.readiness)]
+        assert [literal(t) for t in got["healthcheck"]["test"]] == ["CMD", *probe.command(PLAN, name, probe.checks(PLAN, name)["readiness"])]
         deps = {*PLAN.depends_on(name, "service"), *PLAN.depends_on(name, "infrastructure")}
         assert {d: v["condition"] for d, v in got.get("depends_on", {}).items()} == dict.fromkeys(deps, "service_healthy")
         want_env = {

@@ -9,6 +9,7 @@ import shlex
 import socket
 import subprocess
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from conftest import CATALOGUE, ROOT, tool
 from nexusgen import catalogue as catalogue_io
 from nexusgen.plan import SERVICE_UID, build, image_ref
 from nexusgen.families.docker import serves_distroless
-from nexusgen.plan.probe import probe
+from nexusgen.plan import probe
 
 PLAN = build(catalogue_io.parse(CATALOGUE.read_bytes(), CATALOGUE.name))
 SERVICES = sorted(PLAN.services)
@@ -117,11 +118,11 @@ def test_dockerfile_follows_the_catalogue(rendered: Path, service: str):
         stage = found[name]
         assert args_of(stage, "USER") == [f"{SERVICE_UID}:{SERVICE_UID}"]
         expose = [int(p) for p in args_of(stage, "EXPOSE")[0].split()]
-        assert expose == [svc.ports.http, *([svc.ports.metrics] if svc.ports.metrics is not None else [])]
+        assert expose == [p.container for p in PLAN.ports(service)]
         assert json.loads(args_of(stage, "ENTRYPOINT")[0]) == svc.command
         (health,) = args_of(stage, "HEALTHCHECK")
         options, _, command = health.partition(" CMD ")
-        assert json.loads(command) == probe(PLAN, service, svc.health.liveness)
+        assert json.loads(command) == probe.command(PLAN, service, probe.checks(PLAN, service)["liveness"])
         assert f"--start-period={svc.health.startup_seconds}s" in options.split()
         assert sorted(args_of(stage, "ARG")) == ["REVISION=unknown", "VERSION=dev"]
         labels = dict(item.split("=", 1) for item in shlex.split(args_of(stage, "LABEL")[0]))
@@ -173,7 +174,7 @@ def _gateway_plan(runtime: str, port: int):
     source = source.replace("ports: {http: 8000, metrics: 9100}", f"ports: {{http: {port}, metrics: 9100}}")
     source = source.replace("runtime: python\n    group: core\n    source: services/gateway", f"runtime: {runtime}\n    group: core\n    source: services/gateway")
     plan = build(catalogue_io.parse(source.encode(), "services.yaml"))
-    assert (plan.services["gateway"].runtime, plan.services["gateway"].ports.http) == (runtime, port)
+    assert (plan.services["gateway"].runtime, plan.named_port("gateway", "http").container) == (runtime, port)
     return plan
 
 
@@ -188,7 +189,9 @@ def test_health_probe_exit_status(health_server: int, runtime: str):
     """The probe the images and compose run: 0 on a healthy answer, non-zero on 503 and on no answer."""
 
     def status(port: int, path: str) -> int:
-        argv = probe(_gateway_plan(runtime, port), "gateway", path)
+        plan = _gateway_plan(runtime, port)
+        check = replace(probe.checks(plan, "gateway")["readiness"], path=path)
+        argv = probe.command(plan, "gateway", check)
         return subprocess.run([tool(argv[0]), *argv[1:]], capture_output=True, timeout=30).returncode
 
     assert status(health_server, "/health/live") == 0
@@ -210,3 +213,53 @@ def test_every_stage_carries_one_supported_language_version():
             assert DISTROLESS[runtime.distroless.image] == version
     text = "".join(p.read_text() for p in (ROOT / "out" / "docker").glob("*/Dockerfile"))
     assert "python3-debian12" not in text and "node:20" not in text
+
+
+@pytest.mark.parametrize("runtime", ["python", "node"])
+def test_tcp_check_exit_status(health_server: int, runtime: str):
+    """A tcp probe's compose/Dockerfile check: 0 while the port accepts, non-zero when nothing listens."""
+
+    def status(port: int) -> int:
+        argv = probe.RUNTIME_CHECKS[runtime].tcp(port)
+        return subprocess.run([tool(argv[0]), *argv[1:]], capture_output=True, timeout=30).returncode
+
+    assert status(health_server) == 0
+    assert status(_closed_port()) != 0
+
+
+# grpcio-health-checking's client surface the python grpc check uses (grpc.insecure_channel,
+# grpc_health.v1 health_pb2/health_pb2_grpc), faked: the check's own logic is what is proven here.
+_FAKE_GRPC = {
+    "grpc/__init__.py": "import os\ndef insecure_channel(target):\n    return target\n",
+    "grpc_health/__init__.py": "",
+    "grpc_health/v1/__init__.py": "",
+    "grpc_health/v1/health_pb2.py": (
+        "class HealthCheckResponse:\n    SERVING = 1\n    NOT_SERVING = 2\n"
+        "class HealthCheckRequest:\n    def __init__(self, service=''):\n        self.service = service\n"
+    ),
+    "grpc_health/v1/health_pb2_grpc.py": (
+        "import json, os\nfrom grpc_health.v1 import health_pb2\n"
+        "class HealthStub:\n    def __init__(self, channel):\n        self.channel = channel\n"
+        "    def Check(self, request, timeout):\n"
+        "        want = json.loads(os.environ['FAKE_GRPC'])\n"
+        "        assert [self.channel, request.service, timeout] == want['call'], (self.channel, request.service)\n"
+        "        class R: status = want['status']\n        return R\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("serving,code", [(1, 0), (2, 1)])
+def test_python_grpc_check_asks_the_health_service(tmp_path, serving: int, code: int):
+    for name, text in _FAKE_GRPC.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    argv = probe.RUNTIME_CHECKS["python"].grpc(7070, "shop.CartService")
+    env = {"PYTHONPATH": str(tmp_path), "FAKE_GRPC": json.dumps({"call": ["127.0.0.1:7070", "shop.CartService", 4], "status": serving})}
+    result = subprocess.run([tool(argv[0]), *argv[1:]], capture_output=True, timeout=30, env=env)
+    assert result.returncode == code, result.stderr
+
+
+def test_node_grpc_check_is_grpc_health_probe():
+    """node has no gRPC client of its own: its images carry grpc_health_probe (the runtime seam)."""
+    assert probe.RUNTIME_CHECKS["node"].grpc(5050, "") == [
+        probe.GRPC_HEALTH_PROBE, "-addr=127.0.0.1:5050", "-connect-timeout=4s", "-rpc-timeout=4s"]

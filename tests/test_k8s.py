@@ -190,9 +190,9 @@ def test_service_containers_follow_the_catalogue(built, env):
         assert container["image"] == PLAN.image(name, env)
         assert container["resources"] == PLAN.resources(name, env).model_dump()
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-        assert ports == {"http": svc.ports.http, **({"metrics": svc.ports.metrics} if svc.ports.metrics else {})}
-        assert container["livenessProbe"]["httpGet"] == {"path": svc.health.liveness, "port": "http"}
-        assert container["readinessProbe"]["httpGet"] == {"path": svc.health.readiness, "port": "http"}
+        assert ports == {n: p.port for n, p in svc.ports.items()}
+        assert container["livenessProbe"]["httpGet"] == {"path": svc.health.liveness.path, "port": "http"}
+        assert container["readinessProbe"]["httpGet"] == {"path": svc.health.readiness.path, "port": "http"}
         startup = container.get("startupProbe")
         assert (startup is not None) == (svc.health.startup_seconds > 0), name
         if startup:
@@ -364,7 +364,7 @@ def test_services_ingress_and_service_monitors(built, env):
     for name, svc in PLAN.services.items():
         ns = namespace_of(name, env)
         ports = {p["name"]: p["port"] for p in services[(ns, name)]["spec"]["ports"]}
-        assert ports == {"http": svc.ports.http, **({"metrics": svc.ports.metrics} if svc.ports.metrics else {})}
+        assert ports == {n: p.service_port or p.port for n, p in svc.ports.items()}
         ingress = ingresses.get((ns, name))
         assert (ingress is not None) == (svc.ingress is not None)
         if ingress:

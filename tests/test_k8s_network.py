@@ -19,7 +19,7 @@ PLATFORM_POLICIES = {"prometheus", "alertmanager", "grafana", "prometheus-operat
 
 
 def port_of(name: str) -> int:
-    return PLAN.services[name].ports.http if name in PLAN.services else PLAN.infrastructure[name].port
+    return PLAN.services[name].ports["http"].port if name in PLAN.services else PLAN.infrastructure[name].port
 
 
 def peer_kind(peer: dict, env: str) -> tuple:
@@ -117,7 +117,7 @@ def graph_problems(docs: list[dict], env: str) -> list[str]:
     targets = Counter((t.component, (("TCP", t.port),)) for t in PLAN.scrape_targets if t.component in ON_CLUSTER)
     if scrape_in != targets or scrape_out != targets:
         problems.append(f"scrapes differ: ingress {scrape_in}, egress {scrape_out}, targets {targets}")
-    ingress = Counter((n, (("TCP", s.ports.http),)) for n, s in PLAN.services.items() if s.ingress)
+    ingress = Counter((n, (("TCP", s.ports["http"].port),)) for n, s in PLAN.services.items() if s.ingress)
     if controller != ingress:
         problems.append(f"ingress-controller rules {controller} != {ingress}")
     if Counter(owner for owner, _, _ in api.elements()) != Counter(n for n, s in PLAN.services.items() if s.kubernetes_api):

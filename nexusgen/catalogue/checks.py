@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from nexusgen.catalogue import cloud_checks, platform_checks, secret_checks, runtime_checks, runtimes
+from nexusgen.catalogue import cloud_checks, platform_checks, runtime_checks, runtimes, secret_checks, service_checks
 from nexusgen.catalogue.alert_kinds import ALERT_KINDS
 from nexusgen.catalogue.findings import Finding, choices
-from nexusgen.catalogue.model import ENVIRONMENTS, Catalogue, Resources, cpu_cores, memory_bytes
-from nexusgen.catalogue.names import derived_env_names
+from nexusgen.catalogue.model import ENVIRONMENTS, METRICS, Catalogue, Resources, cpu_cores, memory_bytes
+from nexusgen.catalogue.names import derived_env_names, port_env
 from nexusgen.catalogue.reserved import GENERATED_ALERTS, MAX_RESTARTS_PER_HOUR, SELF_SCRAPED
 
 
@@ -77,27 +77,6 @@ def _cycles(cat: Catalogue) -> Iterator[Finding]:
                 state[child] = 1
                 path.append(child)
                 stack.append(iter(sorted(graph[child])))
-
-
-def _ports(cat: Catalogue) -> Iterator[Finding]:
-    owners: dict[int, str] = {}
-    entries: list[tuple[tuple[str | int, ...], int]] = []
-    for name, svc in cat.services.items():
-        entries.append((("services", name, "ports", "http"), svc.ports.http))
-        if svc.ports.metrics is not None:
-            entries.append((("services", name, "ports", "metrics"), svc.ports.metrics))
-    for name, infra in cat.infrastructure.items():
-        entries.append((("infrastructure", name, "port"), infra.port))
-        if infra.exporter is not None:
-            entries.append((("infrastructure", name, "exporter", "port"), infra.exporter.port))
-    for loc, port in entries:
-        label = ".".join(str(part) for part in loc)
-        if port in owners:
-            yield loc, f"port {port} is already used by {owners[port]}"
-        else:
-            owners[port] = label
-        if port < 1024:
-            yield loc, f"port {port} is privileged; containers run as non-root, use 1024 or above"
 
 
 def _secrets(cat: Catalogue) -> Iterator[Finding]:
@@ -270,7 +249,7 @@ def _unique(cat: Catalogue) -> Iterator[Finding]:
             if svc.ingress.subdomain in hosts:
                 yield ("services", name, "ingress", "subdomain"), f"subdomain already used by {hosts[svc.ingress.subdomain]!r}"
             hosts[svc.ingress.subdomain] = name
-        if svc.metrics and svc.ports.metrics is None:
+        if svc.metrics and METRICS not in svc.ports:
             yield ("services", name, "ports"), "declares metrics but no 'metrics' port"
     for name, infra in cat.infrastructure.items():
         if name in cat.services:
@@ -282,14 +261,14 @@ def _unique(cat: Catalogue) -> Iterator[Finding]:
 
 
 def _commands(cat: Catalogue) -> Iterator[Finding]:
-    """A port written into a command would not follow the catalogue: the process must read HTTP_PORT."""
+    """A port written into a command would not follow the catalogue: the process must read <NAME>_PORT."""
     for name, svc in cat.services.items():
-        ports = {str(p): label for label, p in (("http", svc.ports.http), ("metrics", svc.ports.metrics)) if p}
+        ports = {str(svc.ports[label].port): (var, label) for var, label in port_env(cat, name).items()}
         for index, arg in enumerate(svc.command or ()):
-            for port, label in ports.items():
+            for port, (var, label) in ports.items():
                 if arg == port or arg.endswith(f":{port}") or arg.endswith(f"={port}"):
                     yield ("services", name, "command", index), (
-                        f"repeats the {label} port {port}; read it from ${label.upper()}_PORT so a port change reaches the process"
+                        f"repeats the {label} port {port}; read it from ${var} so a port change reaches the process"
                     )
 
 
@@ -318,6 +297,6 @@ def _runtimes(cat: Catalogue) -> Iterator[Finding]:
                     yield ("runtimes", name, field, index), f"{manifest!r}: pip installs requirements files (*.txt)"
 
 
-_RULES = [_references, _cycles, _ports, _paths, _secrets, _env_names, *secret_checks.RULES, _resources, _overrides, _alerts, _thresholds, _unique, _commands, _runtimes, *runtime_checks.RULES, _exporters, *platform_checks.RULES,
+_RULES = [_references, _cycles, *service_checks.RULES, _paths, _secrets, _env_names, *secret_checks.RULES, _resources, _overrides, _alerts, _thresholds, _unique, _commands, _runtimes, *runtime_checks.RULES, _exporters, *platform_checks.RULES,
           *cloud_checks.RULES]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 # Alerts nexusgen generates for every service, infrastructure component, volume, certificate
 # and for the alerting pipeline itself; each has its own runbook template.
 GENERATED_ALERTS = (
-    "AlertmanagerNotificationsFailing", "CertificateExpiringSoon", "CpuSaturation", "FrequentRestarts",
-    "HighErrorRate", "HighLatency", "InfrastructureDown", "InstanceDown", "MemorySaturation",
+    "AlertmanagerNotificationsFailing", "CertificateExpiringSoon", "CpuSaturation", "CronJobNotSucceeding", "FrequentRestarts",
+    "HighErrorRate", "HighLatency", "InfrastructureDown", "InstanceDown", "JobFailed", "MemorySaturation",
     "PrometheusRuleFailures", "ScalingAtMaximum", "ServiceDown", "TradingHalted", "VolumeSpaceLow", "Watchdog",
 )  # fmt: skip
 

@@ -50,4 +50,24 @@ def complete_runtimes(cat: Catalogue) -> Iterator[Finding]:
             yield ("runtimes", name, "ci", "action"), f"pin {runtime.ci.action!r} under 'actions:' (its commit SHA and version)"
 
 
-RULES = [image_or_source, complete_runtimes]
+def self_checks(cat: Catalogue) -> Iterator[Finding]:
+    """The Dockerfile's HEALTHCHECK (liveness) and compose's check (readiness) run inside the image:
+    a tcp or grpc check needs Python's or Node.js's shipped one-liners, or a binary that answers
+    its own ``health tcp://...`` and ``health grpc://...`` (a health record without ``program``)."""
+    for name, svc in cat.services.items():
+        runtime = cat.runtimes.get(svc.runtime or "")
+        if runtime is None or runtimes.missing(svc.runtime, runtime):
+            continue  # a prebuilt image, or a runtime refused above
+        toolchain = runtimes.resolve(svc.runtime, runtime)
+        able = toolchain.health.program is None or (toolchain.language in runtimes.INTERPRETER_PROBES and runtime.health is None)
+        for role in ("liveness", "readiness"):
+            probe = getattr(svc.health, role)
+            if probe is not None and probe.kind in ("tcp", "grpc") and not able:
+                yield ("services", name, "health", role, "kind"), (
+                    f"runtime {svc.runtime!r} checks its health with {toolchain.health.program!r}, which nexusgen cannot ask "
+                    f"for a {probe.kind} check inside the image: use an http or exec probe, or a health record without "
+                    "'program' (the service's own 'health <url>' answers tcp:// and grpc:// too)"
+                )
+
+
+RULES = [image_or_source, complete_runtimes, self_checks]

@@ -25,6 +25,10 @@ from dataclasses import dataclass
 from nexusgen.catalogue.images import language_version
 from nexusgen.catalogue.model import CiSetup, DockerBuild, HealthCheck, Runtime
 
+# The shipped toolchains whose interpreter also checks a tcp or grpc port (plan/probe.py's
+# INTERPRETER_CHECKS); a runtime whose health has no ``program`` asks its own binary instead.
+INTERPRETER_PROBES = frozenset({"python", "node"})
+
 # The service's own command answers `health URL` (Go, Java, .NET images carry no HTTP client).
 _SELF = HealthCheck(args=["health", "{url}"])
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from nexusgen.catalogue import environments, runtimes
-from nexusgen.catalogue.model import ENVIRONMENTS, BaseImage, Catalogue, Environment, Infrastructure, Resources, Runtime, Secret, Service
-from nexusgen.catalogue.names import LIVE_TRADING_ENV, STANDARD_ENV, dependency_env
+from nexusgen.catalogue import environments, names, ports, runtimes
+from nexusgen.catalogue.model import ENVIRONMENTS, METRICS, BaseImage, Catalogue, Environment, Infrastructure, Resources, Runtime, Secret, Service
+from nexusgen.catalogue.names import LIVE_TRADING_ENV, dependency_env
 from nexusgen.plan import cloud, datastores
 
 COMPOSE_ENVIRONMENT = ENVIRONMENTS[0]  # dev: the compose stack
@@ -45,6 +45,17 @@ class ScrapeTarget:
     def instance(self) -> str:
         """The ``instance`` label Prometheus gives the target: the address it scrapes."""
         return f"{self.component}:{self.port}"
+
+
+@dataclass(frozen=True)
+class PortFact:
+    """One named port of a service: what every artifact that names a port reads."""
+
+    name: str
+    protocol: str  # http, grpc or tcp
+    container: int  # containerPort, EXPOSE, NetworkPolicy ports, probes
+    service: int  # the Kubernetes Service port (callers in a cluster)
+    published: int | None  # compose's host port on 127.0.0.1, if published
 
 
 @dataclass(frozen=True)
@@ -193,9 +204,9 @@ class Plan:
     @cached_property
     def scrape_targets(self) -> tuple[ScrapeTarget, ...]:
         out = [
-            ScrapeTarget(name, name, svc.ports.metrics, "service", False, None, "up")
+            ScrapeTarget(name, name, svc.ports[METRICS].port, "service", False, None, "up")
             for name, svc in self.services.items()
-            if svc.ports.metrics is not None
+            if METRICS in svc.ports
         ]
         for name, infra in self.infrastructure.items():
             exporter = infra.exporter
@@ -240,8 +251,10 @@ class Plan:
 
     def workload_kind(self, name: str) -> str:
         """The Kubernetes workload of a service or infrastructure component: stateless services and
-        singletons are Deployments; stateful services and every infrastructure component StatefulSets."""
+        singletons are Deployments; scheduled services CronJobs; stateful services and every infrastructure component StatefulSets."""
         svc = self.services.get(name)
+        if svc is not None and svc.schedule is not None:
+            return "CronJob"  # a scheduled job (services.<name>.schedule)
         return "Deployment" if svc is not None and svc.scaling.mode != "stateful" else "StatefulSet"
 
     # --- per environment ------------------------------------------------------
@@ -261,9 +274,41 @@ class Plan:
     def service_namespace(self, name: str, env: str) -> str:
         return self.namespace(self.group(name), env)
 
-    def port(self, name: str) -> int:
-        """The port callers of a service or infrastructure component connect to."""
-        return self.services[name].ports.http if name in self.services else self.infrastructure[name].port
+    @cached_property
+    def _ports(self) -> dict[str, tuple[PortFact, ...]]:
+        return {
+            name: tuple(PortFact(n, p.protocol, p.port, ports.service_port(p), p.publish) for n, p in ports.ordered(svc).items())
+            for name, svc in self.services.items()
+        }
+
+    def ports(self, service: str) -> tuple[PortFact, ...]:
+        """A service's named ports: served ones by name, then ``metrics``. The one place Dockerfile
+        EXPOSE, compose ports, container and Service ports, probes and policies read them from."""
+        return self._ports[service]
+
+    def named_port(self, service: str, port: str) -> PortFact:
+        return next(p for p in self.ports(service) if p.name == port)
+
+    def metrics_port(self, service: str) -> int | None:
+        """The container port Prometheus scrapes, if the service has one."""
+        return next((p.container for p in self.ports(service) if p.name == METRICS), None)
+
+    def served_ports(self, name: str) -> tuple[PortFact, ...]:
+        """What callers of a service or infrastructure component connect to (no metrics port)."""
+        if name in self.services:
+            return tuple(p for p in self.ports(name) if p.name != METRICS)
+        port = self.infrastructure[name].port
+        return (PortFact("tcp", "tcp", port, port, port),)
+
+    def primary_port(self, name: str) -> PortFact:
+        """The port a dependency edge means (``http`` if any): ``<DEP>_URL``/``_PORT`` and ``{dep.port}``."""
+        if name in self.services:
+            return self.named_port(name, ports.primary(self.services[name]))
+        return self.served_ports(name)[0]
+
+    def caller_port(self, port: PortFact, env: str) -> int:
+        """The port a caller connects to: the container's in compose, the Service's on a cluster."""
+        return port.container if env == COMPOSE_ENVIRONMENT else port.service
 
     def host(self, name: str, env: str) -> str:
         """How other containers reach ``name``: the compose service name in dev, cluster DNS elsewhere."""
@@ -324,11 +369,13 @@ class Plan:
     def env(self, service: str, env: str) -> dict[str, str | SecretRef]:
         """Every environment variable of a service container in ``env``, sorted by name."""
         svc = self.services[service]
-        standard = (env, service, str(svc.ports.http), svc.ports.metrics and str(svc.ports.metrics))
-        out: dict[str, str | SecretRef] = {var: value for var, value in zip(STANDARD_ENV, standard, strict=True) if value}
-        for var, dep, what in dependency_env(svc.depends_on):
-            host, port = self.host(dep, env), str(self.port(dep))
-            out[var] = {"url": f"http://{host}:{port}", "host": host, "port": port}[what]
+        out: dict[str, str | SecretRef] = {"NEXUS_ENVIRONMENT": env, "SERVICE_NAME": service}
+        for var, port in names.port_env(self.catalogue, service).items():
+            out[var] = str(self.named_port(service, port).container)
+        for var, dep, fact in dependency_env(self.catalogue, service):
+            out[var] = self.dependency_fact(dep, fact, env)
+        for var, template in svc.env_from_dependencies.items():
+            out[var] = "".join(p if isinstance(p, str) else self.dependency_fact(*p, env) for p in names.template_parts(template))
         if svc.exchange_access == "trade":
             out[LIVE_TRADING_ENV] = "true" if self.live_trading(env) else "false"
         plain, own = datastores.service_variables(self.catalogue, service)
@@ -337,6 +384,16 @@ class Plan:
         for var, ref in {**own, **environments.secrets(self.catalogue, service, env)}.items():
             out[var] = self.secret_ref(ref)
         return dict(sorted(out.items()))
+
+    def dependency_fact(self, dep: str, fact: str, env: str) -> str:
+        """``host``, ``port`` (the primary port), ``port.<name>`` or ``url`` of a dependency, as a
+        caller in ``env`` reaches it: compose DNS and container port, or cluster DNS and Service port."""
+        host = self.host(dep, env)
+        if fact == "host":
+            return host
+        port = self.named_port(dep, fact.removeprefix("port.")) if fact.startswith("port.") else self.primary_port(dep)
+        number = str(self.caller_port(port, env))
+        return f"http://{host}:{number}" if fact == "url" else number
 
     # --- cloud (issue 18): shared by Terraform, the workflows and the runbooks ----------
 

@@ -20,6 +20,7 @@ from nexusgen.catalogue.model.fields import (
 from nexusgen.catalogue.model.infrastructure import External, Infrastructure, Secret
 from nexusgen.catalogue.model.monitoring import BusinessAlert, Monitoring, Thresholds
 from nexusgen.catalogue.model.platform import Platform, minor, semver
+from nexusgen.catalogue.model.serving import METRICS, PROTOCOLS, NamedPort, Probe, Schedule
 from nexusgen.catalogue.model.service import (
     ApiAccess, BaseImage, CiSetup, Dependencies, DockerBuild, HealthCheck, Metric, Project, RedisAcl, Resources, Runtime,
     Service,
@@ -27,7 +28,8 @@ from nexusgen.catalogue.model.service import (
 
 __all__ = [
     "DIGEST", "ENVIRONMENTS", "MAX_DURATION", "ApiAccess", "BaseImage", "BusinessAlert", "Catalogue", "Cloud",
-    "CiSetup", "CloudEnvironment", "Dependencies", "DockerBuild", "Environment", "HealthCheck", "Infrastructure", "Metric", "Platform", "RedisAcl",
+    "CiSetup", "CloudEnvironment", "Dependencies", "DockerBuild", "Environment", "HealthCheck", "Infrastructure", "METRICS", "Metric", "NamedPort",
+    "PROTOCOLS", "Platform", "Probe", "Schedule", "RedisAcl",
     "Resources", "Runtime", "Secret", "Service", "Thresholds", "cpu_cores", "cpu_millicores", "memory_bytes",
     "foreign_field", "memory_parts", "minor", "semver",
 ]

@@ -7,7 +7,11 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from nexusgen.catalogue.model.fields import ActionName, _text, ApiGroup, Command, ContainerPath, Cpu, Digest, EnvName, FileName, Group, HttpPath, ImageRepo, ImageTag, LabelName, LANGUAGE_VERSION, Memory, MetricName, Name, _no_expression, Port, RepositoryUrl, SourcePath, Storage, Strict, Text, Value
+from nexusgen.catalogue.model.fields import (
+    LANGUAGE_VERSION, ActionName, ApiGroup, Command, ContainerPath, Cpu, Digest, EnvName, FileName, Group, HttpPath, ImageRepo,
+    ImageTag, LabelName, Memory, MetricName, Name, RepositoryUrl, SourcePath, Storage, Strict, Text, Value, _no_expression, _text,
+)
+from nexusgen.catalogue.model.serving import DependencyTemplate, Health, HealthEntry, Ports, Schedule
 
 
 class Project(Strict):
@@ -125,17 +129,6 @@ class Runtime(Strict):
         return match.group() if match else None
 
 
-class Ports(Strict):
-    http: Port
-    metrics: Port | None = None
-
-
-class Health(Strict):
-    liveness: HttpPath
-    readiness: HttpPath
-    startup_seconds: Annotated[int, Field(ge=0, le=600)] = 0
-
-
 class Dependencies(Strict):
     services: list[Name] = []
     infrastructure: list[Name] = []
@@ -232,8 +225,11 @@ class Service(Strict):
     image: BaseImage | None = None  # ...or runs a prebuilt image, pinned by digest (no Dockerfile, no build job)
     # The image's entrypoint (the Dockerfile's ENTRYPOINT); a prebuilt image keeps its own.
     command: list[Annotated[str, Field(min_length=1, max_length=500)]] | None = Field(None, min_length=1)
-    ports: Ports
-    health: Health
+    ports: Ports = {}  # named ports; none for a worker that serves nothing (model/serving.py)
+    health: HealthEntry = Health()
+    schedule: Schedule | None = None  # a CronJob instead of a long-running workload
+    # Extra variables formed from dependency facts: {CART_ADDR: "{cart.host}:{cart.port.grpc}"} (names.py)
+    env_from_dependencies: dict[EnvName, DependencyTemplate] = {}
     depends_on: Dependencies = Dependencies()
     scaling: Scaling
     resources: Resources

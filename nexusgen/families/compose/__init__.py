@@ -15,12 +15,13 @@ from pathlib import PurePosixPath
 from nexusgen.catalogue.model import Resources, cpu_millicores, memory_parts
 from nexusgen.catalogue.names import env_key
 from nexusgen.plan import COMPOSE_ENVIRONMENT, SERVICE_UID, Plan, SecretRef, datastores, image_ref, paths
-from nexusgen.plan.probe import probe
+from nexusgen.plan import probe
 
 ENV = COMPOSE_ENVIRONMENT
 FOLDER = paths.COMPOSE
 ROOT_FROM_COMPOSE = "../.."  # out/ sits beside the catalogue; build contexts are relative to it
-HEALTH = {"interval": "10s", "timeout": "5s", "retries": 5}
+HEALTH = (10, 5, 5)  # interval and timeout (seconds) and retries where the catalogue sets no timing
+JOBS = "jobs"  # the profile of scheduled jobs: `docker compose run --rm <job>` runs one (see the file's header)
 HARDENING = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"]}
 
 ALERTMANAGER_SECRETS = "./secrets/alertmanager"  # not committed: one file per receiver credential
@@ -75,18 +76,38 @@ def _deploy(resources: Resources) -> dict:
     return {"resources": {"limits": quantities(resources.limits), "reservations": quantities(resources.requests)}}
 
 
-def _port(port: int) -> dict:
+def _port(port: int, published: int | None = None) -> dict:
     """Published on the loopback address only: the dev stack is not reachable from the network."""
-    return {"target": port, "published": port, "host_ip": "127.0.0.1", "protocol": "tcp"}
+    return {"target": port, "published": published or port, "host_ip": "127.0.0.1", "protocol": "tcp"}
 
 
-def _healthcheck(test: list[str], start_period: str) -> dict:
-    return {"test": ["CMD", *escape(test)], **HEALTH, "start_period": start_period}
+def _healthcheck(test: list[str], start_period: str, timing: tuple[int, int, int] = HEALTH) -> dict:
+    interval, timeout, retries = timing
+    return {"test": ["CMD", *escape(test)], "interval": f"{interval}s", "timeout": f"{timeout}s", "retries": retries,
+            "start_period": start_period}
+
+
+def _readiness(plan: Plan, name: str) -> probe.Check | None:
+    """The readiness check compose runs: none for a worker or job that serves nothing, and for a
+    prebuilt image only its catalogue-declared exec check (nexusgen cannot know what tools it holds)."""
+    check = probe.checks(plan, name)["readiness"]
+    if check is None or (not plan.built(name) and check.kind != "exec"):
+        return None
+    return check
+
+
+def _service_healthcheck(plan: Plan, name: str) -> dict:
+    """The readiness check (callers start once it passes)."""
+    check = _readiness(plan, name)
+    if check is None:
+        return {}
+    return _healthcheck(probe.command(plan, name, check), f"{probe.startup_budget(plan, name)}s", probe.engine_timing(check, *HEALTH))
 
 
 def _ready(plan: Plan, dep: str) -> str:
-    """What a dependent waits for: a health check where the dependency has one (a prebuilt image has none)."""
-    return "service_started" if dep in plan.services and not plan.built(dep) else "service_healthy"
+    """What a dependent waits for: healthy where the dependency has a check compose runs, else started
+    (a prebuilt image without an exec check; workers and jobs have no dependents, service_checks)."""
+    return "service_started" if dep in plan.services and _readiness(plan, dep) is None else "service_healthy"
 
 
 def service(plan: Plan, name: str, network: str) -> dict:
@@ -106,14 +127,17 @@ def service(plan: Plan, name: str, network: str) -> dict:
         "tmpfs": sorted(svc.writable_paths),
         **HARDENING,
         "environment": _environment(plan.env(name, ENV)),
-        "ports": [_port(svc.ports.http)],
-        "expose": [str(svc.ports.metrics)] if svc.ports.metrics is not None else [],
+        "ports": [_port(p.container, p.published) for p in plan.ports(name) if p.published],
+        "expose": [str(p.container) for p in plan.ports(name) if not p.published],
         "depends_on": {dep: {"condition": _ready(plan, dep)} for dep in sorted(depends)},
-        "healthcheck": _healthcheck(probe(plan, name, svc.health.readiness), f"{svc.health.startup_seconds}s") if built else {},
+        "healthcheck": _service_healthcheck(plan, name),
         "deploy": _deploy(plan.resources(name, ENV)),
         "networks": [network],
         "restart": "unless-stopped",
     }
+    if svc.schedule is not None:  # a one-off: `docker compose --profile jobs run --rm <name>`
+        out["profiles"] = [JOBS]
+        out["restart"] = "no"
     return {k: v for k, v in out.items() if v != [] and v != {}}
 
 
@@ -223,6 +247,7 @@ def render(plan: Plan, templates) -> dict[PurePosixPath, str]:
             network=network,
             volumes=volumes,
             profiles=profiles,
+            jobs={n: s.schedule.cron for n, s in plan.services.items() if s.schedule},
             alertmanager_secrets=ALERTMANAGER_SECRETS if "alertmanager" in plan.infrastructure else None,
         ),
         FOLDER / ".env.example": templates.render("compose/env.example.j2", plan=plan, rows=secrets(plan)),

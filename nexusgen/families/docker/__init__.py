@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from nexusgen.plan import SERVICE_UID, Plan, paths
 from nexusgen.catalogue.model import DockerBuild
-from nexusgen.plan.probe import probe
+from nexusgen.plan import SERVICE_UID, Plan, paths, probe
 
-# Probe timing of the image's HEALTHCHECK (liveness); the start period is the catalogue's startup_seconds.
-HEALTH_INTERVAL = "30s"
-HEALTH_TIMEOUT = "5s"
+# Probe timing of the image's HEALTHCHECK (liveness) where the catalogue sets none; the start
+# period is the service's startup budget (plan.probe.startup_budget).
+HEALTH_INTERVAL = 30
+HEALTH_TIMEOUT = 5
 HEALTH_RETRIES = 3
 
 # Never sent to the builder, whatever the language: VCS data, local secrets, the Dockerfiles themselves.
@@ -49,7 +49,8 @@ def _dockerfile(plan: Plan, templates, name: str) -> str:
     svc = plan.services[name]
     toolchain = plan.toolchain(name)
     runtime = toolchain.runtime
-    ports = [svc.ports.http] + ([svc.ports.metrics] if svc.ports.metrics is not None else [])
+    liveness = probe.checks(plan, name)["liveness"]
+    timing = liveness and probe.engine_timing(liveness, HEALTH_INTERVAL, HEALTH_TIMEOUT, HEALTH_RETRIES)
     return templates.render(
         "docker/Dockerfile.j2",
         service=name,
@@ -58,12 +59,12 @@ def _dockerfile(plan: Plan, templates, name: str) -> str:
         docker=toolchain.docker,
         install=_install(toolchain.docker, runtime.manifests),
         distroless=serves_distroless(plan, name),
-        ports=ports,
+        ports=[p.container for p in plan.ports(name)],
         uid=SERVICE_UID,
-        health=probe(plan, name, svc.health.liveness),
-        health_options=(
-            f"--interval={HEALTH_INTERVAL} --timeout={HEALTH_TIMEOUT} "
-            f"--start-period={svc.health.startup_seconds}s --retries={HEALTH_RETRIES}"
+        health=liveness and probe.command(plan, name, liveness),
+        health_options=liveness and (
+            f"--interval={timing[0]}s --timeout={timing[1]}s "
+            f"--start-period={probe.startup_budget(plan, name)}s --retries={timing[2]}"
         ),
         repository=plan.catalogue.project.repository,
     )

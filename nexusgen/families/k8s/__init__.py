@@ -42,5 +42,7 @@ def render(plan: Plan, templates) -> dict[PurePosixPath, str]:
         groups=cluster.groups(plan),
         optional=[n for n, i in plan.infrastructure.items() if i.optional],
         stack=[n for n, i in plan.infrastructure.items() if i.group == cluster.MONITORING],
+        jobs=[n for n, s in plan.services.items() if s.schedule is not None],
+        workers=[n for n, s in plan.services.items() if s.schedule is None and not plan.served_ports(n)],
     )
     return files

@@ -35,6 +35,11 @@ def _skips(plan: Plan, w: Workload) -> dict[str, str]:
         skips.append(SKIP_SECRET_ENV)
     if w.rules:
         skips.append(SKIP_API_TOKEN)
+    if w.component == "service" and w.kind != "CronJob":  # checkov asks no probes of a CronJob's pods
+        main = w.containers[0]
+        for check, role, probe in (("CKV_K8S_8", "liveness", main.liveness), ("CKV_K8S_9", "readiness", main.readiness)):
+            if probe is None:
+                skips.append((check, f"services.{w.name}.health declares no {role} probe: a worker that serves nothing"))
     return {f"checkov.io/skip{i}": f"{check}={reason}" for i, (check, reason) in enumerate(skips, 1)}
 
 
@@ -64,8 +69,8 @@ def workload(plan: Plan, templates, w: Workload) -> dict[PurePosixPath, str]:
         "configmap.yaml": "configmap" if w.component == "service" or w.config else None,
         "serviceaccount.yaml": "serviceaccount",
         "rbac.yaml": "rbac" if w.rules else None,
-        f"{w.kind.lower()}.yaml": "workload",
-        "service.yaml": "service",
+        f"{w.kind.lower()}.yaml": "cronjob" if w.kind == "CronJob" else "workload",
+        "service.yaml": "service" if w.has_service else None,
         "hpa.yaml": "hpa" if w.autoscale else None,
         "pdb.yaml": "pdb" if w.disruption_budget else None,
         "externalsecret.yaml": "externalsecret" if w.secret_refs else None,

@@ -66,6 +66,10 @@ class _Builder:
             peer = self._peers[name] = _pods(namespace, {cluster.NAME_LABEL: name})
         return peer
 
+    def served(self, name: str) -> list[tuple[str, int]]:
+        """The container ports callers reach (a NetworkPolicy sees the pod's port, not the Service's)."""
+        return _tcp(*sorted({p.container for p in self.plan.served_ports(name)}))
+
     def prometheus(self) -> dict:
         return _pods(cluster.stack_namespace(self.plan, self.env), cluster.PROMETHEUS_LABELS)
 
@@ -76,13 +80,13 @@ class _Builder:
     def workload(self, name: str) -> Policy:
         plan = self.plan
         ingress = [
-            Rule(f"{caller} -> {name}", [self.component(caller)], _tcp(plan.port(name)))
+            Rule(f"{caller} -> {name}", [self.component(caller)], self.served(name))
             for caller in plan.dependents[name]
         ]
         svc = plan.services.get(name)
         if svc is not None and svc.ingress is not None:
             ingress.append(Rule(f"ingress controller -> {name}: {name} is exposed (services.{name}.ingress)",
-                                [self.controller()], _tcp(svc.ports.http)))
+                                [self.controller()], _tcp(plan.named_port(name, "http").container)))
         ingress += [
             Rule(f"prometheus scrapes {t.component}: only the Prometheus pods reach the metrics port", [self.prometheus()], _tcp(t.port))
             for t in self.scraped.get(name, ())
@@ -94,7 +98,7 @@ class _Builder:
                 peers = [_cidr(c) for c in sorted(ext.cidrs)]
                 egress.append(Rule(f"{name} -> {edge.target} (external)", peers, _tcp(*sorted(ext.ports))))
             else:
-                egress.append(Rule(f"{name} -> {edge.target}", [self.component(edge.target)], _tcp(plan.port(edge.target))))
+                egress.append(Rule(f"{name} -> {edge.target}", [self.component(edge.target)], self.served(edge.target)))
         if svc is not None and svc.kubernetes_api:
             api = plan.environment(self.env).cluster  # checks.py requires it in every cluster environment
             peers = [{"ipBlock": {"cidr": c}} for c in sorted(api.api_server_cidrs)]

@@ -9,20 +9,38 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from nexusgen.catalogue.model import ApiAccess
+from nexusgen.catalogue.model import METRICS, ApiAccess, Schedule
 from nexusgen.escape import kubernetes_literal
 from nexusgen.plan import Plan, SecretRef, image_ref
-from nexusgen.plan import cluster, datastores
+from nexusgen.plan import cluster, datastores, probe
 
 
 @dataclass(frozen=True)
 class Probe:
     period: int
     failures: int
-    http_path: str | None = None  # httpGet on the `http` port
+    http_path: str | None = None  # httpGet on the named port `http_port`
     command: tuple[str, ...] = ()  # exec
     tcp_port: str | None = None  # tcpSocket on a named port
     timeout: int = 3
+    http_port: str = "http"
+    grpc_port: int | None = None  # the native gRPC probe (GA in 1.27) takes a number, not a name
+    grpc_service: str | None = None
+    initial_delay: int = 0
+
+
+def _probe(check: probe.Check | None) -> Probe | None:
+    """A plan check as a Kubernetes probe; exec arguments kept literal under $(VAR) expansion."""
+    if check is None:
+        return None
+    timing = dict(period=check.period, failures=check.failures, timeout=check.timeout, initial_delay=check.initial_delay)
+    if check.kind == "http":
+        return Probe(http_path=check.path, http_port=check.port.name, **timing)
+    if check.kind == "grpc":
+        return Probe(grpc_port=check.port.container, grpc_service=check.grpc_service, **timing)
+    if check.kind == "tcp":
+        return Probe(tcp_port=check.port.name, **timing)
+    return Probe(command=tuple(kubernetes_literal(arg) for arg in check.command), **timing)
 
 
 @dataclass(frozen=True)
@@ -31,8 +49,8 @@ class Container:
     image: str
     ports: list[tuple[str, int]]
     resources: dict
-    liveness: Probe
-    readiness: Probe
+    liveness: Probe | None
+    readiness: Probe | None
     startup: Probe | None = None
     args: list[str] = field(default_factory=list)
     config_map: str | None = None  # envFrom
@@ -44,7 +62,7 @@ class Container:
 @dataclass(frozen=True)
 class Workload:
     name: str
-    kind: str  # Deployment or StatefulSet
+    kind: str  # Deployment, StatefulSet or CronJob
     component: str  # service or infrastructure
     group: str
     containers: list[Container]
@@ -64,6 +82,8 @@ class Workload:
     env_secret_refs: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
     env_secrets: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # (variable, Secret, key)
     monitored: bool = False  # has a `metrics` port a ServiceMonitor scrapes
+    schedule: Schedule | None = None  # a CronJob's timing
+    has_service: bool = True  # a Service object (a worker or a job that serves nothing has none)
     files: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)  # (volume, ConfigMap, {file: text})
 
 
@@ -74,26 +94,22 @@ def _volumes(paths: list[str], taken: set[str]) -> list[tuple[str, str]]:
 def service(plan: Plan, name: str) -> Workload:
     svc = plan.services[name]
     mode = svc.scaling.mode
-    health = svc.health
     taken: set[str] = {plan.CLAIM}
     mounts = _volumes(list(svc.writable_paths), taken)
     claims = [(plan.CLAIM, plan.volume(name))] if plan.volume(name) else []
-    startup = None
-    if health.startup_seconds:
-        period = cluster.STARTUP_PERIOD_SECONDS
-        startup = Probe(period, math.ceil(health.startup_seconds / period), http_path=health.liveness)
-    ports = [("http", svc.ports.http)] + ([("metrics", svc.ports.metrics)] if svc.ports.metrics else [])
+    checks = probe.checks(plan, name)
+    container_ports = [(p.name, p.container) for p in plan.ports(name)]
     shared, own = cluster.split_config(plan, name)
     secret_vars, env_vars, secret_refs, same = cluster.split_secrets(plan, name)
     refs = {env: [(var, ref.path, ref.property) for var, ref in values.items()] for env, values in secret_refs.items()}
     container = Container(
         name=name,
         image=name,  # a placeholder: each overlay's `images:` sets the environment's repository and tag
-        ports=ports,
+        ports=container_ports,
         resources=svc.resources.model_dump(),
-        liveness=Probe(10, 3, http_path=health.liveness),
-        readiness=Probe(5, 3, http_path=health.readiness),
-        startup=startup,
+        liveness=_probe(checks["liveness"]),
+        readiness=_probe(checks["readiness"]),
+        startup=_probe(checks["startup"]),
         config_map=name,
         secrets=[(var, name, var) for var in secret_vars],
         mounts=mounts + [(v, svc.scaling.storage_path) for v, _ in claims],
@@ -104,22 +120,24 @@ def service(plan: Plan, name: str) -> Workload:
         component="service",
         group=plan.group(name),
         containers=[container],
-        ports=ports,
+        ports=[(p.name, p.service) for p in plan.ports(name)],
         replicas=None if mode == "stateless" else 1,
-        strategy="Recreate" if mode == "singleton" else "RollingUpdate",
+        strategy="Recreate" if mode == "singleton" and svc.schedule is None else "RollingUpdate",
         scratch=[v for v, _ in mounts],
         claims=claims,
         rules=list(svc.kubernetes_api),
         autoscale=(svc.scaling.min_replicas, svc.scaling.max_replicas, svc.scaling.cpu_target_percent)
-        if mode == "stateless"
+        if mode == "stateless" and svc.schedule is None
         else None,
-        disruption_budget=mode == "stateless",
+        disruption_budget=mode == "stateless" and svc.schedule is None,
         config=shared,
         env_config=own,
         secret_refs=next(iter(refs.values())) if same else [],
         env_secret_refs={} if same else refs,
         env_secrets={env: [(var, name, var) for var in names] for env, names in env_vars.items()},
-        monitored=svc.ports.metrics is not None,
+        monitored=METRICS in svc.ports,
+        schedule=svc.schedule,
+        has_service=bool(svc.ports),
     )
 
 

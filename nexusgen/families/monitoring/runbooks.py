@@ -45,7 +45,7 @@ def component(plan: Plan, name: str) -> dict:
         "description": (svc or plan.infrastructure[name]).description,
         "namespace": (cluster.stack_namespace(plan, PROD) if stack else plan.service_namespace(name, PROD)),
         "workload": workload,
-        "singleton": bool(svc and svc.scaling.mode == "singleton"),
+        "singleton": bool(svc and svc.scaling.mode == "singleton" and svc.schedule is None),
         "callers": plan.dependents.get(name, ()),
         "services": plan.depends_on(name, "service") if svc else (),
         "infrastructure": plan.depends_on(name, "infrastructure") if svc else (),
@@ -63,8 +63,8 @@ def kill_switch(plan: Plan, name: str) -> dict | None:
     if switch is None:
         return None
     return {
-        "port": svc.ports.http,
-        "metrics_port": svc.ports.metrics,
+        "port": plan.named_port(name, "http").container,
+        "metrics_port": plan.metrics_port(name),
         "halt": (switch.halt.method, switch.halt.path),
         "resume": (switch.resume.method, switch.resume.path),
         "metric": switch.halted_metric,

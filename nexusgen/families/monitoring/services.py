@@ -19,6 +19,7 @@ from nexusgen.escape import promql_matchers
 from nexusgen.catalogue.model import cpu_cores, memory_bytes
 from nexusgen.plan import Plan, ScrapeTarget
 from nexusgen.catalogue.reserved import RESTART_PLATEAU
+from nexusgen.families.monitoring.jobs import job_alerts
 from nexusgen.families.monitoring.model import Alert, Case, Label, Series, Value, num, series, stable
 
 PERCENT = Value("%")
@@ -95,7 +96,7 @@ def service_alerts(plan: Plan) -> list[Alert]:
     for target in plan.scrape_targets:
         if target.kind == "service":
             out += _alerts(plan, target)
-    return out
+    return out + job_alerts(plan)
 
 
 def _impact(plan: Plan, name: str) -> str:

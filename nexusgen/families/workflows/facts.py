@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from nexusgen.plan import CLUSTER_ENVIRONMENTS, Plan, paths
+from nexusgen.plan import CLUSTER_ENVIRONMENTS, Plan, paths, probe
 
 # Current major of every action the workflows use (the node24 generation; actionlint
 # flags the node20 majors). A catalogue `actions:` entry pins the action to a commit; the
@@ -171,9 +171,9 @@ def public_urls(plan: Plan, env: str) -> dict[str, str]:
 
 
 def smoke_urls(plan: Plan, env: str) -> str:
-    """Readiness endpoint of every public service, one URL a line."""
-    urls = public_urls(plan, env)
-    return "".join(f"{url}{plan.services[name].health.readiness}\n" for name, url in urls.items())
+    """Readiness endpoint of every public service (with an http readiness probe), one URL a line."""
+    paths = {name: probe.public_readiness_path(plan, name) for name in public_urls(plan, env)}
+    return "".join(f"{url}{paths[name]}\n" for name, url in public_urls(plan, env).items() if paths[name])
 
 
 @dataclass(frozen=True)
@@ -202,8 +202,8 @@ def kill_switches(plan: Plan, env: str) -> str:
         ks = svc.kill_switch
         if ks is None:
             continue
-        fields = [plan.service_namespace(name, env), plan.workload_kind(name).lower(), name, str(svc.ports.http), ks.halt.method, ks.halt.path,
-                  ks.resume.method, ks.resume.path, str(svc.ports.metrics or svc.ports.http), ks.halted_metric or "-"]
+        fields = [plan.service_namespace(name, env), plan.workload_kind(name).lower(), name, str(plan.named_port(name, "http").container), ks.halt.method, ks.halt.path,
+                  ks.resume.method, ks.resume.path, str(plan.metrics_port(name) or plan.named_port(name, "http").container), ks.halted_metric or "-"]
         lines.append(" ".join(fields))
     return "".join(f"{line}\n" for line in lines)
 
