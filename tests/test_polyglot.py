@@ -67,3 +67,17 @@ def test_the_addr_variable_resolves_in_compose_and_on_each_cluster():
     for env in ("staging", "production"):
         patch = (OUT / "k8s/overlays" / env / "frontend/patches/frontend.yaml").read_text()
         assert f'"CHECKOUT_ADDR": "checkout.boutique-{env}-core.svc.cluster.local:5050"' in patch
+
+
+def test_the_deploy_waits_for_no_cronjob_rollout_and_gives_no_worker_a_canary():
+    steps = []
+    for name in ("main", "release"):  # staging's deploy, then production's (with its canaries)
+        workflow = yaml.safe_load((CASE / "expected-github" / "workflows" / f"{name}.yml").read_text())
+        steps += [s for job in workflow["jobs"].values() for s in job.get("steps", [])]
+    workloads = next(s["env"]["WORKLOADS"] for s in steps if "WORKLOADS" in s.get("env", {}))
+    assert " cronjob cleanup " in workloads  # its image is set like every workload's...
+    apply = next(s["run"] for s in steps if "rollout status" in s.get("run", "") and "WORKLOADS" in s["run"])
+    assert '[ "$kind" = cronjob ] && continue' in apply  # ...but a CronJob has no rollout to wait for
+    canaries = [s["env"]["CANARIES"] for s in steps if "CANARIES" in s.get("env", {})]
+    assert canaries and all("loadgen" not in c and "cleanup" not in c for c in canaries)
+    assert any(" checkout " in c for c in canaries)

@@ -157,7 +157,8 @@ def workloads(plan: Plan, env: str, canary_only: bool = False) -> str:
     lines = []
     for name in plan.built_services:  # a prebuilt image is pinned in the overlay already: nothing to set
         mode = plan.services[name].scaling.mode
-        if canary_only and mode != "stateless":
+        # a canary is judged on its HTTP error ratio and p99: only a stateless service serving HTTP has one
+        if canary_only and (mode != "stateless" or plan.services[name].schedule or "http" not in plan.services[name].ports):
             continue
         kind = plan.workload_kind(name).lower()
         lines.append(Workload(plan.service_namespace(name, env), kind, name, plan.image_repo(name, env)).line())

@@ -120,6 +120,7 @@ while read -r _ _ name image; do
 done < <(printf '%s' "$WORKLOADS")
 kubectl apply -k "$OVERLAY"
 while read -r namespace kind name _; do
+  [ "$kind" = cronjob ] && continue  # a CronJob has no rollout: its next Job runs the new image
   kubectl -n "$namespace" rollout status "$kind/$name" --timeout=10m
 done < <(printf '%s' "$WORKLOADS")
 """
@@ -215,6 +216,7 @@ while read -r namespace _ name _; do
 done < <(printf '%s' "$CANARIES")
 kubectl apply -k "$PREVIOUS_OVERLAY"
 while read -r namespace kind name _; do
+  [ "$kind" = cronjob ] && continue  # a CronJob has no rollout: its next Job runs the new image
   kubectl -n "$namespace" rollout status "$kind/$name" --timeout=10m
 done < <(printf '%s' "$WORKLOADS")
 """
