@@ -154,37 +154,83 @@ def _pushed_images(workflows: dict[str, dict]) -> set[str]:
     return images
 
 
-@pytest.mark.parametrize("env", ["staging", "production"])
-def test_registries_are_the_images_the_workflows_push(parsed, workflows, env):
-    (registry,) = _module_calls(parsed[f"{env}/main.tf"], "registry")
-    pushed = {image_path(image) for image in _pushed_images(workflows) if image.startswith(PLAN.registry(env))}
-    assert set(registry["repositories"]) == pushed
+def _logged_in_registries(workflows: dict[str, dict]) -> dict[str, set[str]]:
+    """Job name -> the ECR hosts it logs in to: amazon-ecr-login after configure-aws-credentials,
+    whose role's account and region make the host."""
+    out: dict[str, set[str]] = {}
+    for wf in workflows.values():
+        for name, job in wf.get("jobs", {}).items():
+            role = None
+            for step in job.get("steps", []):
+                uses = str(step.get("uses", ""))
+                if uses.startswith("aws-actions/configure-aws-credentials@"):
+                    role = step["with"]
+                elif uses.startswith("aws-actions/amazon-ecr-login@"):
+                    assert role, f"job {name} logs in to ECR before it has credentials"
+                    account = role["role-to-assume"].split(":")[4]
+                    out.setdefault(name, set()).add(f"{account}.dkr.ecr.{role['aws-region']}.amazonaws.com")
+    return out
+
+
+def _images_in_overlays(rendered: Path) -> set[str]:
+    names = set()
+    for path in (rendered / "k8s" / "overlays").rglob("kustomization.yaml"):
+        names |= {image["newName"] for image in (yaml.safe_load(path.read_text()).get("images") or [])}
+    return names
+
+
+def test_registries_are_the_images_the_workflows_push_and_the_overlays_pull(parsed, workflows, rendered):
+    """One registry (the shared account's ECR): Terraform's repositories == what main's images job
+    pushes to (its matrix, on the host it logged in to with Terraform's push role) == what every
+    cluster overlay pulls."""
+    root = parsed["registry/main.tf"]
+    (registry,) = _module_calls(root, "registry")
+    (provider,) = [p for p in root["provider"]["aws"]] if isinstance(root["provider"]["aws"], list) else [root["provider"]["aws"]]
+    host = f"{provider['allowed_account_ids'][0]}.dkr.ecr.{provider['region']}.amazonaws.com"
+    pushed = _pushed_images(workflows)
+    assert {image.split("/", 1)[0] for image in pushed} == {host}
+    assert {image.split("/", 1)[1] for image in pushed} == set(registry["repositories"])
+    assert _images_in_overlays(rendered) == pushed
+    logged_in = _logged_in_registries(workflows)
+    assert logged_in["images"] == {host} and logged_in["promote"] == {host}
+    # every cluster environment's account may pull
+    accounts = {PLAN.environment(env).cluster.deploy_role.split(":")[4] for env in PLAN.catalogue.cloud.environments}
+    assert set(registry["pull_accounts"]) == accounts
+
+
+def _subject(workflow: dict, job: dict) -> str:
+    """The OIDC ``sub`` GitHub gives ``job``: its environment's, else the branch its workflow runs on."""
+    environment = job.get("environment")
+    environment = environment.get("name") if isinstance(environment, dict) else environment
+    if environment:
+        return f"repo:{PLAN.github_repository}:environment:{environment}"
+    on = workflow["on"]
+    branches = (on.get("push") or {}).get("branches") if isinstance(on, dict) else None
+    assert branches and len(branches) == 1 and set(on) == {"push"}, "a role assumed outside an environment needs one branch trigger"
+    return f"repo:{PLAN.github_repository}:ref:refs/heads/{branches[0]}"
 
 
 def _assumed_roles(workflows: dict[str, dict]) -> dict[str, str]:
-    """Role ARN -> the GitHub environment of the job that assumes it (one environment per role)."""
+    """Role ARN -> the OIDC subject of the job that assumes it (one subject per role)."""
     out: dict[str, str] = {}
     for wf in workflows.values():
         for name, job in wf.get("jobs", {}).items():
             for step in job.get("steps", []):
                 if str(step.get("uses", "")).startswith("aws-actions/configure-aws-credentials@"):
-                    environment = job.get("environment")
-                    environment = environment.get("name") if isinstance(environment, dict) else environment
-                    assert environment, f"job {name} assumes a cloud role outside a GitHub environment"
                     arn = step["with"]["role-to-assume"]
-                    assert out.setdefault(arn, environment) == environment, arn
+                    assert out.setdefault(arn, _subject(wf, job)) == _subject(wf, job), arn
     return out
 
 
-def test_role_trust_is_the_workflows_environments(parsed, workflows):
+def test_role_trust_is_the_workflows_subjects(parsed, workflows):
     trusted = {}
-    for env in PLAN.catalogue.cloud.environments:
-        account = PLAN.environment(env).cluster.deploy_role.split(":")[4]
-        for call in _module_calls(parsed[f"{env}/main.tf"], "ci-role"):
+    roots = {env: PLAN.environment(env).cluster.deploy_role.split(":")[4] for env in PLAN.catalogue.cloud.environments}
+    roots["registry"] = PLAN.catalogue.cloud.state.account_id
+    for root, account in roots.items():
+        for call in _module_calls(parsed[f"{root}/main.tf"], "ci-role"):
             trusted[f"arn:aws:iam::{account}:role/{call['name']}"] = call["subject"]
-    assumed = _assumed_roles(workflows)
-    expected = {arn: f"repo:{PLAN.github_repository}:environment:{environment}" for arn, environment in assumed.items()}
-    assert trusted == expected
+    assert trusted == _assumed_roles(workflows)
+    assert f"repo:{PLAN.github_repository}:ref:refs/heads/main" in trusted.values()  # main's images job
 
 
 def test_the_trust_is_exact_in_the_module(parsed):

@@ -254,6 +254,9 @@ class Plan:
         return f"https://{ingress.subdomain}.{domain}" if ingress and domain else None
 
     def registry(self, env: str) -> str:
+        """Where ``env``'s images live: the cloud's ECR registry for a cloud environment (cloud.py)."""
+        if cloud.cloud_environment(self.catalogue.cloud, env) is not None:
+            return cloud.registry(self.catalogue.cloud, self.project)
         return self.environment(env).registry or self.catalogue.project.registry
 
     def image_repo(self, service: str, env: str) -> str:

@@ -103,6 +103,62 @@ def private_zone(project: str, env: str) -> str:
 
 
 def managed_host(project: str, env: str, infra: str) -> str:
-    """The stable host name of the managed store replacing ``infra`` (a CNAME to its AWS endpoint):
-    what the services' ``<INFRA>_HOST`` becomes once the overlays use the managed stores."""
+    """The stable host name of the managed store replacing ``infra``: a CNAME Terraform writes in
+    the VPC's private zone (to the RDS address or the ElastiCache primary endpoint), and the
+    services' ``<INFRA>_HOST`` in that environment (Plan.host)."""
     return f"{infra}.{private_zone(project, env)}"
+
+
+def managed_stores(cloud: Cloud | None, env: str) -> dict[str, str]:
+    """``{infrastructure entry: engine}`` of the stores AWS runs in ``env`` (data_stores: managed):
+    the overlay runs no StatefulSet for them and the services reach them by ``managed_host``."""
+    ce = cloud_environment(cloud, env)
+    if ce is None or ce.data_stores != "managed":
+        return {}
+    return {store.replaces: kind for kind, store in (("postgres", ce.postgres), ("redis", ce.redis)) if store is not None}
+
+
+# --- the image registry: ECR in the shared account -------------------------------------------------
+# One registry for every cluster environment, in the account that holds Terraform's state
+# (cloud.state.account_id): main builds an image once and staging and production run the same
+# bytes (a release re-tags, never copies). The environments' nodes pull across accounts
+# (the repository policy names each environment's account).
+MAIN_BRANCH = "main"  # the main workflow's trigger: its images job runs as refs/heads/main
+# The tags main's images job re-points on every push (docker/metadata-action: latest on the default
+# branch, the branch name): the only tags ECR lets move; sha-<commit> and versions never do.
+MOVING_TAGS = ("latest", MAIN_BRANCH)
+RELEASE_ENVIRONMENT = "release"  # the GitHub environment of the release's promote job (tags v*)
+
+
+def registry(cloud: Cloud, project: str) -> str:
+    """``<account>.dkr.ecr.<region>.amazonaws.com/<project>``: the ECR registry and the prefix of
+    every repository (``<project>/<service>``)."""
+    return f"{cloud.state.account_id}.dkr.ecr.{cloud.state.region}.amazonaws.com/{project}"
+
+
+def branch_subject(repository: str, branch: str = MAIN_BRANCH) -> str:
+    """The ``sub`` claim of a job outside any GitHub environment, run by a push to ``branch``."""
+    return f"repo:{repository}:ref:refs/heads/{branch}"
+
+
+def push_role(project: str) -> str:
+    """The role main's images job assumes to push (trusted for refs/heads/main only)."""
+    return f"{project}-image-push"
+
+
+def promote_role(project: str) -> str:
+    """The role the release's promote job assumes to re-tag (trusted for the ``release`` environment)."""
+    return f"{project}-image-promote"
+
+
+# --- the runners of jobs that reach the cluster ----------------------------------------------------
+
+
+def runner_labels(cloud: Cloud | None, project: str, env: str) -> list[str] | None:
+    """``runs-on`` of the jobs that talk to ``env``'s cluster API: declared, else (the EKS endpoint is
+    private: Terraform sets endpoint_public_access = false) a self-hosted runner inside the VPC.
+    None: the environment has no cloud section (GitHub-hosted runners)."""
+    ce = cloud_environment(cloud, env)
+    if ce is None:
+        return None
+    return list(ce.runner_labels) if ce.runner_labels else ["self-hosted", "linux", "x64", f"{project}-{env}"]

@@ -68,6 +68,9 @@ class CloudEnvironment(Strict):
     backup_region: AwsRegion
     postgres: ManagedPostgres | None = None
     redis: ManagedRedis | None = None
+    # `runs-on` of the jobs that reach this cluster's API (private: only from inside the VPC).
+    # Unset: ["self-hosted", "linux", "x64", "<project>-<env>"] (README "The runner").
+    runner_labels: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")]] | None = Field(None, min_length=1, max_length=10)
 
 
 class Recovery(Strict):

@@ -81,24 +81,6 @@ module "cluster" {
   node_disk_gb        = 50
 }
 
-module "registry" {
-  source = "../modules/registry"
-  repositories = [
-    "nexus-trading/analytics",
-    "nexus-trading/capital-allocator",
-    "nexus-trading/data-collector",
-    "nexus-trading/execution-engine",
-    "nexus-trading/frontend",
-    "nexus-trading/funding-aggregator",
-    "nexus-trading/gateway",
-    "nexus-trading/notification",
-    "nexus-trading/opportunity-detector",
-    "nexus-trading/position-manager",
-    "nexus-trading/risk-manager",
-  ]
-  kms_key_arn = module.kms.arn
-}
-
 module "secrets" {
   source = "../modules/secrets"
   secrets = {
@@ -131,7 +113,6 @@ module "secrets" {
     "nexus/redis/users/opportunity-detector"  = "password: Password of opportunity-detector's own Redis user 'opportunity-detector' on redis"
     "nexus/redis/users/position-manager"      = "password: Password of position-manager's own Redis user 'position-manager' on redis"
     "nexus/redis/users/risk-manager"          = "password: Password of risk-manager's own Redis user 'risk-manager' on redis"
-    "nexus/registry/ghcr"                     = "dockerconfigjson: Read-only pull token for ghcr.io/nexus-trading as a .dockerconfigjson"
   }
   kms_key_arn = module.kms.arn
 }
@@ -153,25 +134,6 @@ data "aws_iam_policy_document" "deploy" {
     effect    = "Allow"
     actions   = ["eks:DescribeCluster"]
     resources = [module.cluster.arn]
-  }
-  statement {
-    sid       = "LogInToRegistry"
-    effect    = "Allow"
-    actions   = ["ecr:GetAuthorizationToken"]
-    resources = ["*"]
-  }
-  statement {
-    sid    = "PushImages"
-    effect = "Allow"
-    actions = [
-      "ecr:BatchCheckLayerAvailability",
-      "ecr:BatchGetImage",
-      "ecr:CompleteLayerUpload",
-      "ecr:InitiateLayerUpload",
-      "ecr:PutImage",
-      "ecr:UploadLayerPart",
-    ]
-    resources = module.registry.arns
   }
   statement {
     sid       = "StoreReports"
@@ -357,11 +319,6 @@ module "restore_drill_role" {
 output "cluster_name" {
   description = "The EKS cluster the overlays deploy to"
   value       = module.cluster.name
-}
-
-output "registry_urls" {
-  description = "Where the pipeline pushes each image"
-  value       = module.registry.urls
 }
 
 output "artifacts_bucket" {

@@ -19,9 +19,10 @@ def _module(name: str, source: str, /, *extra: object, **inputs: object) -> Bloc
     return Block("module", (name,), [Attr("source", f"{MODULES}/{source}"), *extra, *[Attr(k, v) for k, v in inputs.items()]])
 
 
-def repositories(plan: Plan, env: str) -> list[str]:
-    """One ECR repository per image the pipeline builds: the image's path in the registry."""
-    return [image_path(plan.image_repo(service, env)) for service in plan.services]
+def registry_repositories(plan: Plan) -> list[str]:
+    """One ECR repository per image the pipeline builds: the image's path in the registry (every
+    cloud environment pulls from the same one, Plan.registry)."""
+    return sorted({image_path(plan.image_repo(service, env)) for service in plan.services for env in plan.catalogue.cloud.environments})
 
 
 def image_path(repository: str) -> str:
@@ -51,11 +52,7 @@ def deploy(plan: Plan, env: str) -> list:
         policy_document(
             "deploy",
             statement(["eks:DescribeCluster"], [Raw("module.cluster.arn")], "FindCluster"),
-            statement(["ecr:GetAuthorizationToken"], ["*"], "LogInToRegistry"),
-            statement(
-                ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"],
-                Raw("module.registry.arns"), "PushImages",
-            ),
+            # Images are pushed by the registry root's roles (shared account), never by a deploy.
             statement(["s3:PutObject"], [Raw('"${module.artifacts.arn}/*"')], "StoreReports"),
         ),
         _module(

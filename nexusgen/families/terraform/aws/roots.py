@@ -53,21 +53,64 @@ def bootstrap(plan: Plan) -> list:
     ]
 
 
+def _backend(plan: Plan, key: str) -> Block:
+    state = plan.catalogue.cloud.state
+    return Block(
+        "backend", ("s3",),
+        [
+            Attr("bucket", state.bucket),
+            Attr("key", f"{key}/terraform.tfstate"),
+            Attr("region", state.region),
+            Attr("dynamodb_table", state.lock_table),
+            Attr("encrypt", True),
+        ],
+    )
+
+
+def registry(plan: Plan) -> list:
+    """The image registry in the shared account (cloud.state.account_id), applied after bootstrap
+    and before the environments: one ECR repository per image, the roles CI pushes with."""
+    cloud = plan.catalogue.cloud
+    state = cloud.state
+    accounts = sorted({c.account_id(plan.environment(env).cluster.deploy_role) for env in cloud.environments})
+    push = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"]
+    return [
+        _terraform(plan, _backend(plan, "registry")),
+        _provider(plan, state.region, state.account_id, "shared"),
+        _module("kms", "kms", name=f"{plan.project}-registry", description=f"{plan.project}: container images"),
+        _module("registry", "registry", repositories=facts.registry_repositories(plan), kms_key_arn=Raw("module.kms.arn"), pull_accounts=accounts),
+        _module("github_oidc", "github-oidc"),
+        policy_document(
+            "push",
+            statement(["ecr:GetAuthorizationToken"], ["*"], "LogInToRegistry"),
+            statement(push, Raw("module.registry.arns"), "PushImages"),
+        ),
+        # main's images job runs in no GitHub environment (one per matrix row would record a
+        # deployment for every image and gate builds on reviewers): its subject is the branch.
+        _module(
+            "push_role", "ci-role",
+            name=c.push_role(plan.project), subject=c.branch_subject(plan.github_repository),
+            github_oidc_provider_arn=Raw("module.github_oidc.arn"), policy_json=Raw("data.aws_iam_policy_document.push.json"),
+        ),
+        # The release's promote job re-tags (no rebuild) from the `release` environment, whose
+        # deployment rule admits only v* tags (README): a tag run has no branch subject to trust.
+        _module(
+            "promote_role", "ci-role",
+            name=c.promote_role(plan.project), subject=plan.oidc_subject(c.RELEASE_ENVIRONMENT),
+            github_oidc_provider_arn=Raw("module.github_oidc.arn"), policy_json=Raw("data.aws_iam_policy_document.push.json"),
+        ),
+        output("registry_urls", "module.registry.urls", "Where the pipeline pushes each image and the clusters pull it from"),
+        output("push_role_arn", "module.push_role.arn", "main's images job"),
+        output("promote_role_arn", "module.promote_role.arn", "The release's promote job"),
+    ]
+
+
 def environment(plan: Plan, env: str) -> list:
     cloud, ce = plan.catalogue.cloud, plan.catalogue.cloud.environments[env]
     cluster = plan.environment(env).cluster
     account = c.account_id(cluster.deploy_role)
     nets = c.subnets(ce)
-    backend = Block(
-        "backend", ("s3",),
-        [
-            Attr("bucket", cloud.state.bucket),
-            Attr("key", f"{env}/terraform.tfstate"),
-            Attr("region", cloud.state.region),
-            Attr("dynamodb_table", cloud.state.lock_table),
-            Attr("encrypt", True),
-        ],
-    )
+    backend = _backend(plan, env)
     blocks = [
         _terraform(plan, backend),
         _provider(plan, cluster.region, account, env),
@@ -92,7 +135,6 @@ def environment(plan: Plan, env: str) -> list:
             node_instance_types=list(ce.nodes.instance_types), node_min=ce.nodes.min_size, node_max=ce.nodes.max_size,
             node_disk_gb=ce.nodes.disk_gb,
         ),
-        _module("registry", "registry", repositories=facts.repositories(plan, env), kms_key_arn=Raw("module.kms.arn")),
         _module("secrets", "secrets", secrets=facts.secrets(plan), kms_key_arn=Raw("module.kms.arn")),
         _module("artifacts", "bucket", name=c.artifacts_bucket(plan.project, env, account), kms_key_arn=Raw("module.kms.arn"), expire_days=90),
         _module("github_oidc", "github-oidc"),
@@ -103,11 +145,10 @@ def environment(plan: Plan, env: str) -> list:
         blocks += facts.data_stores(plan, env)
     blocks += [
         output("cluster_name", "module.cluster.name", "The EKS cluster the overlays deploy to"),
-        output("registry_urls", "module.registry.urls", "Where the pipeline pushes each image"),
         output("artifacts_bucket", "module.artifacts.id", "Pipeline artifacts (E2E reports)"),
         output("external_secrets_role_arn", "module.external_secrets_role.arn", "For the external-secrets service account"),
     ]
     return blocks
 
 
-__all__ = ["bootstrap", "environment", "policy_document", "statement"]
+__all__ = ["bootstrap", "environment", "registry"]

@@ -81,12 +81,6 @@ module "cluster" {
   node_disk_gb        = 50
 }
 
-module "registry" {
-  source       = "../modules/registry"
-  repositories = ["example/api", "example/ledger", "example/web", "example/worker"]
-  kms_key_arn  = module.kms.arn
-}
-
 module "secrets" {
   source = "../modules/secrets"
   secrets = {
@@ -116,25 +110,6 @@ data "aws_iam_policy_document" "deploy" {
     effect    = "Allow"
     actions   = ["eks:DescribeCluster"]
     resources = [module.cluster.arn]
-  }
-  statement {
-    sid       = "LogInToRegistry"
-    effect    = "Allow"
-    actions   = ["ecr:GetAuthorizationToken"]
-    resources = ["*"]
-  }
-  statement {
-    sid    = "PushImages"
-    effect = "Allow"
-    actions = [
-      "ecr:BatchCheckLayerAvailability",
-      "ecr:BatchGetImage",
-      "ecr:CompleteLayerUpload",
-      "ecr:InitiateLayerUpload",
-      "ecr:PutImage",
-      "ecr:UploadLayerPart",
-    ]
-    resources = module.registry.arns
   }
   statement {
     sid       = "StoreReports"
@@ -192,11 +167,6 @@ resource "aws_eks_addon" "ebs_csi" {
 output "cluster_name" {
   description = "The EKS cluster the overlays deploy to"
   value       = module.cluster.name
-}
-
-output "registry_urls" {
-  description = "Where the pipeline pushes each image"
-  value       = module.registry.urls
 }
 
 output "artifacts_bucket" {
