@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from conftest import CATALOGUE, ROOT, tool
+from test_k8s import built  # noqa: F401 - a fixture: each overlay built by kustomize
 from nexusgen import catalogue as catalogue_io
 from nexusgen.families.terraform import hcl
 from nexusgen.families.terraform.aws.facts import image_path
@@ -247,7 +248,7 @@ def test_secret_entries_are_the_external_secrets_remote_refs(rendered: Path, par
             if isinstance(doc, dict) and doc.get("kind") == "ExternalSecret":
                 refs |= {item["remoteRef"]["key"] for item in doc["spec"].get("data", [])}
     assert refs
-    cloud_only = {PLAN.catalogue.secrets[e.redis.auth_secret].path for e in PLAN.catalogue.cloud.environments.values() if e.redis}
+    cloud_only: set[str] = set()  # every entry Terraform names is one a cluster reads (RBAC users replaced the AUTH token)
     for env in PLAN.catalogue.cloud.environments:
         (secrets,) = _module_calls(parsed[f"{env}/main.tf"], "secrets")
         names = set(secrets["secrets"])
@@ -348,3 +349,120 @@ def test_drill_pod_and_its_egress_are_valid_kubernetes(workflows):
 
     data = cloud.subnets(PLAN.catalogue.cloud.environments[PLAN.catalogue.cloud.recovery.drill_environment]).data
     assert [b["ipBlock"]["cidr"] for b in policy["spec"]["egress"][0]["to"]] == list(data)
+
+
+# --- managed data stores: the overlays use what Terraform creates -------------------------------
+
+
+def _managed(env: str) -> dict[str, str]:
+    from nexusgen.plan import cloud
+
+    return cloud.managed_stores(PLAN.catalogue.cloud, env)
+
+
+def _records(parsed: dict, env: str) -> dict[str, str]:
+    """Terraform's CNAMEs in the private zone: host -> the module output it points at."""
+    records = parsed[f"{env}/main.tf"]["resource"].get("aws_route53_record", {})
+    return {r["name"]: r["records"][0] for r in records.values()}
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_overlay_hosts_are_terraform_records(built, parsed, env):
+    """Every <INFRA>_HOST a service gets, and every exporter's endpoint, is a record Terraform
+    writes (pointing at the store that replaces it); REDIS_TLS is on for ElastiCache."""
+    managed = _managed(env)
+    assert managed, "the shipped catalogue manages its stores in both cloud environments"
+    records = _records(parsed, env)
+    seen = set()
+    for doc in built[env]:
+        if doc["kind"] != "ConfigMap":
+            continue
+        for var, value in (doc.get("data") or {}).items():
+            for infra, kind in managed.items():
+                if var == f"{infra.upper()}_HOST":
+                    assert records[value] == f"module.{kind}.address", (doc["metadata"]["name"], var)
+                    seen.add(infra)
+    assert seen == set(managed)
+    for doc in built[env]:
+        if doc["kind"] == "StatefulSet" and doc["metadata"]["name"] in managed:
+            infra = doc["metadata"]["name"]
+            containers = doc["spec"]["template"]["spec"]["containers"]
+            assert [c["name"] for c in containers] == [f"{infra}-exporter"]  # the store itself is in AWS
+            endpoints = [e["value"] for e in containers[0]["env"] if "value" in e and "internal" in e["value"]]
+            host = next(h for h in records if h.startswith(f"{infra}."))
+            assert endpoints and all(host in e for e in endpoints)
+            assert all("sslmode=require" in e or e.startswith("rediss://") for e in endpoints)
+    redis = [i for i, k in managed.items() if k == "redis"]
+    for name in PLAN.services:
+        for infra in redis:
+            if infra in PLAN.depends_on(name, "infrastructure"):
+                assert PLAN.env(name, env)[f"{infra.upper()}_TLS"] == "true"
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_egress_to_managed_stores_is_the_data_subnets(built, parsed, env):
+    """Traffic to a managed store goes to Terraform's data subnets on the store's port, and no
+    policy still points at the store's pods."""
+    (network,) = _module_calls(parsed[f"{env}/main.tf"], "network")
+    data = set(network["data_subnets"])
+    managed = _managed(env)
+    ports = {PLAN.port(infra) for infra in managed}
+    found = 0
+    for doc in built[env]:
+        if doc["kind"] != "NetworkPolicy":
+            continue
+        for rule in doc["spec"].get("egress", []):
+            rule_ports = {p["port"] for p in rule.get("ports", [])}
+            peers = rule.get("to", [])
+            pods = {p["podSelector"]["matchLabels"].get("app.kubernetes.io/name") for p in peers if "podSelector" in p}
+            if rule_ports & ports:  # the exporters' metrics ports are still scraped in the cluster
+                assert not pods & set(managed), doc["metadata"]["name"]
+            cidrs = {p["ipBlock"]["cidr"] for p in peers if "ipBlock" in p}
+            if rule_ports & ports and cidrs & data:
+                assert cidrs == data, doc["metadata"]["name"]
+                found += 1
+    callers = {name for name in PLAN.services if set(PLAN.depends_on(name, "infrastructure")) & set(managed)}
+    assert found >= len(callers)
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_elasticache_users_are_the_in_cluster_users(parsed, rendered, env):
+    """ElastiCache's users are redis-server's: `default` with REDIS_PASSWORD, then each service's
+    own user with the same ACL rules and its own secret; no AUTH token."""
+    (call,) = _module_calls(parsed[f"{env}/main.tf"], "redis")
+    users = {u["name"]: u for u in call["users"].values()}
+    infra = next(i for i, k in _managed(env).items() if k == "redis")
+    base = yaml.safe_load((rendered / "k8s" / "base" / PLAN.group(infra) / infra / "statefulset.yaml").read_text())
+    args = next(c for c in base["spec"]["template"]["spec"]["containers"] if c["name"] == infra)["args"]
+    in_cluster = {}
+    for i, arg in enumerate(args):
+        if arg == "--user":
+            rest = args[i + 1:]
+            end = rest.index("--user") if "--user" in rest else len(rest)
+            user, _on, _password, *rules = rest[:end]
+            in_cluster[user] = "on " + " ".join(rules)
+    assert {name: u["access"] for name, u in users.items() if name != "default"} == in_cluster
+    assert {(c.user, c.path, c.property) for c in PLAN.credentials if c.store == infra} == {
+        (n, u["secret_path"], u["secret_field"]) for n, u in users.items() if n != "default"}
+    admin = PLAN.secret_ref(PLAN.infrastructure[infra].secrets["REDIS_PASSWORD"])
+    assert (users["default"]["secret_path"], users["default"]["secret_field"]) == (admin.path, admin.property)
+    group = parsed["modules/redis/main.tf"]["resource"]["aws_elasticache_replication_group"]["this"]
+    assert "auth_token" not in group and group["transit_encryption_enabled"] is True
+    assert group["user_group_ids"] == ["aws_elasticache_user_group.this.user_group_id"]
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_rds_roles_job_runs_the_init_script_against_the_record(built, parsed, env):
+    from nexusgen.plan import datastores
+
+    infra = next(i for i, k in _managed(env).items() if k == "postgres")
+    (job,) = [d for d in built[env] if d["kind"] == "Job" and d["metadata"]["name"].startswith(f"{infra}-roles-")]
+    pod = job["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["command"] == ["sh", f"{datastores.INIT_FOLDER}/{datastores.INIT_SCRIPT}"]
+    values = {e["name"]: e.get("value") for e in container["env"]}
+    assert _records(parsed, env)[values["PGHOST"]] == "module.postgres.address" and values["PGSSLMODE"] == "require"
+    secrets = {e["name"] for e in container["env"] if "valueFrom" in e}
+    assert secrets == {"PGPASSWORD", *datastores.store_secrets(PLAN.catalogue, infra)}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["initdb"]["configMap"]["name"] == f"{infra}-initdb"

@@ -12,7 +12,7 @@ from functools import cached_property
 
 from nexusgen.catalogue import environments
 from nexusgen.catalogue.model import ENVIRONMENTS, BaseImage, Catalogue, Environment, Infrastructure, Resources, Runtime, Secret, Service
-from nexusgen.catalogue.names import LIVE_TRADING_ENV, STANDARD_ENV, dependency_env
+from nexusgen.catalogue.names import LIVE_TRADING_ENV, STANDARD_ENV, dependency_env, env_key
 from nexusgen.plan import cloud, datastores
 
 COMPOSE_ENVIRONMENT = ENVIRONMENTS[0]  # dev: the compose stack
@@ -246,6 +246,8 @@ class Plan:
         """How other containers reach ``name``: the compose service name in dev, cluster DNS elsewhere."""
         if env == COMPOSE_ENVIRONMENT:
             return name
+        if name in cloud.managed_stores(self.catalogue.cloud, env):
+            return cloud.managed_host(self.project, env, name)
         return f"{name}.{self.service_namespace(name, env)}.svc.cluster.local"
 
     def public_url(self, service: str, env: str) -> str | None:
@@ -303,6 +305,9 @@ class Plan:
         for var, dep, what in dependency_env(svc.depends_on):
             host, port = self.host(dep, env), str(self.port(dep))
             out[var] = {"url": f"http://{host}:{port}", "host": host, "port": port}[what]
+        for dep, kind in cloud.managed_stores(self.catalogue.cloud, env).items():
+            if kind == "redis" and dep in svc.depends_on.infrastructure:
+                out[f"{env_key(dep)}_TLS"] = "true"  # ElastiCache encrypts in transit: rediss://
         if svc.exchange_access == "trade":
             out[LIVE_TRADING_ENV] = "true" if self.live_trading(env) else "false"
         plain, own = datastores.service_variables(self.catalogue, service)

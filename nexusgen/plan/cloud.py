@@ -162,3 +162,19 @@ def runner_labels(cloud: Cloud | None, project: str, env: str) -> list[str] | No
     if ce is None:
         return None
     return list(ce.runner_labels) if ce.runner_labels else ["self-hosted", "linux", "x64", f"{project}-{env}"]
+
+
+def managed_exporter_env(plan, infra: str, env: str) -> dict[str, str]:
+    """The plain variables of ``infra``'s exporter where AWS runs the store: the exporter stays in
+    the cluster (the InfrastructureDown alerts, the dashboards and the runbooks read its metrics) and
+    connects to the managed endpoint, over TLS: ``localhost`` becomes ``managed_host``,
+    ``sslmode=disable`` ``sslmode=require`` (RDS for PostgreSQL 15+ sets rds.force_ssl) and
+    ``redis://`` ``rediss://`` (ElastiCache transit encryption)."""
+    host = managed_host(plan.project, env, infra)
+    out = {}
+    for var, value in plan.infrastructure[infra].exporter.config.items():
+        new = re.sub(r"(?<![A-Za-z0-9.-])(localhost|127\.0\.0\.1)(?=[:/]|$)", host, value)
+        new = new.replace("sslmode=disable", "sslmode=require").replace("redis://", "rediss://")
+        if new != value:
+            out[var] = new
+    return out

@@ -53,7 +53,8 @@ class ManagedRedis(Strict):
     engine_version: EngineVersion
     node_type: Annotated[str, Field(pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")]
     snapshot_retention_days: Annotated[int, Field(ge=1, le=35)] = 7
-    auth_secret: Name = "redis-auth-token"  # the catalogue secret holding the AUTH token
+    # No AUTH token: ElastiCache RBAC users mirror the in-cluster ones (the replaced entry's
+    # default-user password and each service's own user, terraform modules/redis).
 
 
 class CloudEnvironment(Strict):

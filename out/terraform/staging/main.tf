@@ -104,7 +104,7 @@ module "secrets" {
     "nexus/postgres/users/position-manager"   = "password: Password of position-manager's own PostgreSQL user 'position_manager' on postgres"
     "nexus/postgres/users/risk-manager"       = "password: Password of risk-manager's own PostgreSQL user 'risk_manager' on postgres"
     "nexus/rabbitmq"                          = "password: Password of RabbitMQ's administrator"
-    "nexus/redis"                             = "auth-token: AUTH token of the managed Redis (cloud environments); password: Password of Redis's default user (healthcheck and exporter)"
+    "nexus/redis"                             = "password: Password of Redis's default user (healthcheck and exporter)"
     "nexus/redis/users/data-collector"        = "password: Password of data-collector's own Redis user 'data-collector' on redis"
     "nexus/redis/users/execution-engine"      = "password: Password of execution-engine's own Redis user 'execution-engine' on redis"
     "nexus/redis/users/funding-aggregator"    = "password: Password of funding-aggregator's own Redis user 'funding-aggregator' on redis"
@@ -220,13 +220,67 @@ module "redis" {
   node_type               = "cache.t4g.small"
   multi_az                = false
   snapshot_retention_days = 7
-  auth_store_path         = "nexus/redis"
-  auth_store_field        = "auth-token"
-  port                    = 6379
-  vpc_id                  = module.network.vpc_id
-  subnet_ids              = module.network.data_subnet_ids
-  client_cidrs            = module.network.private_cidrs
-  kms_key_arn             = module.kms.arn
+  users = {
+    staging-default = {
+      name         = "default"
+      access       = "on ~* &* +@all"
+      secret_path  = "nexus/redis"
+      secret_field = "password"
+    }
+    staging-data-collector = {
+      name         = "data-collector"
+      access       = "on ~* &* +@all -@admin -@dangerous"
+      secret_path  = "nexus/redis/users/data-collector"
+      secret_field = "password"
+    }
+    staging-execution-engine = {
+      name         = "execution-engine"
+      access       = "on ~* &* +@all -@admin -@dangerous"
+      secret_path  = "nexus/redis/users/execution-engine"
+      secret_field = "password"
+    }
+    staging-funding-aggregator = {
+      name         = "funding-aggregator"
+      access       = "on ~* &* +@all -@admin -@dangerous"
+      secret_path  = "nexus/redis/users/funding-aggregator"
+      secret_field = "password"
+    }
+    staging-gateway = {
+      name         = "gateway"
+      access       = "on ~* &* +@all -@admin -@dangerous"
+      secret_path  = "nexus/redis/users/gateway"
+      secret_field = "password"
+    }
+    staging-notification = {
+      name         = "notification"
+      access       = "on ~* &* +@all -@admin -@dangerous"
+      secret_path  = "nexus/redis/users/notification"
+      secret_field = "password"
+    }
+    staging-opportunity-detector = {
+      name         = "opportunity-detector"
+      access       = "on ~* &* +@all -@admin -@dangerous"
+      secret_path  = "nexus/redis/users/opportunity-detector"
+      secret_field = "password"
+    }
+    staging-position-manager = {
+      name         = "position-manager"
+      access       = "on ~* &* +@all -@admin -@dangerous"
+      secret_path  = "nexus/redis/users/position-manager"
+      secret_field = "password"
+    }
+    staging-risk-manager = {
+      name         = "risk-manager"
+      access       = "on ~* &* +@all -@admin -@dangerous"
+      secret_path  = "nexus/redis/users/risk-manager"
+      secret_field = "password"
+    }
+  }
+  port         = 6379
+  vpc_id       = module.network.vpc_id
+  subnet_ids   = module.network.data_subnet_ids
+  client_cidrs = module.network.private_cidrs
+  kms_key_arn  = module.kms.arn
 }
 
 resource "aws_route53_zone" "data" {

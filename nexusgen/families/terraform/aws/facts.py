@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from nexusgen.families.terraform.aws.common import Attr, Block, Comment, Raw, condition, policy_document, statement
-from nexusgen.plan import Plan
+from nexusgen.plan import Plan, datastores
 from nexusgen.plan import cloud as c
 
 MODULES = "../modules"
@@ -127,7 +127,7 @@ def data_stores(plan: Plan, env: str) -> list:
         ))
     if ce.redis is not None:
         rd, rd_infra = ce.redis, plan.infrastructure[ce.redis.replaces]
-        auth = c.secret_ref(plan, rd.auth_secret)
+        users = redis_users(plan, env, rd.replaces)
         blocks.append(_module(
             "redis", "redis",
             identifier=c.cache_id(plan.project, env),
@@ -135,8 +135,7 @@ def data_stores(plan: Plan, env: str) -> list:
             node_type=rd.node_type,
             multi_az=ce.high_availability,
             snapshot_retention_days=rd.snapshot_retention_days,
-            auth_store_path=auth[0],
-            auth_store_field=auth[1],
+            users=users,
             port=rd_infra.port,
             **common,
         ))
@@ -144,6 +143,19 @@ def data_stores(plan: Plan, env: str) -> list:
     if plan.catalogue.cloud.recovery.drill_environment == env:
         blocks += _drill(plan, env)
     return blocks
+
+
+def redis_users(plan: Plan, env: str, infra: str) -> dict[str, dict[str, str]]:
+    """ElastiCache users, by user id (``<env>-<user>``, unique in the account and region): ``default``
+    with the in-cluster default user's password and rights (what the exporter uses), then each
+    service's own user with its ACL (plan.datastores.redis_rules) and its derived secret."""
+    admin = plan.secret_ref(plan.infrastructure[infra].secrets[datastores.ADMIN_PASSWORD["redis"]])
+    out = {f"{env}-default": {"name": "default", "access": "on ~* &* +@all", "secret_path": admin.path, "secret_field": admin.property}}
+    for cred in plan.credentials:
+        if cred.store == infra:
+            access = " ".join(["on", *datastores.redis_rules(plan.catalogue, cred)])
+            out[f"{env}-{cred.user}"] = {"name": cred.user, "access": access, "secret_path": cred.path, "secret_field": cred.property}
+    return out
 
 
 def _names(plan: Plan, env: str) -> list:
