@@ -261,10 +261,42 @@ def _unreferenced_catalogue_paths(refs: set[str]) -> set[str]:
     return {s.path for s in PLAN.secrets.values()} - refs
 
 
-def test_external_secrets_reads_only_the_catalogue_entries(parsed):
-    policy = parsed["production/main.tf"]["data"]["aws_iam_policy_document"]["external_secrets"]["statement"]
-    assert policy["resources"] == "values(module.secrets.arns)"
-    assert sorted(policy["actions"]) == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_each_namespace_reads_only_its_own_secrets(built, parsed, env):
+    """Every namespace's ExternalSecrets go through its own SecretStore, whose ServiceAccount's
+    IRSA role (Terraform) is trusted for exactly that account and reads exactly the entries those
+    ExternalSecrets name: no namespace can read another's."""
+    tree = parsed[f"{env}/main.tf"]
+    account = PLAN.environment(env).cluster.deploy_role.split(":")[4]
+    roles = {}
+    for name, call in tree["module"].items():
+        if call["source"] == "../modules/workload-role" and name.startswith("secrets_"):
+            document = call["policy_json"].removeprefix("data.aws_iam_policy_document.").removesuffix(".json")
+            (statement,) = [tree["data"]["aws_iam_policy_document"][document]["statement"]]
+            paths = {re.fullmatch(r'module\.secrets\.arns\["(.+)"\]', r)[1] for r in statement["resources"]}
+            roles[(call["namespace"], call["service_account"])] = (f"arn:aws:iam::{account}:role/{call['name']}", paths)
+    read: dict[str, set[str]] = {}
+    stores, accounts = {}, {}
+    for doc in built[env]:
+        ns = doc["metadata"].get("namespace")
+        if doc["kind"] == "ExternalSecret":
+            assert doc["spec"]["secretStoreRef"]["kind"] == "SecretStore"
+            read.setdefault(ns, set()).update(item["remoteRef"]["key"] for item in doc["spec"].get("data", []))
+            stores.setdefault(ns, set()).add(doc["spec"]["secretStoreRef"]["name"])
+        elif doc["kind"] == "SecretStore":
+            accounts[(ns, doc["metadata"]["name"])] = doc["spec"]["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"]["name"]
+    assert read and set(read) == {ns for ns, _ in roles}
+    for ns, paths in read.items():
+        (store,) = stores[ns]
+        sa = accounts[(ns, store)]
+        role, allowed = roles[(ns, sa)]
+        assert allowed == paths, ns
+        account_doc = next(d for d in built[env] if d["kind"] == "ServiceAccount" and d["metadata"]["namespace"] == ns and d["metadata"]["name"] == sa)
+        assert account_doc["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role
+    conditions = parsed["modules/workload-role/main.tf"]["data"]["aws_iam_policy_document"]["trust"]["statement"]["condition"]
+    sub = [c for c in conditions if c["variable"].endswith(":sub")]  # pygohcl reads "${x}" as x
+    assert sub == [{"test": "StringEquals", "values": ["system:serviceaccount:var.namespace:var.service_account"],
+                    "variable": sub[0]["variable"]}]
 
 
 def test_data_stores_live_in_the_data_subnets_and_production_is_multi_az(parsed):

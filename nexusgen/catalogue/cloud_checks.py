@@ -50,6 +50,11 @@ def cloud(cat: Catalogue) -> Iterator[Finding]:
             yield (*at, "data_stores"), "managed data stores need 'postgres', 'redis' or both"
         if ce.data_stores != "managed" and (ce.postgres or ce.redis):
             yield (*at, "data_stores"), "'postgres' and 'redis' are used only with data_stores: managed"
+        store = getattr(cat.environments, env).secret_store
+        if store is not None and store.kind != "SecretStore":
+            yield ("environments", env, "secret_store", "kind"), (
+                "must be 'SecretStore' in a cloud environment: each namespace reads its own secrets through its own role"
+            )
         if getattr(cat.environments, env).registry is not None:
             yield ("environments", env, "registry"), (
                 "a cloud environment pulls from the cloud's registry (ECR in cloud.state.account_id); remove it"

@@ -178,3 +178,38 @@ def managed_exporter_env(plan, infra: str, env: str) -> dict[str, str]:
         if new != value:
             out[var] = new
     return out
+
+
+# --- external-secrets: one role per namespace ------------------------------------------------------
+# Each namespace that syncs secrets has its own SecretStore (environments.<env>.secret_store, kind
+# SecretStore) authenticating as this ServiceAccount through IRSA: its role reads only the entries
+# that namespace's ExternalSecrets name (``secret_paths``), so a namespace cannot read another's.
+SECRETS_SERVICE_ACCOUNT = "external-secrets-reader"
+
+
+def secrets_role(project: str, env: str, group: str) -> str:
+    return f"{project}-{env}-{group}-secrets"
+
+
+def secret_paths(plan, env: str) -> dict[str, tuple[str, ...]]:
+    """``{group: store paths}`` its namespace's ExternalSecrets read in ``env`` (services, the
+    infrastructure with its exporter, the monitoring stack's secrets)."""
+    from nexusgen.plan import SecretRef, cluster  # cluster imports this package
+
+    out = {}
+    for group in cluster.groups(plan):
+        refs: list[SecretRef] = []
+        for name in cluster.members(plan, group):
+            if name in plan.services:
+                refs += plan.secret_env(name, env).values()
+                continue
+            refs += plan.secret_env(name).values()
+            exporter = plan.infrastructure[name].exporter
+            if exporter is not None and exporter.image is not None:
+                refs += [v for v in plan.exporter_env(name).values() if isinstance(v, SecretRef)]
+        if group == cluster.MONITORING:
+            for name in cluster.monitoring_secrets(plan):
+                refs += plan.secret_env(name).values()
+        if refs:
+            out[group] = tuple(sorted({ref.path for ref in refs}))
+    return out

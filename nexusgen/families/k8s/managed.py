@@ -92,3 +92,17 @@ def files(plan: Plan, templates, env: str, folder: PurePosixPath, members: list[
         if job:
             out[folder / f"job-{roles_job(infra)}.yaml"] = job
     return out, patches
+
+
+def secret_store(plan: Plan, templates, env: str, group: str, folder: PurePosixPath) -> dict[PurePosixPath, str]:
+    """A cloud environment's per-namespace SecretStore and the ServiceAccount whose IRSA role reads
+    only this namespace's secret entries (cloud.secret_paths; terraform: one role per namespace)."""
+    if cloud.cloud_environment(plan.catalogue.cloud, env) is None:
+        return {}
+    cluster_ = plan.environment(env).cluster
+    role = cloud.role_arn(cloud.account_id(cluster_.deploy_role), cloud.secrets_role(plan.project, env, group))
+    text = templates.render(
+        "k8s/secretstore-aws.yaml.j2", env=env, account=cloud.SECRETS_SERVICE_ACCOUNT, role=role,
+        store=plan.environment(env).secret_store.name, region=cluster_.region, module=f"secrets_{group.replace('-', '_')}_role",
+    )
+    return {folder / "secretstore.yaml": text}

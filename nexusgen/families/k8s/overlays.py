@@ -107,6 +107,7 @@ def group(plan: Plan, templates, env: str, group: str, members: list[Workload]) 
         files[folder / "externalsecret-store.yaml"] = templates.render(
             "k8s/externalsecret-store.yaml.j2", env=env, store=store
         )
+        files.update(managed.secret_store(plan, templates, env, group, folder))
     files[folder / "kustomization.yaml"] = templates.render(
         "k8s/overlay-group.yaml.j2",
         env=env,

@@ -79,6 +79,7 @@ module "cluster" {
   node_min            = 2
   node_max            = 6
   node_disk_gb        = 50
+  api_client_cidrs    = ["10.10.0.0/20", "10.10.16.0/20", "10.10.32.0/20"]
 }
 
 module "secrets" {
@@ -153,23 +154,125 @@ module "deploy_role" {
   access_policy            = "AmazonEKSClusterAdminPolicy"
 }
 
-data "aws_iam_policy_document" "external_secrets" {
+data "aws_iam_policy_document" "secrets_core" {
   statement {
-    sid       = "ReadCatalogueSecrets"
-    effect    = "Allow"
-    actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    resources = values(module.secrets.arns)
+    sid     = "ReadThisNamespacesSecrets"
+    effect  = "Allow"
+    actions = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    resources = [
+      module.secrets.arns["nexus/exchanges/binance/read"],
+      module.secrets.arns["nexus/exchanges/binance/testnet"],
+      module.secrets.arns["nexus/exchanges/bybit/read"],
+      module.secrets.arns["nexus/exchanges/bybit/testnet"],
+      module.secrets.arns["nexus/gateway/jwt"],
+      module.secrets.arns["nexus/notification/slack"],
+      module.secrets.arns["nexus/notification/telegram"],
+      module.secrets.arns["nexus/postgres/users/capital-allocator"],
+      module.secrets.arns["nexus/postgres/users/execution-engine"],
+      module.secrets.arns["nexus/postgres/users/gateway"],
+      module.secrets.arns["nexus/postgres/users/position-manager"],
+      module.secrets.arns["nexus/postgres/users/risk-manager"],
+      module.secrets.arns["nexus/redis/users/execution-engine"],
+      module.secrets.arns["nexus/redis/users/gateway"],
+      module.secrets.arns["nexus/redis/users/notification"],
+      module.secrets.arns["nexus/redis/users/opportunity-detector"],
+      module.secrets.arns["nexus/redis/users/position-manager"],
+      module.secrets.arns["nexus/redis/users/risk-manager"],
+    ]
   }
 }
 
-module "external_secrets_role" {
+module "secrets_core_role" {
   source            = "../modules/workload-role"
-  name              = "nexus-staging-external-secrets"
+  name              = "nexus-staging-core-secrets"
   oidc_provider_arn = module.cluster.oidc_provider_arn
   oidc_issuer       = module.cluster.oidc_issuer
-  namespace         = "external-secrets"
-  service_account   = "external-secrets"
-  policy_json       = data.aws_iam_policy_document.external_secrets.json
+  namespace         = "nexus-staging-core"
+  service_account   = "external-secrets-reader"
+  policy_json       = data.aws_iam_policy_document.secrets_core.json
+}
+
+data "aws_iam_policy_document" "secrets_data" {
+  statement {
+    sid     = "ReadThisNamespacesSecrets"
+    effect  = "Allow"
+    actions = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    resources = [
+      module.secrets.arns["nexus/exchanges/binance/read"],
+      module.secrets.arns["nexus/exchanges/bybit/read"],
+      module.secrets.arns["nexus/exchanges/okx/read"],
+      module.secrets.arns["nexus/postgres/users/analytics"],
+      module.secrets.arns["nexus/postgres/users/funding-aggregator"],
+      module.secrets.arns["nexus/redis/users/data-collector"],
+      module.secrets.arns["nexus/redis/users/funding-aggregator"],
+    ]
+  }
+}
+
+module "secrets_data_role" {
+  source            = "../modules/workload-role"
+  name              = "nexus-staging-data-secrets"
+  oidc_provider_arn = module.cluster.oidc_provider_arn
+  oidc_issuer       = module.cluster.oidc_issuer
+  namespace         = "nexus-staging-data"
+  service_account   = "external-secrets-reader"
+  policy_json       = data.aws_iam_policy_document.secrets_data.json
+}
+
+data "aws_iam_policy_document" "secrets_infrastructure" {
+  statement {
+    sid     = "ReadThisNamespacesSecrets"
+    effect  = "Allow"
+    actions = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    resources = [
+      module.secrets.arns["nexus/postgres"],
+      module.secrets.arns["nexus/postgres/users/analytics"],
+      module.secrets.arns["nexus/postgres/users/capital-allocator"],
+      module.secrets.arns["nexus/postgres/users/execution-engine"],
+      module.secrets.arns["nexus/postgres/users/funding-aggregator"],
+      module.secrets.arns["nexus/postgres/users/gateway"],
+      module.secrets.arns["nexus/postgres/users/position-manager"],
+      module.secrets.arns["nexus/postgres/users/risk-manager"],
+      module.secrets.arns["nexus/redis"],
+      module.secrets.arns["nexus/redis/users/data-collector"],
+      module.secrets.arns["nexus/redis/users/execution-engine"],
+      module.secrets.arns["nexus/redis/users/funding-aggregator"],
+      module.secrets.arns["nexus/redis/users/gateway"],
+      module.secrets.arns["nexus/redis/users/notification"],
+      module.secrets.arns["nexus/redis/users/opportunity-detector"],
+      module.secrets.arns["nexus/redis/users/position-manager"],
+      module.secrets.arns["nexus/redis/users/risk-manager"],
+    ]
+  }
+}
+
+module "secrets_infrastructure_role" {
+  source            = "../modules/workload-role"
+  name              = "nexus-staging-infrastructure-secrets"
+  oidc_provider_arn = module.cluster.oidc_provider_arn
+  oidc_issuer       = module.cluster.oidc_issuer
+  namespace         = "nexus-staging-infrastructure"
+  service_account   = "external-secrets-reader"
+  policy_json       = data.aws_iam_policy_document.secrets_infrastructure.json
+}
+
+data "aws_iam_policy_document" "secrets_monitoring" {
+  statement {
+    sid       = "ReadThisNamespacesSecrets"
+    effect    = "Allow"
+    actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    resources = [module.secrets.arns["nexus/grafana"]]
+  }
+}
+
+module "secrets_monitoring_role" {
+  source            = "../modules/workload-role"
+  name              = "nexus-staging-monitoring-secrets"
+  oidc_provider_arn = module.cluster.oidc_provider_arn
+  oidc_issuer       = module.cluster.oidc_issuer
+  namespace         = "nexus-staging-monitoring"
+  service_account   = "external-secrets-reader"
+  policy_json       = data.aws_iam_policy_document.secrets_monitoring.json
 }
 
 module "ebs_csi_role" {
@@ -317,9 +420,4 @@ output "cluster_name" {
 output "artifacts_bucket" {
   description = "Pipeline artifacts (E2E reports)"
   value       = module.artifacts.id
-}
-
-output "external_secrets_role_arn" {
-  description = "For the external-secrets service account"
-  value       = module.external_secrets_role.arn
 }

@@ -9,8 +9,6 @@ from nexusgen.plan import Plan, datastores
 from nexusgen.plan import cloud as c
 
 MODULES = "../modules"
-# The external-secrets Helm chart's defaults: release namespace and service account name.
-EXTERNAL_SECRETS = ("external-secrets", "external-secrets")
 # The aws-ebs-csi-driver EKS add-on's controller service account (EKS user guide, "Amazon EBS CSI driver").
 EBS_CSI = ("kube-system", "ebs-csi-controller-sa")
 
@@ -69,19 +67,27 @@ def deploy(plan: Plan, env: str) -> list:
 
 
 def workload_roles(plan: Plan, env: str) -> list:
-    """IRSA roles, one per use: external-secrets reads exactly the catalogue's secret entries."""
+    """IRSA roles, one per use: each namespace's secret reader reads exactly the entries that
+    namespace's ExternalSecrets name (plan.cloud.secret_paths), nothing of another namespace."""
+    readers = []
+    for group, paths in c.secret_paths(plan, env).items():
+        key = group.replace("-", "_")
+        readers += [
+            policy_document(
+                f"secrets_{key}",
+                statement(["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+                          [Raw(f'module.secrets.arns["{path}"]') for path in paths], "ReadThisNamespacesSecrets"),
+            ),
+            _module(
+                f"secrets_{key}_role", "workload-role",
+                name=c.secrets_role(plan.project, env, group),
+                oidc_provider_arn=Raw("module.cluster.oidc_provider_arn"), oidc_issuer=Raw("module.cluster.oidc_issuer"),
+                namespace=plan.namespace(group, env), service_account=c.SECRETS_SERVICE_ACCOUNT,
+                policy_json=Raw(f"data.aws_iam_policy_document.secrets_{key}.json"),
+            ),
+        ]
     return [
-        policy_document(
-            "external_secrets",
-            statement(["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], Raw("values(module.secrets.arns)"), "ReadCatalogueSecrets"),
-        ),
-        _module(
-            "external_secrets_role", "workload-role",
-            name=f"{plan.project}-{env}-external-secrets",
-            oidc_provider_arn=Raw("module.cluster.oidc_provider_arn"), oidc_issuer=Raw("module.cluster.oidc_issuer"),
-            namespace=EXTERNAL_SECRETS[0], service_account=EXTERNAL_SECRETS[1],
-            policy_json=Raw("data.aws_iam_policy_document.external_secrets.json"),
-        ),
+        *readers,
         _module(
             "ebs_csi_role", "workload-role",
             name=f"{plan.project}-{env}-ebs-csi",

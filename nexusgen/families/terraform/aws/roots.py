@@ -134,6 +134,8 @@ def environment(plan: Plan, env: str) -> list:
             private_subnet_ids=Raw("module.network.private_subnet_ids"), kms_key_arn=Raw("module.kms.arn"),
             node_instance_types=list(ce.nodes.instance_types), node_min=ce.nodes.min_size, node_max=ce.nodes.max_size,
             node_disk_gb=ce.nodes.disk_gb,
+            # The deploy jobs' runners (runs-on: plan.cloud.runner_labels) run in the private subnets.
+            api_client_cidrs=list(nets.private),
         ),
         _module("secrets", "secrets", secrets=facts.secrets(plan), kms_key_arn=Raw("module.kms.arn")),
         _module("artifacts", "bucket", name=c.artifacts_bucket(plan.project, env, account), kms_key_arn=Raw("module.kms.arn"), expire_days=90),
@@ -146,7 +148,6 @@ def environment(plan: Plan, env: str) -> list:
     blocks += [
         output("cluster_name", "module.cluster.name", "The EKS cluster the overlays deploy to"),
         output("artifacts_bucket", "module.artifacts.id", "Pipeline artifacts (E2E reports)"),
-        output("external_secrets_role_arn", "module.external_secrets_role.arn", "For the external-secrets service account"),
     ]
     return blocks
 

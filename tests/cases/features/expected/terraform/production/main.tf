@@ -79,6 +79,7 @@ module "cluster" {
   node_min            = 2
   node_max            = 6
   node_disk_gb        = 80
+  api_client_cidrs    = ["10.1.0.0/20", "10.1.16.0/20", "10.1.32.0/20"]
 }
 
 module "secrets" {
@@ -129,23 +130,65 @@ module "deploy_role" {
   access_policy            = "AmazonEKSClusterAdminPolicy"
 }
 
-data "aws_iam_policy_document" "external_secrets" {
+data "aws_iam_policy_document" "secrets_core" {
   statement {
-    sid       = "ReadCatalogueSecrets"
+    sid       = "ReadThisNamespacesSecrets"
     effect    = "Allow"
     actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    resources = values(module.secrets.arns)
+    resources = [module.secrets.arns["shop/db/users/api"]]
   }
 }
 
-module "external_secrets_role" {
+module "secrets_core_role" {
   source            = "../modules/workload-role"
-  name              = "shop-production-external-secrets"
+  name              = "shop-production-core-secrets"
   oidc_provider_arn = module.cluster.oidc_provider_arn
   oidc_issuer       = module.cluster.oidc_issuer
-  namespace         = "external-secrets"
-  service_account   = "external-secrets"
-  policy_json       = data.aws_iam_policy_document.external_secrets.json
+  namespace         = "shop-production-core"
+  service_account   = "external-secrets-reader"
+  policy_json       = data.aws_iam_policy_document.secrets_core.json
+}
+
+data "aws_iam_policy_document" "secrets_data" {
+  statement {
+    sid       = "ReadThisNamespacesSecrets"
+    effect    = "Allow"
+    actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    resources = [module.secrets.arns["shop/db/users/worker"]]
+  }
+}
+
+module "secrets_data_role" {
+  source            = "../modules/workload-role"
+  name              = "shop-production-data-secrets"
+  oidc_provider_arn = module.cluster.oidc_provider_arn
+  oidc_issuer       = module.cluster.oidc_issuer
+  namespace         = "shop-production-data"
+  service_account   = "external-secrets-reader"
+  policy_json       = data.aws_iam_policy_document.secrets_data.json
+}
+
+data "aws_iam_policy_document" "secrets_infrastructure" {
+  statement {
+    sid     = "ReadThisNamespacesSecrets"
+    effect  = "Allow"
+    actions = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    resources = [
+      module.secrets.arns["shop/db"],
+      module.secrets.arns["shop/db/users/api"],
+      module.secrets.arns["shop/db/users/worker"],
+    ]
+  }
+}
+
+module "secrets_infrastructure_role" {
+  source            = "../modules/workload-role"
+  name              = "shop-production-infrastructure-secrets"
+  oidc_provider_arn = module.cluster.oidc_provider_arn
+  oidc_issuer       = module.cluster.oidc_issuer
+  namespace         = "shop-production-infrastructure"
+  service_account   = "external-secrets-reader"
+  policy_json       = data.aws_iam_policy_document.secrets_infrastructure.json
 }
 
 module "ebs_csi_role" {
@@ -276,9 +319,4 @@ output "cluster_name" {
 output "artifacts_bucket" {
   description = "Pipeline artifacts (E2E reports)"
   value       = module.artifacts.id
-}
-
-output "external_secrets_role_arn" {
-  description = "For the external-secrets service account"
-  value       = module.external_secrets_role.arn
 }
