@@ -498,3 +498,27 @@ def test_rds_roles_job_runs_the_init_script_against_the_record(built, parsed, en
     assert secrets == {"PGPASSWORD", *datastores.store_secrets(PLAN.catalogue, infra)}
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert volumes["initdb"]["configMap"]["name"] == f"{infra}-initdb"
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_backup_region_root_holds_what_the_environment_and_the_runbook_use(parsed, rendered, env):
+    """<env>-backup runs in the backup region; its key is the one the environment's replicated
+    backups name (by alias), and the restore lands in the subnet group the runbook names."""
+    from nexusgen.plan import cloud
+
+    ce = PLAN.catalogue.cloud.environments[env]
+    root = parsed[f"{env}-backup/main.tf"]
+    provider = root["provider"]["aws"]
+    assert provider["region"] == ce.backup_region and "alias" not in provider
+    (kms,) = _module_calls(root, "kms")
+    alias = parsed[f"{env}/main.tf"]["data"]["aws_kms_alias"]["backup"]
+    assert alias["name"] == f"alias/{kms['name']}" and alias["provider"] == "aws.backup"
+    (pg,) = _module_calls(parsed[f"{env}/main.tf"], "postgres")
+    assert pg["backup_kms_key_arn"] == "data.aws_kms_alias.backup.target_key_arn"
+    (network,) = _module_calls(root, "network")
+    assert all(zone.startswith(ce.backup_region) for zone in network["zones"])
+    (target,) = _module_calls(root, "restore-target")
+    assert target["identifier"] == pg["identifier"] == cloud.database_id(PLAN.project, env)
+    runbook = (rendered / "monitoring" / "runbooks" / "disaster-recovery.md").read_text()
+    assert f"--db-subnet-group-name {target['identifier']}" in runbook
+    assert f"terraform -chdir=out/terraform/{env}-backup output -raw restore_security_group_id" in runbook

@@ -58,6 +58,16 @@ def subnets(env: CloudEnvironment) -> Subnets:
     return Subnets(tuple(blocks[:count]), tuple(blocks[8 : 8 + count]), tuple(blocks[12 : 12 + count]))
 
 
+def backup_key(project: str, env: str) -> str:
+    """Alias (without ``alias/``) of the key in the backup region (the ``<env>-backup`` root)."""
+    return f"{project}-{env}-backup"
+
+
+def backup_zones(env: CloudEnvironment) -> list[str]:
+    """The backup region's zones: the primary's zone letters there (``eu-west-1a`` -> ``eu-central-1a``)."""
+    return [f"{env.backup_region}{zone[-1]}" for zone in env.zones]
+
+
 def drill_environment(project: str, env: str) -> str:
     """The GitHub environment the restore drill runs in (no approval: it is scheduled)."""
     return f"{env}-restore-drill"

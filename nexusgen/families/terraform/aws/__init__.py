@@ -19,6 +19,7 @@ MODULES = {
     "ci-role": identity.ci_role,
     "postgres": datastores.postgres,
     "redis": datastores.redis,
+    "restore-target": datastores.restore_target,
 }
 
 
@@ -27,6 +28,7 @@ def files(plan: Plan) -> dict[str, list]:
     out: dict[str, list] = {"bootstrap/main.tf": roots.bootstrap(plan), "registry/main.tf": roots.registry(plan)}
     for env in plan.catalogue.cloud.environments:
         out[f"{env}/main.tf"] = roots.environment(plan, env)
+        out[f"{env}-backup/main.tf"] = roots.backup(plan, env)
     for name, build in MODULES.items():
         for file, blocks in build().items():
             out[f"modules/{name}/{file}"] = blocks

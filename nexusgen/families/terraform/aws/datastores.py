@@ -17,10 +17,11 @@ BACKUP_WINDOW = "02:00-03:00"  # UTC, before the maintenance window
 MAINTENANCE_WINDOW = "sun:03:30-sun:04:30"
 
 
-def _network(name: str, port: str) -> list:
+def _network(name: str, port: str, skip: dict[str, str] | None = None) -> list:
     return [
         resource(
             "aws_security_group", "this",
+            skip=skip,
             name=Raw(f'"${{var.identifier}}-{name}"'),
             description=Raw(f'"{name} clients: the cluster nodes only"'),
             vpc_id=Raw("var.vpc_id"),
@@ -205,3 +206,24 @@ def redis() -> dict[str, list]:
     outputs = [output("address", "aws_elasticache_replication_group.this.primary_endpoint_address", "Primary endpoint host name")]
     return {"main.tf": main, "variables.tf": variables, "outputs.tf": outputs}
 
+
+
+def restore_target() -> dict[str, list]:
+    """modules/restore-target, in the backup region: where a region-loss restore of the database lands
+    (a DB subnet group named like the primary, in the data subnets, and its security group)."""
+    main = [
+        resource("aws_db_subnet_group", "this", name=Raw("var.identifier"), subnet_ids=Raw("var.subnet_ids")),
+        *_network("postgres", "var.port", {"CKV2_AWS_5": "attached by the region-loss restore (runbook disaster-recovery: --vpc-security-group-ids); nothing runs here before"}),
+    ]
+    variables = [
+        variable("identifier", "string", "The primary's RDS identifier (the restored instance takes it)"),
+        variable("port", "number", "PostgreSQL port"),
+        variable("vpc_id", "string", "The backup region's VPC"),
+        variable("subnet_ids", "list(string)", "Its data subnets"),
+        variable("client_cidrs", "list(string)", "Its private (node) subnets allowed to connect"),
+    ]
+    outputs = [
+        output("subnet_group", "aws_db_subnet_group.this.name", "--db-subnet-group-name of the restore"),
+        output("security_group_id", "aws_security_group.this.id", "--vpc-security-group-ids of the restore"),
+    ]
+    return {"main.tf": main, "variables.tf": variables, "outputs.tf": outputs}

@@ -128,7 +128,7 @@ def data_stores(plan: Plan, env: str) -> list:
             master_login_path=password.path,
             master_login_field=password.property,
             port=pg_infra.port,
-            backup_kms_key_arn=Raw("module.kms_backup.arn"),
+            backup_kms_key_arn=Raw("data.aws_kms_alias.backup.target_key_arn"),
             **common,
         ))
     if ce.redis is not None:

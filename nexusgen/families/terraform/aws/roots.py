@@ -105,6 +105,42 @@ def registry(plan: Plan) -> list:
     ]
 
 
+def backup(plan: Plan, env: str) -> list:
+    """``<env>-backup``: the backup region of ``env`` (cloud.environments.<env>.backup_region), applied
+    before ``<env>``: the key RDS's replicated automated backups are encrypted with, and where a
+    region-loss restore lands (a VPC mirroring the primary's addressing, never peered with it; the
+    database's subnet group and security group). The cluster is not pre-built here: the restore
+    runbook applies ``<env>`` with the region switched once the database is back."""
+    ce = plan.catalogue.cloud.environments[env]
+    cluster = plan.environment(env).cluster
+    account = c.account_id(cluster.deploy_role)
+    nets = c.subnets(ce)
+    blocks = [
+        _terraform(plan, _backend(plan, f"{env}-backup")),
+        _provider(plan, ce.backup_region, account, env),
+        _module("kms", "kms", name=c.backup_key(plan.project, env), description=f"{plan.project} {env}: backups copied to {ce.backup_region}"),
+        _module(
+            "network", "network",
+            name=f"{cluster.name}-backup", cidr=ce.vpc_cidr, zones=c.backup_zones(ce),
+            public_subnets=list(nets.public), private_subnets=list(nets.private), data_subnets=list(nets.data),
+            kms_key_arn=Raw("module.kms.arn"),
+        ),
+        output("backup_key_arn", "module.kms.arn", "Encrypts the RDS automated backups replicated here"),
+    ]
+    if ce.postgres is not None:
+        blocks.insert(-1, _module(
+            "restore_target", "restore-target",
+            identifier=c.database_id(plan.project, env), port=plan.infrastructure[ce.postgres.replaces].port,
+            vpc_id=Raw("module.network.vpc_id"), subnet_ids=Raw("module.network.data_subnet_ids"),
+            client_cidrs=Raw("module.network.private_cidrs"),
+        ))
+        blocks += [
+            output("restore_subnet_group", "module.restore_target.subnet_group", "Where a region-loss restore of the database lands"),
+            output("restore_security_group_id", "module.restore_target.security_group_id", "Its security group"),
+        ]
+    return blocks
+
+
 def environment(plan: Plan, env: str) -> list:
     cloud, ce = plan.catalogue.cloud, plan.catalogue.cloud.environments[env]
     cluster = plan.environment(env).cluster
@@ -116,12 +152,8 @@ def environment(plan: Plan, env: str) -> list:
         _provider(plan, cluster.region, account, env),
         _provider(plan, ce.backup_region, account, env, alias="backup"),
         _module("kms", "kms", name=f"{plan.project}-{env}", description=f"{plan.project} {env}: cluster, data stores, logs, images"),
-        Block("module", ("kms_backup",), [
-            Attr("source", f"{MODULES}/kms"),
-            Attr("providers", {"aws": Raw("aws.backup")}),
-            Attr("name", f"{plan.project}-{env}-backup"),
-            Attr("description", f"{plan.project} {env}: backups copied to {ce.backup_region}"),
-        ]),
+        # The backup region's key is the <env>-backup root's (applied first): found by its alias.
+        Block("data", ("aws_kms_alias", "backup"), [Attr("provider", Raw("aws.backup")), Attr("name", f"alias/{c.backup_key(plan.project, env)}")]),
         _module(
             "network", "network",
             name=cluster.name, cidr=ce.vpc_cidr, zones=list(ce.zones),
@@ -152,4 +184,4 @@ def environment(plan: Plan, env: str) -> list:
     return blocks
 
 
-__all__ = ["bootstrap", "environment", "registry"]
+__all__ = ["backup", "bootstrap", "environment", "registry"]

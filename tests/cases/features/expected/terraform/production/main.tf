@@ -49,13 +49,9 @@ module "kms" {
   description = "shop production: cluster, data stores, logs, images"
 }
 
-module "kms_backup" {
-  source = "../modules/kms"
-  providers = {
-    aws = aws.backup
-  }
-  name        = "shop-production-backup"
-  description = "shop production: backups copied to us-west-2"
+data "aws_kms_alias" "backup" {
+  provider = aws.backup
+  name     = "alias/shop-production-backup"
 }
 
 module "network" {
@@ -225,7 +221,7 @@ module "postgres" {
   master_login_path     = "shop/db"
   master_login_field    = "password"
   port                  = 5432
-  backup_kms_key_arn    = module.kms_backup.arn
+  backup_kms_key_arn    = data.aws_kms_alias.backup.target_key_arn
   vpc_id                = module.network.vpc_id
   subnet_ids            = module.network.data_subnet_ids
   client_cidrs          = module.network.private_cidrs

@@ -49,13 +49,9 @@ module "kms" {
   description = "shop staging: cluster, data stores, logs, images"
 }
 
-module "kms_backup" {
-  source = "../modules/kms"
-  providers = {
-    aws = aws.backup
-  }
-  name        = "shop-staging-backup"
-  description = "shop staging: backups copied to us-west-2"
+data "aws_kms_alias" "backup" {
+  provider = aws.backup
+  name     = "alias/shop-staging-backup"
 }
 
 module "network" {
