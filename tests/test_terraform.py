@@ -475,9 +475,9 @@ def test_elasticache_users_are_the_in_cluster_users(parsed, rendered, env):
             in_cluster[user] = "on " + " ".join(rules)
     assert {name: u["access"] for name, u in users.items() if name != "default"} == in_cluster
     assert {(c.user, c.path, c.property) for c in PLAN.credentials if c.store == infra} == {
-        (n, u["secret_path"], u["secret_field"]) for n, u in users.items() if n != "default"}
+        (n, u["entry"], u["property"]) for n, u in users.items() if n != "default"}
     admin = PLAN.secret_ref(PLAN.infrastructure[infra].secrets["REDIS_PASSWORD"])
-    assert (users["default"]["secret_path"], users["default"]["secret_field"]) == (admin.path, admin.property)
+    assert (users["default"]["entry"], users["default"]["property"]) == (admin.path, admin.property)
     group = parsed["modules/redis/main.tf"]["resource"]["aws_elasticache_replication_group"]["this"]
     assert "auth_token" not in group and group["transit_encryption_enabled"] is True
     assert group["user_group_ids"] == ["aws_elasticache_user_group.this.user_group_id"]
@@ -522,3 +522,23 @@ def test_backup_region_root_holds_what_the_environment_and_the_runbook_use(parse
     runbook = (rendered / "monitoring" / "runbooks" / "disaster-recovery.md").read_text()
     assert f"--db-subnet-group-name {target['identifier']}" in runbook
     assert f"terraform -chdir=out/terraform/{env}-backup output -raw restore_security_group_id" in runbook
+
+
+def test_jobs_that_reach_the_private_cluster_api_run_inside_its_vpc(workflows, parsed, rendered):
+    """The EKS endpoint is private: both deploys and the drill run on the environment's runners,
+    whose custom labels actionlint is told about, in the subnets Terraform opens the API to."""
+    from nexusgen.plan import cloud
+
+    cluster = parsed["modules/cluster/main.tf"]
+    assert cluster["resource"]["aws_eks_cluster"]["this"]["vpc_config"]["endpoint_public_access"] is False
+    jobs = {"staging": workflows["main.yml"]["jobs"]["deploy-staging"], "production": workflows["release.yml"]["jobs"]["deploy-production"]}
+    drill = PLAN.catalogue.cloud.recovery.drill_environment
+    for env, job in jobs.items():
+        labels = cloud.runner_labels(PLAN.catalogue.cloud, PLAN.project, env)
+        assert job["runs-on"] == labels and "self-hosted" in labels
+        (call,) = _module_calls(parsed[f"{env}/main.tf"], "cluster")
+        (network,) = _module_calls(parsed[f"{env}/main.tf"], "network")
+        assert call["api_client_cidrs"] == network["private_subnets"]
+    assert workflows["restore-drill.yml"]["jobs"]["drill"]["runs-on"] == cloud.runner_labels(PLAN.catalogue.cloud, PLAN.project, drill)
+    config = yaml.safe_load((rendered.parent / ".github" / "actionlint.yaml").read_text())
+    assert set(config["self-hosted-runner"]["labels"]) == {f"{PLAN.project}-{env}" for env in jobs}

@@ -59,8 +59,6 @@ def cloud(cat: Catalogue) -> Iterator[Finding]:
             yield ("environments", env, "registry"), (
                 "a cloud environment pulls from the cloud's registry (ECR in cloud.state.account_id); remove it"
             )
-        if ce.redis is not None and ce.redis.replaces in cat.infrastructure and ADMIN_PASSWORD["redis"] not in cat.infrastructure[ce.redis.replaces].secrets:
-            yield (*at, "redis", "replaces"), f"{ce.redis.replaces!r} has no {ADMIN_PASSWORD['redis']} secret: ElastiCache's default user takes it"
     if cat.platform.image_pulls.mode != "node":
         # ECR pulls authenticate with the node role; an ECR docker login expires after 12 hours.
         yield ("platform", "image_pulls", "mode"), "must be 'node' with a cloud section: nodes pull from ECR with their own role"

@@ -321,58 +321,58 @@ module "redis" {
   snapshot_retention_days = 7
   users = {
     production-default = {
-      name         = "default"
-      access       = "on ~* &* +@all"
-      secret_path  = "nexus/redis"
-      secret_field = "password"
+      name     = "default"
+      access   = "on ~* &* +@all"
+      entry    = "nexus/redis"
+      property = "password"
     }
     production-data-collector = {
-      name         = "data-collector"
-      access       = "on ~* &* +@all -@admin -@dangerous"
-      secret_path  = "nexus/redis/users/data-collector"
-      secret_field = "password"
+      name     = "data-collector"
+      access   = "on ~* &* +@all -@admin -@dangerous"
+      entry    = "nexus/redis/users/data-collector"
+      property = "password"
     }
     production-execution-engine = {
-      name         = "execution-engine"
-      access       = "on ~* &* +@all -@admin -@dangerous"
-      secret_path  = "nexus/redis/users/execution-engine"
-      secret_field = "password"
+      name     = "execution-engine"
+      access   = "on ~* &* +@all -@admin -@dangerous"
+      entry    = "nexus/redis/users/execution-engine"
+      property = "password"
     }
     production-funding-aggregator = {
-      name         = "funding-aggregator"
-      access       = "on ~* &* +@all -@admin -@dangerous"
-      secret_path  = "nexus/redis/users/funding-aggregator"
-      secret_field = "password"
+      name     = "funding-aggregator"
+      access   = "on ~* &* +@all -@admin -@dangerous"
+      entry    = "nexus/redis/users/funding-aggregator"
+      property = "password"
     }
     production-gateway = {
-      name         = "gateway"
-      access       = "on ~* &* +@all -@admin -@dangerous"
-      secret_path  = "nexus/redis/users/gateway"
-      secret_field = "password"
+      name     = "gateway"
+      access   = "on ~* &* +@all -@admin -@dangerous"
+      entry    = "nexus/redis/users/gateway"
+      property = "password"
     }
     production-notification = {
-      name         = "notification"
-      access       = "on ~* &* +@all -@admin -@dangerous"
-      secret_path  = "nexus/redis/users/notification"
-      secret_field = "password"
+      name     = "notification"
+      access   = "on ~* &* +@all -@admin -@dangerous"
+      entry    = "nexus/redis/users/notification"
+      property = "password"
     }
     production-opportunity-detector = {
-      name         = "opportunity-detector"
-      access       = "on ~* &* +@all -@admin -@dangerous"
-      secret_path  = "nexus/redis/users/opportunity-detector"
-      secret_field = "password"
+      name     = "opportunity-detector"
+      access   = "on ~* &* +@all -@admin -@dangerous"
+      entry    = "nexus/redis/users/opportunity-detector"
+      property = "password"
     }
     production-position-manager = {
-      name         = "position-manager"
-      access       = "on ~* &* +@all -@admin -@dangerous"
-      secret_path  = "nexus/redis/users/position-manager"
-      secret_field = "password"
+      name     = "position-manager"
+      access   = "on ~* &* +@all -@admin -@dangerous"
+      entry    = "nexus/redis/users/position-manager"
+      property = "password"
     }
     production-risk-manager = {
-      name         = "risk-manager"
-      access       = "on ~* &* +@all -@admin -@dangerous"
-      secret_path  = "nexus/redis/users/risk-manager"
-      secret_field = "password"
+      name     = "risk-manager"
+      access   = "on ~* &* +@all -@admin -@dangerous"
+      entry    = "nexus/redis/users/risk-manager"
+      property = "password"
     }
   }
   port         = 6379

@@ -144,12 +144,12 @@ def redis() -> dict[str, list]:
         # in a private, versioned bucket (README "Terraform").
         Block("data", ("aws_secretsmanager_secret_version", "user"), [
             Attr("for_each", Raw("var.users")),
-            Attr("secret_id", Raw("each.value.secret_path")),
+            Attr("secret_id", Raw("each.value.entry")),
         ]),
         resource(
             "aws_elasticache_user", "this",
             block("authentication_mode", type="password",
-                  passwords=[Raw("jsondecode(data.aws_secretsmanager_secret_version.user[each.key].secret_string)[each.value.secret_field]")]),
+                  passwords=[Raw("jsondecode(data.aws_secretsmanager_secret_version.user[each.key].secret_string)[each.value.property]")]),
             for_each=Raw("var.users"),
             user_id=Raw("each.key"),
             user_name=Raw("each.value.name"),
@@ -195,8 +195,8 @@ def redis() -> dict[str, list]:
         variable("node_type", "string", "Node type"),
         variable("multi_az", "bool", "A replica in a second zone with automatic failover"),
         variable("snapshot_retention_days", "number", "Days of daily snapshots"),
-        variable("users", "map(object({ name = string, access = string, secret_path = string, secret_field = string }))",
-                 "User id => Redis user name, ACL access string, and the Secrets Manager entry and JSON property of its password"),
+        variable("users", "map(object({ name = string, access = string, entry = string, property = string }))",
+                 "User id => Redis user name, ACL access string, and the Secrets Manager entry and JSON property holding its password"),
         variable("port", "number", "Listening port"),
         variable("vpc_id", "string", "The VPC"),
         variable("subnet_ids", "list(string)", "Data subnets"),

@@ -156,11 +156,11 @@ def redis_users(plan: Plan, env: str, infra: str) -> dict[str, dict[str, str]]:
     with the in-cluster default user's password and rights (what the exporter uses), then each
     service's own user with its ACL (plan.datastores.redis_rules) and its derived secret."""
     admin = plan.secret_ref(plan.infrastructure[infra].secrets[datastores.ADMIN_PASSWORD["redis"]])
-    out = {f"{env}-default": {"name": "default", "access": "on ~* &* +@all", "secret_path": admin.path, "secret_field": admin.property}}
+    out = {f"{env}-default": {"name": "default", "access": "on ~* &* +@all", "entry": admin.path, "property": admin.property}}
     for cred in plan.credentials:
         if cred.store == infra:
             access = " ".join(["on", *datastores.redis_rules(plan.catalogue, cred)])
-            out[f"{env}-{cred.user}"] = {"name": cred.user, "access": access, "secret_path": cred.path, "secret_field": cred.property}
+            out[f"{env}-{cred.user}"] = {"name": cred.user, "access": access, "entry": cred.path, "property": cred.property}
     return out
 
 

@@ -25,8 +25,8 @@ variable "snapshot_retention_days" {
 }
 
 variable "users" {
-  description = "User id => Redis user name, ACL access string, and the Secrets Manager entry and JSON property of its password"
-  type        = map(object({ name = string, access = string, secret_path = string, secret_field = string }))
+  description = "User id => Redis user name, ACL access string, and the Secrets Manager entry and JSON property holding its password"
+  type        = map(object({ name = string, access = string, entry = string, property = string }))
 }
 
 variable "port" {
