@@ -49,8 +49,8 @@ def test_workflows_are_written_where_github_reads_them(github: Path, rendered: P
     assert not (rendered / "github").exists()
     assert not any(p.is_symlink() for p in github.rglob("*"))
     manifest = json.loads((github / ".nexusgen-manifest.json").read_text())
-    assert set(manifest["files"]) == {"dependabot.yml", "scripts/change_window.py", "workflows/main.yml",
-                                      "workflows/pr.yml", "workflows/release.yml", "workflows/restore-drill.yml"}
+    assert set(manifest["files"]) == {"actionlint.yaml", "dependabot.yml", "scripts/change_window.py", "workflows/main.yml",
+                                      "workflows/pr.yml", "workflows/release.yml", "workflows/restore-drill.yml"}  # actionlint.yaml: the self-hosted runners' labels
 
 
 def test_the_repository_ships_its_workflows_in_dot_github():

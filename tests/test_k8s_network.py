@@ -50,6 +50,13 @@ def graph_problems(docs: list[dict], env: str) -> list[str]:
     cluster = PLAN.environment(env).cluster  # the only API server egress allowed is to its CIDRs
     api_blocks = tuple(sorted((c, ()) for c in cluster.api_server_cidrs))
     api_ports = (("TCP", cluster.api_server_port),)
+    # Stores AWS runs here (issue 18): reached in the data subnets, on their port, never as pods.
+    from nexusgen.plan import cloud
+
+    managed = cloud.managed_stores(PLAN.catalogue.cloud, env)
+    data_blocks = tuple(sorted((c, ()) for c in cloud.subnets(PLAN.catalogue.cloud.environments[env]).data)) if managed else ()
+    by_port = {(("TCP", port_of(store)),): store for store in managed}
+    to_managed = Counter()  # (owner, store) of rules that are not a service's edge: the exporter, the roles Job
     for policy in (d for d in docs if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] not in PLATFORM_POLICIES):
         ns, spec = policy["metadata"]["namespace"], policy["spec"]
         selector = spec["podSelector"].get("matchLabels", {})
@@ -92,6 +99,14 @@ def graph_problems(docs: list[dict], env: str) -> list[str]:
                     out_edges[(owner, kind[1])] += 1
                     if ports != (("TCP", port_of(kind[1])),):
                         problems.append(f"{owner} -> {kind[1]}: egress on {ports}")
+            elif all(k[0] == "cidr" for k in kinds) and managed and tuple(sorted(k[1:] for k in kinds)) == data_blocks:
+                store = by_port.get(ports)
+                if store is None:
+                    problems.append(f"{owner}: data subnets on {ports}")
+                elif owner in PLAN.services:
+                    out_edges[(owner, store)] += 1
+                else:
+                    to_managed[(owner, store)] += 1
             elif all(k[0] == "cidr" for k in kinds):
                 blocks = tuple(sorted(k[1:] for k in kinds))
                 (api if blocks == api_blocks and ports == api_ports else external)[(owner, blocks, ports)] += 1
@@ -99,9 +114,14 @@ def graph_problems(docs: list[dict], env: str) -> list[str]:
                 problems.append(f"{owner}: unexpected egress to {kinds}")
 
     graph = Counter((e.source, e.target) for e in PLAN.edges if e.kind != "external")
-    for label, got in (("egress", out_edges), ("ingress", in_edges)):
-        if got != graph:
-            problems.append(f"{label} edges differ: extra {got - graph}, missing {graph - got}")
+    inbound = Counter({edge: n for edge, n in graph.items() if edge[1] not in managed})  # no pod listens for a managed store
+    for label, got, want in (("egress", out_edges, graph), ("ingress", in_edges, inbound)):
+        if got != want:
+            problems.append(f"{label} edges differ: extra {got - want}, missing {want - got}")
+    own = Counter({(store, store): 1 for store in managed})  # each exporter reads its store
+    own.update({(f"{store}-roles", store): 1 for store, kind in managed.items() if kind == "postgres"})
+    if to_managed != own:
+        problems.append(f"managed-store egress differs: {to_managed} != {own}")
     want_external = Counter()
     for edge in (e for e in PLAN.edges if e.kind == "external"):
         ext = PLAN.catalogue.external[edge.target]
@@ -136,7 +156,7 @@ def test_policies_match_the_dependency_graph(built, env):
 @pytest.mark.parametrize("env", CLUSTER_ENVIRONMENTS)
 def test_every_policy_selects_pods_that_exist(built, env):
     pods = {(d["metadata"]["namespace"], d["spec"]["template"]["metadata"]["labels"][NAME])
-            for d in built[env] if d["kind"] in ("Deployment", "StatefulSet")}  # fmt: skip
+            for d in built[env] if d["kind"] in ("Deployment", "StatefulSet", "Job")}  # fmt: skip
     for policy in (d for d in built[env] if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] not in PLATFORM_POLICIES):
         labels = policy["spec"]["podSelector"].get("matchLabels", {})
         if labels and labels != {NAME: "prometheus"}:

@@ -104,17 +104,45 @@ def test_http01_solver_is_reachable_from_the_ingress_controller(built, env):
 
 
 @pytest.mark.parametrize("env", CLUSTER_ENVIRONMENTS)
-def test_pods_can_pull_the_project_images(built, env):
-    """platform.image_pulls: pull_secret: every namespace running the images syncs the Secret, every service uses it."""
+def test_pods_pull_from_the_cloud_registry_with_the_node_role(built, env):
+    """The shipped catalogue has a cloud: images live in ECR and nodes pull with their own role
+    (cloud_checks refuses a pull secret there), so no namespace syncs a registry token."""
+    assert PLATFORM.image_pulls.mode == "node" and PLAN.catalogue.cloud is not None
     docs = built[env]
-    secrets = {(d["metadata"]["namespace"], d["spec"]["target"]["name"]): d for d in docs if d["kind"] == "ExternalSecret"}
-    accounts = {(d["metadata"]["namespace"], d["metadata"]["name"]): d for d in docs if d["kind"] == "ServiceAccount"}
-    for name in PLAN.services:
-        ns = PLAN.service_namespace(name, env)
-        pull = secrets[(ns, "registry-pull")]
-        assert pull["spec"]["target"]["template"]["type"] == "kubernetes.io/dockerconfigjson"
-        assert pull["spec"]["data"][0]["secretKey"] == ".dockerconfigjson"
-        assert accounts[(ns, name)]["imagePullSecrets"] == [{"name": "registry-pull"}]
+    assert not [d for d in docs if d["kind"] == "ExternalSecret" and d["spec"]["target"]["name"] == "registry-pull"]
+    assert not [d for d in docs if d["kind"] == "ServiceAccount" and d.get("imagePullSecrets")]
+    images = {c["image"].split("@")[0].rsplit(":", 1)[0] for d in docs if d["kind"] in ("Deployment", "StatefulSet")
+              for c in d["spec"]["template"]["spec"]["containers"] if c["name"] in PLAN.services}
+    assert images == {PLAN.image_repo(name, env) for name in PLAN.services}
+    assert all(".dkr.ecr." in image for image in images)
+
+
+def test_pods_can_pull_the_project_images_with_a_pull_secret():
+    """platform.image_pulls: pull_secret (a catalogue without a cloud): every namespace running the
+    images syncs the Secret, every service's account uses it."""
+    import re
+
+    import yaml
+
+    from conftest import CATALOGUE
+    from nexusgen import catalogue as catalogue_io
+    from nexusgen.engine.templates import Templates
+    from nexusgen.families import k8s
+    from nexusgen.plan import build
+
+    text = CATALOGUE.read_text(encoding="utf-8")
+    text = re.sub(r"\ncloud:\n(?:[ #].*\n)+", "\n", text)
+    text = text.replace("image_pulls: {mode: node}", "image_pulls: {mode: pull_secret, secret: registry-pull-credentials}")
+    text = text.replace("\nenvironments:\n", "\n  registry-pull-credentials: {description: pull token, path: nexus/registry/ghcr, property: dockerconfigjson}\nenvironments:\n", 1)
+    plan = build(catalogue_io.parse(text.encode(), "services.yaml"))
+    files = k8s.render(plan, Templates())
+    for name in plan.services:
+        group = plan.group(name)
+        secret = yaml.safe_load(files[next(p for p in files if p.as_posix() == f"k8s/base/{group}/registry-pull/externalsecret.yaml")])
+        assert secret["spec"]["target"]["template"]["type"] == "kubernetes.io/dockerconfigjson"
+        assert secret["spec"]["data"][0]["secretKey"] == ".dockerconfigjson"
+        account = yaml.safe_load(files[next(p for p in files if p.as_posix() == f"k8s/base/{group}/{name}/serviceaccount.yaml")])
+        assert account["imagePullSecrets"] == [{"name": "registry-pull"}]
 
 
 @pytest.mark.parametrize("env", CLUSTER_ENVIRONMENTS)

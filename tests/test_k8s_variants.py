@@ -116,6 +116,9 @@ def test_checkov_is_clean_and_skips_only_missing_digests(rendered, tmp_path: Pat
         if i.group == "infrastructure" and not i.optional
         and (not i.image.digest or (i.exporter and i.exporter.image and not i.exporter.image.digest))
     }  # fmt: skip
+    # the Job creating the services' roles on a managed PostgreSQL runs the store's image (k8s/managed.py)
+    undigested |= {d["metadata"]["name"] for d in built if d["kind"] == "Job"
+                   and not PLAN.infrastructure[d["metadata"]["name"].split("-roles-")[0]].image.digest}  # fmt: skip
     digest_skips = {c["resource"].rsplit(".", 1)[-1] for c in skipped if c["check_id"] == "CKV_K8S_43"}
     assert digest_skips == undigested
     assert {c["check_id"] for c in skipped} <= {"CKV_K8S_43", "CKV_K8S_35", "CKV_K8S_38"}

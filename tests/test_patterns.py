@@ -69,8 +69,9 @@ def _everything() -> dict:
     envs = data["environments"]
     envs["dev"].update(digests={"gateway": SHA}, domain="dev.example.com", secret_store={"name": "vault", "refresh": "1h"},
                        cluster=CLUSTER, tls_issuer="issuer")
+    envs["dev"]["registry"] = "ghcr.io/example"  # cloud environments pull from the cloud's registry (cloud_checks)
     for name in ("staging", "production"):
-        envs[name].update(registry="ghcr.io/example", digests={"gateway": SHA})
+        envs[name].update(digests={"gateway": SHA})
         envs[name]["secret_store"]["refresh"] = "30m"
     envs["staging"]["services"]["gateway"]["resources"] = RESOURCES
     envs["staging"]["cluster"]["workload_identities"] = {"gateway": "arn:aws:iam::111122223333:role/gateway"}
@@ -109,9 +110,21 @@ def _everything() -> dict:
         "cert_manager": {"issuer_kind": "ClusterIssuer", "solver": "http01", "namespace": "cert-manager"},
         "ingress": {"class_name": "nginx", "namespace": "ingress-nginx", "labels": {"app.kubernetes.io/name": "ingress-nginx"}},
         "dns": {"namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}},
-        "image_pulls": {"mode": "pull_secret", "secret": "registry-pull-credentials"},
+        "image_pulls": {"mode": "node"},  # with a cloud, nodes pull from ECR with their role (cloud_checks)
     }
-    data["cloud"]["environments"]["production"]["redis"].update(replaces="redis", auth_secret="redis-auth-token")
+    data["cloud"]["environments"]["production"]["redis"].update(replaces="redis")
+    data["cloud"]["environments"]["staging"]["runner_labels"] = ["self-hosted", "nexus-staging"]
+    return data
+
+
+def _without_cloud() -> dict:
+    """The fields a cloud refuses (cloud_checks): per-environment registries and a pull secret."""
+    data = _everything()
+    del data["cloud"]
+    for name in ("staging", "production"):
+        data["environments"][name]["registry"] = "ghcr.io/example"
+    data["secrets"]["registry-pull-credentials"] = {"description": "pull token", "path": "nexus/registry/ghcr", "property": "dockerconfigjson"}
+    data["platform"]["image_pulls"] = {"mode": "pull_secret", "secret": "registry-pull-credentials"}
     return data
 
 
@@ -120,7 +133,7 @@ def _corpus() -> list[dict]:
     # dev may name a cluster too: the GKE and AKS cases' staging cluster there covers those fields' dev paths.
     others = [{**data, "environments": {**data["environments"], "dev": {**data["environments"]["dev"], "cluster": cluster}}}
               for data in cases if (cluster := data["environments"]["staging"].get("cluster", {})).get("provider", "aws") != "aws"]
-    return [_everything(), *cases, *others]
+    return [_everything(), _without_cloud(), *cases, *others]
 
 
 def _first(data: Any, template: tuple[str, ...], loc: tuple = ()) -> tuple | None:

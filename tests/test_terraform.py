@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from conftest import CATALOGUE, ROOT, examples, tool
+from test_k8s import built  # noqa: F401 - a fixture: each overlay built by kustomize
 from nexusgen import catalogue as catalogue_io
 from nexusgen.families.terraform import hcl
 from nexusgen.families.terraform.aws.facts import image_path
@@ -154,37 +155,83 @@ def _pushed_images(workflows: dict[str, dict]) -> set[str]:
     return images
 
 
-@pytest.mark.parametrize("env", ["staging", "production"])
-def test_registries_are_the_images_the_workflows_push(parsed, workflows, env):
-    (registry,) = _module_calls(parsed[f"{env}/main.tf"], "registry")
-    pushed = {image_path(image) for image in _pushed_images(workflows) if image.startswith(PLAN.registry(env))}
-    assert set(registry["repositories"]) == pushed
+def _logged_in_registries(workflows: dict[str, dict]) -> dict[str, set[str]]:
+    """Job name -> the ECR hosts it logs in to: amazon-ecr-login after configure-aws-credentials,
+    whose role's account and region make the host."""
+    out: dict[str, set[str]] = {}
+    for wf in workflows.values():
+        for name, job in wf.get("jobs", {}).items():
+            role = None
+            for step in job.get("steps", []):
+                uses = str(step.get("uses", ""))
+                if uses.startswith("aws-actions/configure-aws-credentials@"):
+                    role = step["with"]
+                elif uses.startswith("aws-actions/amazon-ecr-login@"):
+                    assert role, f"job {name} logs in to ECR before it has credentials"
+                    account = role["role-to-assume"].split(":")[4]
+                    out.setdefault(name, set()).add(f"{account}.dkr.ecr.{role['aws-region']}.amazonaws.com")
+    return out
+
+
+def _images_in_overlays(rendered: Path) -> set[str]:
+    names = set()
+    for path in (rendered / "k8s" / "overlays").rglob("kustomization.yaml"):
+        names |= {image["newName"] for image in (yaml.safe_load(path.read_text()).get("images") or [])}
+    return names
+
+
+def test_registries_are_the_images_the_workflows_push_and_the_overlays_pull(parsed, workflows, rendered):
+    """One registry (the shared account's ECR): Terraform's repositories == what main's images job
+    pushes to (its matrix, on the host it logged in to with Terraform's push role) == what every
+    cluster overlay pulls."""
+    root = parsed["registry/main.tf"]
+    (registry,) = _module_calls(root, "registry")
+    (provider,) = [p for p in root["provider"]["aws"]] if isinstance(root["provider"]["aws"], list) else [root["provider"]["aws"]]
+    host = f"{provider['allowed_account_ids'][0]}.dkr.ecr.{provider['region']}.amazonaws.com"
+    pushed = _pushed_images(workflows)
+    assert {image.split("/", 1)[0] for image in pushed} == {host}
+    assert {image.split("/", 1)[1] for image in pushed} == set(registry["repositories"])
+    assert _images_in_overlays(rendered) == pushed
+    logged_in = _logged_in_registries(workflows)
+    assert logged_in["images"] == {host} and logged_in["promote"] == {host}
+    # every cluster environment's account may pull
+    accounts = {PLAN.environment(env).cluster.deploy_role.split(":")[4] for env in PLAN.catalogue.cloud.environments}
+    assert set(registry["pull_accounts"]) == accounts
+
+
+def _subject(workflow: dict, job: dict) -> str:
+    """The OIDC ``sub`` GitHub gives ``job``: its environment's, else the branch its workflow runs on."""
+    environment = job.get("environment")
+    environment = environment.get("name") if isinstance(environment, dict) else environment
+    if environment:
+        return f"repo:{PLAN.github_repository}:environment:{environment}"
+    on = workflow["on"]
+    branches = (on.get("push") or {}).get("branches") if isinstance(on, dict) else None
+    assert branches and len(branches) == 1 and set(on) == {"push"}, "a role assumed outside an environment needs one branch trigger"
+    return f"repo:{PLAN.github_repository}:ref:refs/heads/{branches[0]}"
 
 
 def _assumed_roles(workflows: dict[str, dict]) -> dict[str, str]:
-    """Role ARN -> the GitHub environment of the job that assumes it (one environment per role)."""
+    """Role ARN -> the OIDC subject of the job that assumes it (one subject per role)."""
     out: dict[str, str] = {}
     for wf in workflows.values():
         for name, job in wf.get("jobs", {}).items():
             for step in job.get("steps", []):
                 if str(step.get("uses", "")).startswith("aws-actions/configure-aws-credentials@"):
-                    environment = job.get("environment")
-                    environment = environment.get("name") if isinstance(environment, dict) else environment
-                    assert environment, f"job {name} assumes a cloud role outside a GitHub environment"
                     arn = step["with"]["role-to-assume"]
-                    assert out.setdefault(arn, environment) == environment, arn
+                    assert out.setdefault(arn, _subject(wf, job)) == _subject(wf, job), arn
     return out
 
 
-def test_role_trust_is_the_workflows_environments(parsed, workflows):
+def test_role_trust_is_the_workflows_subjects(parsed, workflows):
     trusted = {}
-    for env in PLAN.catalogue.cloud.environments:
-        account = PLAN.environment(env).cluster.deploy_role.split(":")[4]
-        for call in _module_calls(parsed[f"{env}/main.tf"], "ci-role"):
+    roots = {env: PLAN.environment(env).cluster.deploy_role.split(":")[4] for env in PLAN.catalogue.cloud.environments}
+    roots["registry"] = PLAN.catalogue.cloud.state.account_id
+    for root, account in roots.items():
+        for call in _module_calls(parsed[f"{root}/main.tf"], "ci-role"):
             trusted[f"arn:aws:iam::{account}:role/{call['name']}"] = call["subject"]
-    assumed = _assumed_roles(workflows)
-    expected = {arn: f"repo:{PLAN.github_repository}:environment:{environment}" for arn, environment in assumed.items()}
-    assert trusted == expected
+    assert trusted == _assumed_roles(workflows)
+    assert f"repo:{PLAN.github_repository}:ref:refs/heads/main" in trusted.values()  # main's images job
 
 
 def test_the_trust_is_exact_in_the_module(parsed):
@@ -201,7 +248,7 @@ def test_secret_entries_are_the_external_secrets_remote_refs(rendered: Path, par
             if isinstance(doc, dict) and doc.get("kind") == "ExternalSecret":
                 refs |= {item["remoteRef"]["key"] for item in doc["spec"].get("data", [])}
     assert refs
-    cloud_only = {PLAN.catalogue.secrets[e.redis.auth_secret].path for e in PLAN.catalogue.cloud.environments.values() if e.redis}
+    cloud_only: set[str] = set()  # every entry Terraform names is one a cluster reads (RBAC users replaced the AUTH token)
     for env in PLAN.catalogue.cloud.environments:
         (secrets,) = _module_calls(parsed[f"{env}/main.tf"], "secrets")
         names = set(secrets["secrets"])
@@ -214,10 +261,42 @@ def _unreferenced_catalogue_paths(refs: set[str]) -> set[str]:
     return {s.path for s in PLAN.secrets.values()} - refs
 
 
-def test_external_secrets_reads_only_the_catalogue_entries(parsed):
-    policy = parsed["production/main.tf"]["data"]["aws_iam_policy_document"]["external_secrets"]["statement"]
-    assert policy["resources"] == "values(module.secrets.arns)"
-    assert sorted(policy["actions"]) == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_each_namespace_reads_only_its_own_secrets(built, parsed, env):
+    """Every namespace's ExternalSecrets go through its own SecretStore, whose ServiceAccount's
+    IRSA role (Terraform) is trusted for exactly that account and reads exactly the entries those
+    ExternalSecrets name: no namespace can read another's."""
+    tree = parsed[f"{env}/main.tf"]
+    account = PLAN.environment(env).cluster.deploy_role.split(":")[4]
+    roles = {}
+    for name, call in tree["module"].items():
+        if call["source"] == "../modules/workload-role" and name.startswith("secrets_"):
+            document = call["policy_json"].removeprefix("data.aws_iam_policy_document.").removesuffix(".json")
+            (statement,) = [tree["data"]["aws_iam_policy_document"][document]["statement"]]
+            paths = {re.fullmatch(r'module\.secrets\.arns\["(.+)"\]', r)[1] for r in statement["resources"]}
+            roles[(call["namespace"], call["service_account"])] = (f"arn:aws:iam::{account}:role/{call['name']}", paths)
+    read: dict[str, set[str]] = {}
+    stores, accounts = {}, {}
+    for doc in built[env]:
+        ns = doc["metadata"].get("namespace")
+        if doc["kind"] == "ExternalSecret":
+            assert doc["spec"]["secretStoreRef"]["kind"] == "SecretStore"
+            read.setdefault(ns, set()).update(item["remoteRef"]["key"] for item in doc["spec"].get("data", []))
+            stores.setdefault(ns, set()).add(doc["spec"]["secretStoreRef"]["name"])
+        elif doc["kind"] == "SecretStore":
+            accounts[(ns, doc["metadata"]["name"])] = doc["spec"]["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"]["name"]
+    assert read and set(read) == {ns for ns, _ in roles}
+    for ns, paths in read.items():
+        (store,) = stores[ns]
+        sa = accounts[(ns, store)]
+        role, allowed = roles[(ns, sa)]
+        assert allowed == paths, ns
+        account_doc = next(d for d in built[env] if d["kind"] == "ServiceAccount" and d["metadata"]["namespace"] == ns and d["metadata"]["name"] == sa)
+        assert account_doc["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role
+    conditions = parsed["modules/workload-role/main.tf"]["data"]["aws_iam_policy_document"]["trust"]["statement"]["condition"]
+    sub = [c for c in conditions if c["variable"].endswith(":sub")]  # pygohcl reads "${x}" as x
+    assert sub == [{"test": "StringEquals", "values": ["system:serviceaccount:var.namespace:var.service_account"],
+                    "variable": sub[0]["variable"]}]
 
 
 def test_data_stores_live_in_the_data_subnets_and_production_is_multi_az(parsed):
@@ -302,3 +381,164 @@ def test_drill_pod_and_its_egress_are_valid_kubernetes(workflows):
 
     data = cloud.subnets(PLAN.catalogue.cloud.environments[PLAN.catalogue.cloud.recovery.drill_environment]).data
     assert [b["ipBlock"]["cidr"] for b in policy["spec"]["egress"][0]["to"]] == list(data)
+
+
+# --- managed data stores: the overlays use what Terraform creates -------------------------------
+
+
+def _managed(env: str) -> dict[str, str]:
+    from nexusgen.plan import cloud
+
+    return cloud.managed_stores(PLAN.catalogue.cloud, env)
+
+
+def _records(parsed: dict, env: str) -> dict[str, str]:
+    """Terraform's CNAMEs in the private zone: host -> the module output it points at."""
+    records = parsed[f"{env}/main.tf"]["resource"].get("aws_route53_record", {})
+    return {r["name"]: r["records"][0] for r in records.values()}
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_overlay_hosts_are_terraform_records(built, parsed, env):
+    """Every <INFRA>_HOST a service gets, and every exporter's endpoint, is a record Terraform
+    writes (pointing at the store that replaces it); REDIS_TLS is on for ElastiCache."""
+    managed = _managed(env)
+    assert managed, "the shipped catalogue manages its stores in both cloud environments"
+    records = _records(parsed, env)
+    seen = set()
+    for doc in built[env]:
+        if doc["kind"] != "ConfigMap":
+            continue
+        for var, value in (doc.get("data") or {}).items():
+            for infra, kind in managed.items():
+                if var == f"{infra.upper()}_HOST":
+                    assert records[value] == f"module.{kind}.address", (doc["metadata"]["name"], var)
+                    seen.add(infra)
+    assert seen == set(managed)
+    for doc in built[env]:
+        if doc["kind"] == "StatefulSet" and doc["metadata"]["name"] in managed:
+            infra = doc["metadata"]["name"]
+            containers = doc["spec"]["template"]["spec"]["containers"]
+            assert [c["name"] for c in containers] == [f"{infra}-exporter"]  # the store itself is in AWS
+            endpoints = [e["value"] for e in containers[0]["env"] if "value" in e and "internal" in e["value"]]
+            host = next(h for h in records if h.startswith(f"{infra}."))
+            assert endpoints and all(host in e for e in endpoints)
+            assert all("sslmode=require" in e or e.startswith("rediss://") for e in endpoints)
+    redis = [i for i, k in managed.items() if k == "redis"]
+    for name in PLAN.services:
+        for infra in redis:
+            if infra in PLAN.depends_on(name, "infrastructure"):
+                assert PLAN.env(name, env)[f"{infra.upper()}_TLS"] == "true"
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_egress_to_managed_stores_is_the_data_subnets(built, parsed, env):
+    """Traffic to a managed store goes to Terraform's data subnets on the store's port, and no
+    policy still points at the store's pods."""
+    (network,) = _module_calls(parsed[f"{env}/main.tf"], "network")
+    data = set(network["data_subnets"])
+    managed = _managed(env)
+    ports = {PLAN.port(infra) for infra in managed}
+    found = 0
+    for doc in built[env]:
+        if doc["kind"] != "NetworkPolicy":
+            continue
+        for rule in doc["spec"].get("egress", []):
+            rule_ports = {p["port"] for p in rule.get("ports", [])}
+            peers = rule.get("to", [])
+            pods = {p["podSelector"]["matchLabels"].get("app.kubernetes.io/name") for p in peers if "podSelector" in p}
+            if rule_ports & ports:  # the exporters' metrics ports are still scraped in the cluster
+                assert not pods & set(managed), doc["metadata"]["name"]
+            cidrs = {p["ipBlock"]["cidr"] for p in peers if "ipBlock" in p}
+            if rule_ports & ports and cidrs & data:
+                assert cidrs == data, doc["metadata"]["name"]
+                found += 1
+    callers = {name for name in PLAN.services if set(PLAN.depends_on(name, "infrastructure")) & set(managed)}
+    assert found >= len(callers)
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_elasticache_users_are_the_in_cluster_users(parsed, rendered, env):
+    """ElastiCache's users are redis-server's: `default` with REDIS_PASSWORD, then each service's
+    own user with the same ACL rules and its own secret; no AUTH token."""
+    (call,) = _module_calls(parsed[f"{env}/main.tf"], "redis")
+    users = {u["name"]: u for u in call["users"].values()}
+    infra = next(i for i, k in _managed(env).items() if k == "redis")
+    base = yaml.safe_load((rendered / "k8s" / "base" / PLAN.group(infra) / infra / "statefulset.yaml").read_text())
+    args = next(c for c in base["spec"]["template"]["spec"]["containers"] if c["name"] == infra)["args"]
+    in_cluster = {}
+    for i, arg in enumerate(args):
+        if arg == "--user":
+            rest = args[i + 1:]
+            end = rest.index("--user") if "--user" in rest else len(rest)
+            user, _on, _password, *rules = rest[:end]
+            in_cluster[user] = "on " + " ".join(rules)
+    assert {name: u["access"] for name, u in users.items() if name != "default"} == in_cluster
+    assert {(c.user, c.path, c.property) for c in PLAN.credentials if c.store == infra} == {
+        (n, u["entry"], u["property"]) for n, u in users.items() if n != "default"}
+    admin = PLAN.secret_ref(PLAN.infrastructure[infra].secrets["REDIS_PASSWORD"])
+    assert (users["default"]["entry"], users["default"]["property"]) == (admin.path, admin.property)
+    group = parsed["modules/redis/main.tf"]["resource"]["aws_elasticache_replication_group"]["this"]
+    assert "auth_token" not in group and group["transit_encryption_enabled"] is True
+    assert group["user_group_ids"] == ["aws_elasticache_user_group.this.user_group_id"]
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_rds_roles_job_runs_the_init_script_against_the_record(built, parsed, env):
+    from nexusgen.plan import datastores
+
+    infra = next(i for i, k in _managed(env).items() if k == "postgres")
+    (job,) = [d for d in built[env] if d["kind"] == "Job" and d["metadata"]["name"].startswith(f"{infra}-roles-")]
+    pod = job["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["command"] == ["sh", f"{datastores.INIT_FOLDER}/{datastores.INIT_SCRIPT}"]
+    values = {e["name"]: e.get("value") for e in container["env"]}
+    assert _records(parsed, env)[values["PGHOST"]] == "module.postgres.address" and values["PGSSLMODE"] == "require"
+    secrets = {e["name"] for e in container["env"] if "valueFrom" in e}
+    assert secrets == {"PGPASSWORD", *datastores.store_secrets(PLAN.catalogue, infra)}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["initdb"]["configMap"]["name"] == f"{infra}-initdb"
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_backup_region_root_holds_what_the_environment_and_the_runbook_use(parsed, rendered, env):
+    """<env>-backup runs in the backup region; its key is the one the environment's replicated
+    backups name (by alias), and the restore lands in the subnet group the runbook names."""
+    from nexusgen.plan import cloud
+
+    ce = PLAN.catalogue.cloud.environments[env]
+    root = parsed[f"{env}-backup/main.tf"]
+    provider = root["provider"]["aws"]
+    assert provider["region"] == ce.backup_region and "alias" not in provider
+    (kms,) = _module_calls(root, "kms")
+    alias = parsed[f"{env}/main.tf"]["data"]["aws_kms_alias"]["backup"]
+    assert alias["name"] == f"alias/{kms['name']}" and alias["provider"] == "aws.backup"
+    (pg,) = _module_calls(parsed[f"{env}/main.tf"], "postgres")
+    assert pg["backup_kms_key_arn"] == "data.aws_kms_alias.backup.target_key_arn"
+    (network,) = _module_calls(root, "network")
+    assert all(zone.startswith(ce.backup_region) for zone in network["zones"])
+    (target,) = _module_calls(root, "restore-target")
+    assert target["identifier"] == pg["identifier"] == cloud.database_id(PLAN.project, env)
+    runbook = (rendered / "monitoring" / "runbooks" / "disaster-recovery.md").read_text()
+    assert f"--db-subnet-group-name {target['identifier']}" in runbook
+    assert f"terraform -chdir=out/terraform/{env}-backup output -raw restore_security_group_id" in runbook
+
+
+def test_jobs_that_reach_the_private_cluster_api_run_inside_its_vpc(workflows, parsed, rendered):
+    """The EKS endpoint is private: both deploys and the drill run on the environment's runners,
+    whose custom labels actionlint is told about, in the subnets Terraform opens the API to."""
+    from nexusgen.plan import cloud
+
+    cluster = parsed["modules/cluster/main.tf"]
+    assert cluster["resource"]["aws_eks_cluster"]["this"]["vpc_config"]["endpoint_public_access"] is False
+    jobs = {"staging": workflows["main.yml"]["jobs"]["deploy-staging"], "production": workflows["release.yml"]["jobs"]["deploy-production"]}
+    drill = PLAN.catalogue.cloud.recovery.drill_environment
+    for env, job in jobs.items():
+        labels = cloud.runner_labels(PLAN.catalogue.cloud, PLAN.project, env)
+        assert job["runs-on"] == labels and "self-hosted" in labels
+        (call,) = _module_calls(parsed[f"{env}/main.tf"], "cluster")
+        (network,) = _module_calls(parsed[f"{env}/main.tf"], "network")
+        assert call["api_client_cidrs"] == network["private_subnets"]
+    assert workflows["restore-drill.yml"]["jobs"]["drill"]["runs-on"] == cloud.runner_labels(PLAN.catalogue.cloud, PLAN.project, drill)
+    config = yaml.safe_load((rendered.parent / ".github" / "actionlint.yaml").read_text())
+    assert set(config["self-hosted-runner"]["labels"]) == {f"{PLAN.project}-{env}" for env in jobs}

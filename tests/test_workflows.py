@@ -104,7 +104,9 @@ def ungated_production_jobs(doc: dict) -> list[str]:
 def test_actionlint_with_shellcheck(files, tmp_path):
     shellcheck = tool("shellcheck")
     env = {**os.environ, "PATH": f"{Path(shellcheck).parent}{os.pathsep}{os.environ['PATH']}"}
-    result = subprocess.run([tool("actionlint"), "-oneline", *map(str, files)], capture_output=True, text=True, env=env)
+    # The self-hosted runners' labels, as rendered (.github/actionlint.yaml).
+    config = ["-config-file", str(files[0].parent.parent / "actionlint.yaml")]
+    result = subprocess.run([tool("actionlint"), "-oneline", *config, *map(str, files)], capture_output=True, text=True, env=env)
     assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
     # The same run over a script with an unquoted variable must fail: shellcheck is really wired in.
     broken = tmp_path / "broken.yml"
@@ -187,11 +189,19 @@ def cloud_role_jobs(doc: dict) -> dict[str, dict]:
 @pytest.mark.parametrize("name", PIPELINES)
 def test_every_cloud_role_job_runs_in_its_environment(workflows, name):
     """Issue 16, item 2: the OIDC subject is `repo:<owner>/<repo>:environment:<env>`, and the role
-    assumed is that environment's."""
+    assumed is that environment's. Issue 18: the registry's push role is assumed only by main's
+    images job (subject refs/heads/main, no environment), its promote role only from `release`."""
+    from nexusgen.plan import cloud
+
     roles = {env: PLAN.environment(env).cluster.deploy_role for env in ("staging", "production")}
+    account = PLAN.catalogue.cloud.state.account_id
+    if name == "main":
+        roles[None] = cloud.role_arn(account, cloud.push_role(PLAN.project))
+    roles[cloud.RELEASE_ENVIRONMENT] = cloud.role_arn(account, cloud.promote_role(PLAN.project))
     for job_name, job in cloud_role_jobs(workflows[name]).items():
         env = environment(job)
         assert env in roles, job_name
+        assert env is not None or job_name == "images", job_name
         assumed = {step["with"]["role-to-assume"] for step in job["steps"] if "role-to-assume" in step.get("with", {})}
         assert assumed == {roles[env]}, job_name
     assert name == "pr" or cloud_role_jobs(workflows[name])

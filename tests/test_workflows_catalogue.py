@@ -80,7 +80,7 @@ def test_edited_workflows_pass_actionlint(edited):
     env_path = f"{Path(shellcheck).parent}:{Path(tool('actionlint')).parent}"
     files = sorted(str(p) for p in edited.glob("*.yml"))
     result = subprocess.run(
-        [tool("actionlint"), "-oneline", *files], capture_output=True, text=True, env={"PATH": env_path + ":/usr/bin:/bin"}
+        [tool("actionlint"), "-oneline", "-config-file", str(edited.parent / "actionlint.yaml"), *files], capture_output=True, text=True, env={"PATH": env_path + ":/usr/bin:/bin"}
     )
     assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
     assert shutil.which("shellcheck", path=env_path)
@@ -99,13 +99,16 @@ def test_smallest_catalogue_renders_valid_workflows(tmp_path):
 
     source = CATALOGUE.parent / "tests" / "cases" / "minimal" / "services.yaml"
     plan = build(catalogue_io.parse(source.read_bytes(), source.name))
-    files = []
+    files, config = [], []
     for path, text in workflows.render(plan, family_templates()).items():
         if path.parent.name == "workflows":
             files.append(tmp_path / path.name)
             files[-1].write_text(finish(path, text, source.name))
+        elif path.name == "actionlint.yaml":  # the runner labels of a cloud catalogue
+            (tmp_path / path.name).write_text(finish(path, text, source.name))
+            config = ["-config-file", str(tmp_path / path.name)]
     env = {"PATH": f"{Path(tool('shellcheck')).parent}:/usr/bin:/bin"}
-    result = subprocess.run([tool("actionlint"), "-oneline", *map(str, files)], capture_output=True, text=True, env=env)
+    result = subprocess.run([tool("actionlint"), "-oneline", *config, *map(str, files)], capture_output=True, text=True, env=env)
     assert result.returncode == 0 and result.stdout == "", result.stdout
     main = yaml.safe_load((tmp_path / "main.yml").read_text())
     release = yaml.safe_load((tmp_path / "release.yml").read_text())

@@ -55,8 +55,18 @@ def cloud(cat: Catalogue) -> Iterator[Finding]:
             yield (*at, "data_stores"), "managed data stores need 'postgres', 'redis' or both"
         if ce.data_stores != "managed" and (ce.postgres or ce.redis):
             yield (*at, "data_stores"), "'postgres' and 'redis' are used only with data_stores: managed"
-        if ce.redis is not None and ce.redis.auth_secret not in cat.secrets:
-            yield (*at, "redis", "auth_secret"), f"unknown secret {ce.redis.auth_secret!r}{choices(cat.secrets)}"
+        store = getattr(cat.environments, env).secret_store
+        if store is not None and store.kind != "SecretStore":
+            yield ("environments", env, "secret_store", "kind"), (
+                "must be 'SecretStore' in a cloud environment: each namespace reads its own secrets through its own role"
+            )
+        if getattr(cat.environments, env).registry is not None:
+            yield ("environments", env, "registry"), (
+                "a cloud environment pulls from the cloud's registry (ECR in cloud.state.account_id); remove it"
+            )
+    if cat.platform.image_pulls.mode != "node":
+        # ECR pulls authenticate with the node role; an ECR docker login expires after 12 hours.
+        yield ("platform", "image_pulls", "mode"), "must be 'node' with a cloud section: nodes pull from ECR with their own role"
     recovery = cloud.recovery
     if recovery.alert_secret not in cat.secrets:
         yield ("cloud", "recovery", "alert_secret"), f"unknown secret {recovery.alert_secret!r}{choices(cat.secrets)}"

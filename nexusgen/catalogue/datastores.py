@@ -118,6 +118,8 @@ def variable_names(cat: Catalogue, service: str) -> set[str]:
             names |= {f"{env_key(store)}_USER", f"{env_key(store)}_PASSWORD"}
             if engine(infra) == "postgres":
                 names.add(f"{env_key(store)}_DATABASE")
+            if engine(infra) == "redis":
+                names.add(f"{env_key(store)}_TLS")  # "true" where ElastiCache replaces it (Plan.env)
     return names
 
 

@@ -12,7 +12,7 @@ from functools import cached_property
 
 from nexusgen.catalogue import environments, names, ports, runtimes
 from nexusgen.catalogue.model import ENVIRONMENTS, METRICS, BaseImage, Catalogue, Environment, Infrastructure, Resources, Runtime, Secret, Service
-from nexusgen.catalogue.names import LIVE_TRADING_ENV, dependency_env
+from nexusgen.catalogue.names import LIVE_TRADING_ENV, dependency_env, env_key
 from nexusgen.plan import cloud, datastores
 
 COMPOSE_ENVIRONMENT = ENVIRONMENTS[0]  # dev: the compose stack
@@ -314,6 +314,8 @@ class Plan:
         """How other containers reach ``name``: the compose service name in dev, cluster DNS elsewhere."""
         if env == COMPOSE_ENVIRONMENT:
             return name
+        if name in cloud.managed_stores(self.catalogue.cloud, env):
+            return cloud.managed_host(self.project, env, name)
         return f"{name}.{self.service_namespace(name, env)}.svc.cluster.local"
 
     def public_url(self, service: str, env: str) -> str | None:
@@ -322,6 +324,9 @@ class Plan:
         return f"https://{ingress.subdomain}.{domain}" if ingress and domain else None
 
     def registry(self, env: str) -> str:
+        """Where ``env``'s images live: the cloud's ECR registry for a cloud environment (cloud.py)."""
+        if cloud.cloud_environment(self.catalogue.cloud, env) is not None:
+            return cloud.registry(self.catalogue.cloud, self.project)
         return self.environment(env).registry or self.catalogue.project.registry
 
     def image_repo(self, service: str, env: str) -> str:
@@ -376,6 +381,9 @@ class Plan:
             out[var] = self.dependency_fact(dep, fact, env)
         for var, template in svc.env_from_dependencies.items():
             out[var] = "".join(p if isinstance(p, str) else self.dependency_fact(*p, env) for p in names.template_parts(template))
+        for dep, kind in cloud.managed_stores(self.catalogue.cloud, env).items():
+            if kind == "redis" and dep in svc.depends_on.infrastructure:
+                out[f"{env_key(dep)}_TLS"] = "true"  # ElastiCache encrypts in transit: rediss://
         if svc.exchange_access == "trade":
             out[LIVE_TRADING_ENV] = "true" if self.live_trading(env) else "false"
         plain, own = datastores.service_variables(self.catalogue, service)

@@ -43,10 +43,15 @@ def redis_args(cat: Catalogue, store: str, reference) -> list[str]:
     args = ["--requirepass", reference(ADMIN_PASSWORD["redis"])]
     for c in credentials(cat):
         if c.store == store:
-            acl = cat.services[c.service].redis_acl.get(store, DEFAULT_REDIS_ACL)
-            rules = [*(f"~{k}" for k in acl.keys), *(f"&{ch}" for ch in acl.channels), *acl.commands]
-            args += ["--user", c.user, "on", ">" + reference(c.store_var), *rules]
+            args += ["--user", c.user, "on", ">" + reference(c.store_var), *redis_rules(cat, c)]
     return args
+
+
+def redis_rules(cat: Catalogue, c: Credential) -> list[str]:
+    """A service's Redis ACL rules (keys, channels, commands): the same in redis-server's ``--user``
+    and in ElastiCache's access string (terraform, modules/redis)."""
+    acl = cat.services[c.service].redis_acl.get(c.store, DEFAULT_REDIS_ACL)
+    return [*(f"~{k}" for k in acl.keys), *(f"&{ch}" for ch in acl.channels), *acl.commands]
 
 
 def postgres_init(cat: Catalogue, store: str) -> str | None:

@@ -24,6 +24,7 @@ OBSERVABILITY = K8S_BASE / "observability"  # the monitoring family's Prometheus
 GITHUB_DIR = PurePosixPath(".github")
 WORKFLOWS = PurePosixPath("workflows")
 DEPENDABOT = PurePosixPath("dependabot.yml")
+ACTIONLINT = PurePosixPath("actionlint.yaml")  # the self-hosted runners' labels (actionlint reads .github/actionlint.yaml)
 GATE_SCRIPT = PurePosixPath("scripts/change_window.py")
 TERRAFORM = PurePosixPath("terraform")  # in out/: bootstrap/, one root per cluster environment, modules/ (issue 18)
 

@@ -14,8 +14,14 @@ def actionlint(github: Path) -> Result:
     return over_files(
         "actionlint + shellcheck", files_matching(github, f"{paths.WORKFLOWS}/*.yml"),
         {"actionlint": "actionlint", "shellcheck": "shellcheck"},
-        lambda t, f: [t["actionlint"], "-oneline", "-shellcheck", t["shellcheck"], *f],
+        lambda t, f: [t["actionlint"], "-oneline", "-shellcheck", t["shellcheck"], *_actionlint_config(github), *f],
     )  # fmt: skip
+
+
+def _actionlint_config(github: Path) -> list[str]:
+    """The rendered runner labels, named explicitly (actionlint finds .github/ only inside a git work tree)."""
+    config = github / paths.ACTIONLINT
+    return ["-config-file", str(config)] if config.is_file() else []
 
 
 

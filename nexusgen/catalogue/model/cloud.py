@@ -53,7 +53,8 @@ class ManagedRedis(Strict):
     engine_version: EngineVersion
     node_type: Annotated[str, Field(pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")]
     snapshot_retention_days: Annotated[int, Field(ge=1, le=35)] = 7
-    auth_secret: Name = "redis-auth-token"  # the catalogue secret holding the AUTH token
+    # No AUTH token: ElastiCache RBAC users mirror the in-cluster ones (the replaced entry's
+    # default-user password and each service's own user, terraform modules/redis).
 
 
 class CloudEnvironment(Strict):
@@ -68,6 +69,9 @@ class CloudEnvironment(Strict):
     backup_region: AwsRegion
     postgres: ManagedPostgres | None = None
     redis: ManagedRedis | None = None
+    # `runs-on` of the jobs that reach this cluster's API (private: only from inside the VPC).
+    # Unset: ["self-hosted", "linux", "x64", "<project>-<env>"] (README "The runner").
+    runner_labels: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")]] | None = Field(None, min_length=1, max_length=10)
 
 
 class Recovery(Strict):

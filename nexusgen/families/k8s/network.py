@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nexusgen.plan import Plan
-from nexusgen.plan import cluster
-from nexusgen.families.k8s import network_platform
+from nexusgen.plan import cloud, cluster, datastores
+from nexusgen.families.k8s import managed, network_platform
 
 
 @dataclass(frozen=True)
@@ -77,11 +77,30 @@ class _Builder:
         ingress = self.plan.catalogue.platform.ingress
         return _pods(ingress.namespace, ingress.labels)
 
+    def managed(self, source: str, store: str) -> Rule:
+        """To a store AWS runs in this environment: the data subnets (cloud.subnets), on its port."""
+        data = cloud.subnets(self.plan.catalogue.cloud.environments[self.env]).data
+        host = cloud.managed_host(self.plan.project, self.env, store)
+        return Rule(f"{source} -> {store} (managed: {host}, in the data subnets)",
+                    [{"ipBlock": {"cidr": c}} for c in data], _tcp(self.plan.primary_port(store).container))
+
+    def roles_jobs(self, group: str) -> list[Policy]:
+        """The Job creating the services' roles on a managed PostgreSQL (k8s/managed.py) reaches it, nothing else."""
+        out = []
+        for store, kind in cloud.managed_stores(self.plan.catalogue.cloud, self.env).items():
+            if kind == "postgres" and self.plan.group(store) == group and datastores.postgres_init(self.plan.catalogue, store):
+                job = managed.roles_job(store)
+                out.append(Policy(job, f"the Job creating each service's role on {store} (RDS)", {cluster.NAME_LABEL: job}, [],
+                                  [self.managed(job, store)]))
+        return out
+
     def workload(self, name: str) -> Policy:
         plan = self.plan
+        managed = cloud.managed_stores(plan.catalogue.cloud, self.env)
         ingress = [
             Rule(f"{caller} -> {name}", [self.component(caller)], self.served(name))
             for caller in plan.dependents[name]
+            if name not in managed  # nothing listens there: the store is in AWS
         ]
         svc = plan.services.get(name)
         if svc is not None and svc.ingress is not None:
@@ -97,8 +116,12 @@ class _Builder:
                 ext = plan.catalogue.external[edge.target]
                 peers = [_cidr(c) for c in sorted(ext.cidrs)]
                 egress.append(Rule(f"{name} -> {edge.target} (external)", peers, _tcp(*sorted(ext.ports))))
+            elif edge.target in managed:
+                egress.append(self.managed(name, edge.target))
             else:
                 egress.append(Rule(f"{name} -> {edge.target}", [self.component(edge.target)], self.served(edge.target)))
+        if name in managed:
+            egress.append(self.managed(f"{name}'s exporter", name))
         if svc is not None and svc.kubernetes_api:
             api = plan.environment(self.env).cluster  # checks.py requires it in every cluster environment
             peers = [{"ipBlock": {"cidr": c}} for c in sorted(api.api_server_cidrs)]
@@ -126,6 +149,7 @@ class _Builder:
             ),
         ]
         policies += [self.workload(name) for name in cluster.members(self.plan, group)]
+        policies += self.roles_jobs(group)
         policies += network_platform.solver(self, group)
         if group == cluster.MONITORING:
             policies.append(self.scrapes())

@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 
 from nexusgen.plan import Plan, paths
 from nexusgen.plan import cluster
-from nexusgen.families.k8s import network
+from nexusgen.families.k8s import managed, network
 from nexusgen.families.k8s.base import labels
 from nexusgen.families.k8s.workloads import Workload
 
@@ -79,6 +79,9 @@ def group(plan: Plan, templates, env: str, group: str, members: list[Workload]) 
                 secret_type=None,
                 why=f"{w.name}'s secret references differ per environment (environments.<env>.services.{w.name}.secrets)",
             )
+    stores, store_patches = managed.files(plan, templates, env, folder, [w.name for w in members])
+    files.update(stores)
+    patches += store_patches
     files[folder / "networkpolicies.yaml"] = templates.render(
         "k8s/networkpolicies.yaml.j2", policies=network.policies(plan, env, group)
     )
@@ -105,6 +108,7 @@ def group(plan: Plan, templates, env: str, group: str, members: list[Workload]) 
         files[folder / "externalsecret-store.yaml"] = templates.render(
             "k8s/externalsecret-store.yaml.j2", env=env, store=store
         )
+        files.update(managed.secret_store(plan, templates, env, group, folder))
     files[folder / "kustomization.yaml"] = templates.render(
         "k8s/overlay-group.yaml.j2",
         env=env,

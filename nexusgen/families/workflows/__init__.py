@@ -11,9 +11,10 @@ import json
 from pathlib import Path, PurePosixPath
 
 from nexusgen.engine.text import dump_yaml, trailing_comments
-from nexusgen.plan import CLUSTER_ENVIRONMENTS, Plan, cluster, paths
+from nexusgen.plan import CLUSTER_ENVIRONMENTS, Plan, cloud, cluster, paths
 from nexusgen.families.workflows import drill, facts
 from nexusgen.families.workflows.deploy import Deploy
+from nexusgen.families.workflows.jobs import RUNNER
 from nexusgen.families.workflows.pipelines import PIPELINES
 
 WORKFLOWS = paths.WORKFLOWS
@@ -33,6 +34,9 @@ def render(plan: Plan, templates) -> dict[PurePosixPath, str]:
     out[paths.DEPENDABOT] = dump_yaml(dependabot(plan))
     out |= drill.files(plan, WORKFLOWS)  # the restore drill (issue 18), built as data
     out[GATE] = (Path(__file__).parent / "change_window.py").read_text(encoding="utf-8")
+    labels = runner_labels(plan)
+    if labels:
+        out[paths.ACTIONLINT] = dump_yaml({"self-hosted-runner": {"labels": labels}})
     return out
 
 
@@ -64,6 +68,11 @@ def _uses(data: object):
     elif isinstance(data, list):
         for item in data:
             yield from _uses(item)
+def runner_labels(plan: Plan) -> list[str]:
+    """The self-hosted runners' own labels (actionlint knows GitHub's and `self-hosted`, `linux`, `x64`)."""
+    known = {"self-hosted", "linux", "x64", "arm64", "windows", "macos"}
+    envs = plan.catalogue.cloud.environments if plan.catalogue.cloud else {}
+    return sorted({label for env in envs for label in cloud.runner_labels(plan.catalogue.cloud, plan.project, env) if label.lower() not in known})
 
 
 def dependabot(plan: Plan) -> dict:
@@ -103,6 +112,7 @@ def _context(plan: Plan) -> dict[str, object]:
         "matrix_json": "[\n" + ",\n".join(json.dumps(row, sort_keys=True) for row in matrix) + "\n]\n",
         "filters": facts.path_filters(plan),
         "registries": facts.registries(plan),
+        "ecr": facts.ecr(plan),
         "envs": {env: _environment(plan, env) for env in CLUSTER_ENVIRONMENTS},
         "e2e": facts.end_to_end(plan, "staging"),
     }
@@ -126,4 +136,6 @@ def _environment(plan: Plan, env: str) -> dict[str, object]:
         # Unset: where platform.prometheus says kube-prometheus-stack runs (the namespace policies use too).
         "prometheus_namespace": plan.environment(env).canary.prometheus.namespace or cluster.stack_namespace(plan, env),
         "windows": facts.change_windows(plan, env),
+        # The cluster API is private in a cloud environment: a runner inside its VPC (plan.cloud).
+        "runs_on": cloud.runner_labels(plan.catalogue.cloud, plan.project, env) or RUNNER,
     }

@@ -103,7 +103,7 @@ class Deploy(Steps):
             "deploy-staging": {
                 "name": "Deploy to staging",
                 "needs": needs,
-                "runs-on": RUNNER,
+                "runs-on": env["runs_on"],
                 "timeout-minutes": 30,
                 "environment": self.environment(env),
                 # a newer commit supersedes a staging deploy still waiting or running
@@ -186,7 +186,7 @@ class Deploy(Steps):
             "deploy-production": {
                 "name": "Deploy to production (canary, then all)",
                 "needs": [*needs, "change-window"],
-                "runs-on": RUNNER,
+                "runs-on": env["runs_on"],
                 "timeout-minutes": 60,
                 "environment": self.environment(env),
                 # a production deploy (or its approval wait) never blocks staging and is never cancelled

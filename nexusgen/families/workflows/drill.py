@@ -157,7 +157,7 @@ def workflow(plan: Plan) -> dict:
         "jobs": {
             "drill": {
                 "name": f"Restore drill ({env})",
-                "runs-on": "ubuntu-24.04",
+                "runs-on": c.runner_labels(plan.catalogue.cloud, plan.project, env),  # kubectl: the private cluster API
                 "environment": c.drill_environment(plan.project, env),
                 "timeout-minutes": recovery.rto_full_minutes * 2,
                 "permissions": {"contents": "read", "id-token": "write"},

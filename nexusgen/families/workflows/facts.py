@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from nexusgen.plan import CLUSTER_ENVIRONMENTS, Plan, paths, probe
+from nexusgen.plan import CLUSTER_ENVIRONMENTS, Plan, cloud, paths, probe
 
 # Current major of every action the workflows use (the node24 generation; actionlint
 # flags the node20 majors). A catalogue `actions:` entry pins the action to a commit; the
@@ -23,6 +23,7 @@ MAJORS = {
     "actions/setup-python": "v7",
     "actions/upload-artifact": "v7",
     "aquasecurity/trivy-action": "v0.35.0",  # no floating major; tags up to 0.34.2 were hijacked in 2026-03
+    "aws-actions/amazon-ecr-login": "v2",
     "aws-actions/configure-aws-credentials": "v6",
     "azure/aks-set-context": "v5",  # node24 from v5.0.0
     "azure/login": "v3",  # node24 from v3.0.0
@@ -147,8 +148,28 @@ def path_filters(plan: Plan) -> dict[str, list[str]]:
 
 
 def registries(plan: Plan) -> list[str]:
-    """Registry hosts the images are pushed to (logged in with GITHUB_TOKEN)."""
-    return sorted({repo.split("/")[0] for svc in services(plan) for repo in svc.images})
+    """Registry hosts the images are pushed to with GITHUB_TOKEN (ECR is logged in through a role: ``ecr``)."""
+    hosts = {repo.split("/")[0] for svc in services(plan) for repo in svc.images}
+    return sorted(hosts - ({ecr(plan).host} if ecr(plan) else set()))
+
+
+@dataclass(frozen=True)
+class Ecr:
+    """The cloud's registry (plan.cloud.registry) and the roles that push to it (terraform/registry)."""
+
+    host: str
+    region: str
+    roles: dict[str, str]  # purpose ("push": main's images job, "promote": the release) -> role ARN
+
+
+def ecr(plan: Plan) -> Ecr | None:
+    cloud_ = plan.catalogue.cloud
+    if cloud_ is None:
+        return None
+    state = cloud_.state
+    roles = {"push": cloud.role_arn(state.account_id, cloud.push_role(plan.project)),
+             "promote": cloud.role_arn(state.account_id, cloud.promote_role(plan.project))}
+    return Ecr(cloud.registry(cloud_, plan.project).split("/")[0], state.region, roles)
 
 
 def workloads(plan: Plan, env: str, canary_only: bool = False) -> str:

@@ -155,22 +155,41 @@ class Steps:
             ],
         }
 
-    def images_job(self, needs: list[str], tags: list[str], scan_tag: str) -> dict:
-        """main and release: build, scan (nothing critical is pushed), then push the cached build.
-        ``tags`` is metadata-action's tag list; ``scan_tag`` the one tag Trivy scans."""
-        logins = [
+    def registry_logins(self, purpose: str) -> list[dict]:
+        """Log in to every registry the images go to: GITHUB_TOKEN for the others, and for ECR the
+        ``purpose``'s role (terraform/registry trusts exactly this job's subject), then ECR's login."""
+        steps = [
             {"name": f"Log in to {registry}", "uses": self.uses("docker/login-action"),
              "with": {"registry": registry, "username": "${{ github.actor }}",
                       "password": "${{ secrets.GITHUB_TOKEN }}"}}
             for registry in self.c["registries"]
         ]
+        ecr = self.c["ecr"]
+        if ecr is not None:
+            steps += [
+                {"name": "AWS credentials for the registry (OIDC)", "uses": self.uses("aws-actions/configure-aws-credentials"),
+                 "with": {"role-to-assume": ecr.roles[purpose], "role-session-name": f"{purpose}-${{{{ github.run_id }}}}",
+                          "aws-region": ecr.region}},
+                {"name": f"Log in to {ecr.host}", "uses": self.uses("aws-actions/amazon-ecr-login")},
+            ]
+        return steps
+
+    def registry_permissions(self) -> dict:
+        """What logging in needs: an OIDC token for ECR, ``packages: write`` for GitHub's registry."""
+        out = {"id-token": "write"} if self.c["ecr"] else {}
+        return {**out, "packages": "write"} if self.c["registries"] else out
+
+    def images_job(self, needs: list[str], tags: list[str], scan_tag: str) -> dict:
+        """main and release: build, scan (nothing critical is pushed), then push the cached build.
+        ``tags`` is metadata-action's tag list; ``scan_tag`` the one tag Trivy scans."""
+        logins = self.registry_logins("push")
         image_ref = f"${{{{ matrix.image }}}}:{scan_tag}"
         return {
             "name": "Image ${{ matrix.service }}",
             "needs": needs,
             "runs-on": RUNNER,
             "timeout-minutes": 45,
-            "permissions": {"actions": "read", "contents": "read", "packages": "write", "security-events": "write"},
+            "permissions": {"actions": "read", "contents": "read", **self.registry_permissions(), "security-events": "write"},
             "strategy": self.matrix(False),
             "steps": [
                 self.checkout(),

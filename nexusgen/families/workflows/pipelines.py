@@ -17,6 +17,7 @@ from nexusgen.engine.text import dump_yaml
 from nexusgen.families.workflows import release_scripts
 from nexusgen.families.workflows.deploy import Deploy
 from nexusgen.families.workflows.jobs import DIGESTS_FILE, RUNNER
+from nexusgen.plan.cloud import RELEASE_ENVIRONMENT
 
 TOKEN = {"GH_TOKEN": "${{ github.token }}"}
 
@@ -78,11 +79,9 @@ def main(d: Deploy) -> dict:
 
 def release(d: Deploy) -> dict:
     production = d.c["envs"]["production"]
-    logins = [
-        {"name": f"Log in to {registry}", "uses": d.uses("docker/login-action"),
-         "with": {"registry": registry, "username": "${{ github.actor }}", "password": "${{ secrets.GITHUB_TOKEN }}"}}
-        for registry in d.c["registries"]
-    ]
+    logins = d.registry_logins("promote")
+    # ECR's promote role trusts the `release` environment (tag runs have no branch subject).
+    promote_environment = {"environment": {"name": RELEASE_ENVIRONMENT}} if d.c["ecr"] else {}
     jobs = {
         "version": {
             "name": "Version from the tag",
@@ -97,7 +96,8 @@ def release(d: Deploy) -> dict:
             "needs": "version",
             "runs-on": RUNNER,
             "timeout-minutes": 15,
-            "permissions": {"actions": "read", "contents": "read", "packages": "write"},
+            **promote_environment,
+            "permissions": {"actions": "read", "contents": "read", **d.registry_permissions()},
             "steps": [
                 {"name": "Digests of the main run that passed staging", "env": TOKEN, "run": release_scripts.PASSED_STAGING},
                 *logins,

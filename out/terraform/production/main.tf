@@ -49,13 +49,9 @@ module "kms" {
   description = "nexus production: cluster, data stores, logs, images"
 }
 
-module "kms_backup" {
-  source = "../modules/kms"
-  providers = {
-    aws = aws.backup
-  }
-  name        = "nexus-production-backup"
-  description = "nexus production: backups copied to eu-central-1"
+data "aws_kms_alias" "backup" {
+  provider = aws.backup
+  name     = "alias/nexus-production-backup"
 }
 
 module "network" {
@@ -79,24 +75,7 @@ module "cluster" {
   node_min            = 3
   node_max            = 12
   node_disk_gb        = 50
-}
-
-module "registry" {
-  source = "../modules/registry"
-  repositories = [
-    "nexus-trading/analytics",
-    "nexus-trading/capital-allocator",
-    "nexus-trading/data-collector",
-    "nexus-trading/execution-engine",
-    "nexus-trading/frontend",
-    "nexus-trading/funding-aggregator",
-    "nexus-trading/gateway",
-    "nexus-trading/notification",
-    "nexus-trading/opportunity-detector",
-    "nexus-trading/position-manager",
-    "nexus-trading/risk-manager",
-  ]
-  kms_key_arn = module.kms.arn
+  api_client_cidrs    = ["10.20.0.0/20", "10.20.16.0/20", "10.20.32.0/20"]
 }
 
 module "secrets" {
@@ -122,7 +101,7 @@ module "secrets" {
     "nexus/postgres/users/position-manager"   = "password: Password of position-manager's own PostgreSQL user 'position_manager' on postgres"
     "nexus/postgres/users/risk-manager"       = "password: Password of risk-manager's own PostgreSQL user 'risk_manager' on postgres"
     "nexus/rabbitmq"                          = "password: Password of RabbitMQ's administrator"
-    "nexus/redis"                             = "auth-token: AUTH token of the managed Redis (cloud environments); password: Password of Redis's default user (healthcheck and exporter)"
+    "nexus/redis"                             = "password: Password of Redis's default user (healthcheck and exporter)"
     "nexus/redis/users/data-collector"        = "password: Password of data-collector's own Redis user 'data-collector' on redis"
     "nexus/redis/users/execution-engine"      = "password: Password of execution-engine's own Redis user 'execution-engine' on redis"
     "nexus/redis/users/funding-aggregator"    = "password: Password of funding-aggregator's own Redis user 'funding-aggregator' on redis"
@@ -131,7 +110,6 @@ module "secrets" {
     "nexus/redis/users/opportunity-detector"  = "password: Password of opportunity-detector's own Redis user 'opportunity-detector' on redis"
     "nexus/redis/users/position-manager"      = "password: Password of position-manager's own Redis user 'position-manager' on redis"
     "nexus/redis/users/risk-manager"          = "password: Password of risk-manager's own Redis user 'risk-manager' on redis"
-    "nexus/registry/ghcr"                     = "dockerconfigjson: Read-only pull token for ghcr.io/nexus-trading as a .dockerconfigjson"
   }
   kms_key_arn = module.kms.arn
 }
@@ -155,25 +133,6 @@ data "aws_iam_policy_document" "deploy" {
     resources = [module.cluster.arn]
   }
   statement {
-    sid       = "LogInToRegistry"
-    effect    = "Allow"
-    actions   = ["ecr:GetAuthorizationToken"]
-    resources = ["*"]
-  }
-  statement {
-    sid    = "PushImages"
-    effect = "Allow"
-    actions = [
-      "ecr:BatchCheckLayerAvailability",
-      "ecr:BatchGetImage",
-      "ecr:CompleteLayerUpload",
-      "ecr:InitiateLayerUpload",
-      "ecr:PutImage",
-      "ecr:UploadLayerPart",
-    ]
-    resources = module.registry.arns
-  }
-  statement {
     sid       = "StoreReports"
     effect    = "Allow"
     actions   = ["s3:PutObject"]
@@ -191,23 +150,125 @@ module "deploy_role" {
   access_policy            = "AmazonEKSClusterAdminPolicy"
 }
 
-data "aws_iam_policy_document" "external_secrets" {
+data "aws_iam_policy_document" "secrets_core" {
   statement {
-    sid       = "ReadCatalogueSecrets"
-    effect    = "Allow"
-    actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    resources = values(module.secrets.arns)
+    sid     = "ReadThisNamespacesSecrets"
+    effect  = "Allow"
+    actions = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    resources = [
+      module.secrets.arns["nexus/exchanges/binance/read"],
+      module.secrets.arns["nexus/exchanges/binance/trade"],
+      module.secrets.arns["nexus/exchanges/bybit/read"],
+      module.secrets.arns["nexus/exchanges/bybit/trade"],
+      module.secrets.arns["nexus/gateway/jwt"],
+      module.secrets.arns["nexus/notification/slack"],
+      module.secrets.arns["nexus/notification/telegram"],
+      module.secrets.arns["nexus/postgres/users/capital-allocator"],
+      module.secrets.arns["nexus/postgres/users/execution-engine"],
+      module.secrets.arns["nexus/postgres/users/gateway"],
+      module.secrets.arns["nexus/postgres/users/position-manager"],
+      module.secrets.arns["nexus/postgres/users/risk-manager"],
+      module.secrets.arns["nexus/redis/users/execution-engine"],
+      module.secrets.arns["nexus/redis/users/gateway"],
+      module.secrets.arns["nexus/redis/users/notification"],
+      module.secrets.arns["nexus/redis/users/opportunity-detector"],
+      module.secrets.arns["nexus/redis/users/position-manager"],
+      module.secrets.arns["nexus/redis/users/risk-manager"],
+    ]
   }
 }
 
-module "external_secrets_role" {
+module "secrets_core_role" {
   source            = "../modules/workload-role"
-  name              = "nexus-production-external-secrets"
+  name              = "nexus-production-core-secrets"
   oidc_provider_arn = module.cluster.oidc_provider_arn
   oidc_issuer       = module.cluster.oidc_issuer
-  namespace         = "external-secrets"
-  service_account   = "external-secrets"
-  policy_json       = data.aws_iam_policy_document.external_secrets.json
+  namespace         = "nexus-production-core"
+  service_account   = "external-secrets-reader"
+  policy_json       = data.aws_iam_policy_document.secrets_core.json
+}
+
+data "aws_iam_policy_document" "secrets_data" {
+  statement {
+    sid     = "ReadThisNamespacesSecrets"
+    effect  = "Allow"
+    actions = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    resources = [
+      module.secrets.arns["nexus/exchanges/binance/read"],
+      module.secrets.arns["nexus/exchanges/bybit/read"],
+      module.secrets.arns["nexus/exchanges/okx/read"],
+      module.secrets.arns["nexus/postgres/users/analytics"],
+      module.secrets.arns["nexus/postgres/users/funding-aggregator"],
+      module.secrets.arns["nexus/redis/users/data-collector"],
+      module.secrets.arns["nexus/redis/users/funding-aggregator"],
+    ]
+  }
+}
+
+module "secrets_data_role" {
+  source            = "../modules/workload-role"
+  name              = "nexus-production-data-secrets"
+  oidc_provider_arn = module.cluster.oidc_provider_arn
+  oidc_issuer       = module.cluster.oidc_issuer
+  namespace         = "nexus-production-data"
+  service_account   = "external-secrets-reader"
+  policy_json       = data.aws_iam_policy_document.secrets_data.json
+}
+
+data "aws_iam_policy_document" "secrets_infrastructure" {
+  statement {
+    sid     = "ReadThisNamespacesSecrets"
+    effect  = "Allow"
+    actions = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    resources = [
+      module.secrets.arns["nexus/postgres"],
+      module.secrets.arns["nexus/postgres/users/analytics"],
+      module.secrets.arns["nexus/postgres/users/capital-allocator"],
+      module.secrets.arns["nexus/postgres/users/execution-engine"],
+      module.secrets.arns["nexus/postgres/users/funding-aggregator"],
+      module.secrets.arns["nexus/postgres/users/gateway"],
+      module.secrets.arns["nexus/postgres/users/position-manager"],
+      module.secrets.arns["nexus/postgres/users/risk-manager"],
+      module.secrets.arns["nexus/redis"],
+      module.secrets.arns["nexus/redis/users/data-collector"],
+      module.secrets.arns["nexus/redis/users/execution-engine"],
+      module.secrets.arns["nexus/redis/users/funding-aggregator"],
+      module.secrets.arns["nexus/redis/users/gateway"],
+      module.secrets.arns["nexus/redis/users/notification"],
+      module.secrets.arns["nexus/redis/users/opportunity-detector"],
+      module.secrets.arns["nexus/redis/users/position-manager"],
+      module.secrets.arns["nexus/redis/users/risk-manager"],
+    ]
+  }
+}
+
+module "secrets_infrastructure_role" {
+  source            = "../modules/workload-role"
+  name              = "nexus-production-infrastructure-secrets"
+  oidc_provider_arn = module.cluster.oidc_provider_arn
+  oidc_issuer       = module.cluster.oidc_issuer
+  namespace         = "nexus-production-infrastructure"
+  service_account   = "external-secrets-reader"
+  policy_json       = data.aws_iam_policy_document.secrets_infrastructure.json
+}
+
+data "aws_iam_policy_document" "secrets_monitoring" {
+  statement {
+    sid       = "ReadThisNamespacesSecrets"
+    effect    = "Allow"
+    actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    resources = [module.secrets.arns["nexus/grafana"]]
+  }
+}
+
+module "secrets_monitoring_role" {
+  source            = "../modules/workload-role"
+  name              = "nexus-production-monitoring-secrets"
+  oidc_provider_arn = module.cluster.oidc_provider_arn
+  oidc_issuer       = module.cluster.oidc_issuer
+  namespace         = "nexus-production-monitoring"
+  service_account   = "external-secrets-reader"
+  policy_json       = data.aws_iam_policy_document.secrets_monitoring.json
 }
 
 module "ebs_csi_role" {
@@ -244,7 +305,7 @@ module "postgres" {
   master_login_path     = "nexus/postgres"
   master_login_field    = "password"
   port                  = 5432
-  backup_kms_key_arn    = module.kms_backup.arn
+  backup_kms_key_arn    = data.aws_kms_alias.backup.target_key_arn
   vpc_id                = module.network.vpc_id
   subnet_ids            = module.network.data_subnet_ids
   client_cidrs          = module.network.private_cidrs
@@ -258,13 +319,67 @@ module "redis" {
   node_type               = "cache.r6g.large"
   multi_az                = true
   snapshot_retention_days = 7
-  auth_store_path         = "nexus/redis"
-  auth_store_field        = "auth-token"
-  port                    = 6379
-  vpc_id                  = module.network.vpc_id
-  subnet_ids              = module.network.data_subnet_ids
-  client_cidrs            = module.network.private_cidrs
-  kms_key_arn             = module.kms.arn
+  users = {
+    production-default = {
+      name     = "default"
+      access   = "on ~* &* +@all"
+      entry    = "nexus/redis"
+      property = "password"
+    }
+    production-data-collector = {
+      name     = "data-collector"
+      access   = "on ~* &* +@all -@admin -@dangerous"
+      entry    = "nexus/redis/users/data-collector"
+      property = "password"
+    }
+    production-execution-engine = {
+      name     = "execution-engine"
+      access   = "on ~* &* +@all -@admin -@dangerous"
+      entry    = "nexus/redis/users/execution-engine"
+      property = "password"
+    }
+    production-funding-aggregator = {
+      name     = "funding-aggregator"
+      access   = "on ~* &* +@all -@admin -@dangerous"
+      entry    = "nexus/redis/users/funding-aggregator"
+      property = "password"
+    }
+    production-gateway = {
+      name     = "gateway"
+      access   = "on ~* &* +@all -@admin -@dangerous"
+      entry    = "nexus/redis/users/gateway"
+      property = "password"
+    }
+    production-notification = {
+      name     = "notification"
+      access   = "on ~* &* +@all -@admin -@dangerous"
+      entry    = "nexus/redis/users/notification"
+      property = "password"
+    }
+    production-opportunity-detector = {
+      name     = "opportunity-detector"
+      access   = "on ~* &* +@all -@admin -@dangerous"
+      entry    = "nexus/redis/users/opportunity-detector"
+      property = "password"
+    }
+    production-position-manager = {
+      name     = "position-manager"
+      access   = "on ~* &* +@all -@admin -@dangerous"
+      entry    = "nexus/redis/users/position-manager"
+      property = "password"
+    }
+    production-risk-manager = {
+      name     = "risk-manager"
+      access   = "on ~* &* +@all -@admin -@dangerous"
+      entry    = "nexus/redis/users/risk-manager"
+      property = "password"
+    }
+  }
+  port         = 6379
+  vpc_id       = module.network.vpc_id
+  subnet_ids   = module.network.data_subnet_ids
+  client_cidrs = module.network.private_cidrs
+  kms_key_arn  = module.kms.arn
 }
 
 resource "aws_route53_zone" "data" {
@@ -359,17 +474,7 @@ output "cluster_name" {
   value       = module.cluster.name
 }
 
-output "registry_urls" {
-  description = "Where the pipeline pushes each image"
-  value       = module.registry.urls
-}
-
 output "artifacts_bucket" {
   description = "Pipeline artifacts (E2E reports)"
   value       = module.artifacts.id
-}
-
-output "external_secrets_role_arn" {
-  description = "For the external-secrets service account"
-  value       = module.external_secrets_role.arn
 }

@@ -1,6 +1,6 @@
 """AWS: the provider-specific half of the Terraform family (GCP or Azure would be a sibling package
 with the same ``files(plan)``). Shared modules under ``modules/``, one root per cluster environment,
-and ``bootstrap`` for the state backend."""
+``bootstrap`` for the state backend and ``registry`` (ECR and the push roles, shared account)."""
 
 from __future__ import annotations
 
@@ -19,14 +19,16 @@ MODULES = {
     "ci-role": identity.ci_role,
     "postgres": datastores.postgres,
     "redis": datastores.redis,
+    "restore-target": datastores.restore_target,
 }
 
 
 def files(plan: Plan) -> dict[str, list]:
     """``{path under terraform/: blocks}``."""
-    out: dict[str, list] = {"bootstrap/main.tf": roots.bootstrap(plan)}
+    out: dict[str, list] = {"bootstrap/main.tf": roots.bootstrap(plan), "registry/main.tf": roots.registry(plan)}
     for env in plan.catalogue.cloud.environments:
         out[f"{env}/main.tf"] = roots.environment(plan, env)
+        out[f"{env}-backup/main.tf"] = roots.backup(plan, env)
     for name, build in MODULES.items():
         for file, blocks in build().items():
             out[f"modules/{name}/{file}"] = blocks

@@ -40,6 +40,18 @@ def module() -> dict[str, list]:
             enabled_cluster_log_types=LOG_TYPES,
             depends_on=[Raw("aws_cloudwatch_log_group.cluster"), Raw("aws_iam_role_policy_attachment.cluster")],
         ),
+        # The deploy jobs' self-hosted runners (plan.cloud.runner_labels) live in the private subnets:
+        # the only way to the private API endpoint besides the nodes themselves.
+        resource(
+            "aws_vpc_security_group_ingress_rule", "api_from_runners",
+            for_each=Raw("toset(var.api_client_cidrs)"),
+            security_group_id=Raw("aws_eks_cluster.this.vpc_config[0].cluster_security_group_id"),
+            description="Kubernetes API from the CI runners in the private subnets",
+            cidr_ipv4=Raw("each.value"),
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+        ),
         # The issuer's OIDC provider: what IRSA roles trust.
         resource(
             "aws_iam_openid_connect_provider", "cluster",
@@ -89,6 +101,7 @@ def module() -> dict[str, list]:
         variable("node_min", "number", "Fewest nodes"),
         variable("node_max", "number", "Most nodes"),
         variable("node_disk_gb", "number", "Root volume of each node"),
+        variable("api_client_cidrs", "list(string)", "Subnets of the self-hosted CI runners that deploy (the private subnets)"),
         variable("log_retention_days", "number", "Days control-plane logs are kept", 365),
     ]
     outputs = [

@@ -17,10 +17,11 @@ BACKUP_WINDOW = "02:00-03:00"  # UTC, before the maintenance window
 MAINTENANCE_WINDOW = "sun:03:30-sun:04:30"
 
 
-def _network(name: str, port: str) -> list:
+def _network(name: str, port: str, skip: dict[str, str] | None = None) -> list:
     return [
         resource(
             "aws_security_group", "this",
+            skip=skip,
             name=Raw(f'"${{var.identifier}}-{name}"'),
             description=Raw(f'"{name} clients: the cluster nodes only"'),
             vpc_id=Raw("var.vpc_id"),
@@ -136,9 +137,31 @@ def postgres() -> dict[str, list]:
 
 def redis() -> dict[str, list]:
     main = [
-        # ElastiCache has no write-only token argument: the token passes through state, which is
-        # encrypted with KMS in a private, versioned bucket (README "Terraform").
-        Block("data", ("aws_secretsmanager_secret_version", "auth"), [Attr("secret_id", Raw("var.auth_store_path"))]),
+        # One ElastiCache (RBAC) user per Redis user the containers have: `default` (the exporter's,
+        # the in-cluster requirepass) and each service's own, with the same ACL rules
+        # (plan/datastores.redis_rules). hashicorp/aws 6.25.0 has no write-only password argument
+        # for aws_elasticache_user: the passwords pass through state, which is encrypted with KMS
+        # in a private, versioned bucket (README "Terraform").
+        Block("data", ("aws_secretsmanager_secret_version", "user"), [
+            Attr("for_each", Raw("var.users")),
+            Attr("secret_id", Raw("each.value.entry")),
+        ]),
+        resource(
+            "aws_elasticache_user", "this",
+            block("authentication_mode", type="password",
+                  passwords=[Raw("jsondecode(data.aws_secretsmanager_secret_version.user[each.key].secret_string)[each.value.property]")]),
+            for_each=Raw("var.users"),
+            user_id=Raw("each.key"),
+            user_name=Raw("each.value.name"),
+            engine="redis",
+            access_string=Raw("each.value.access"),
+        ),
+        resource(
+            "aws_elasticache_user_group", "this",
+            user_group_id=Raw("var.identifier"),
+            engine="redis",
+            user_ids=Raw("[for user in aws_elasticache_user.this : user.user_id]"),
+        ),
         resource("aws_elasticache_subnet_group", "this", name=Raw("var.identifier"), subnet_ids=Raw("var.subnet_ids")),
         *_network("redis", "var.port"),
         resource(
@@ -157,7 +180,7 @@ def redis() -> dict[str, list]:
             at_rest_encryption_enabled=True,
             kms_key_id=Raw("var.kms_key_arn"),
             transit_encryption_enabled=True,
-            auth_token=Raw("jsondecode(data.aws_secretsmanager_secret_version.auth.secret_string)[var.auth_store_field]"),
+            user_group_ids=[Raw("aws_elasticache_user_group.this.user_group_id")],
             snapshot_retention_limit=Raw("var.snapshot_retention_days"),
             snapshot_window="01:00-02:00",
             maintenance_window="sun:04:30-sun:05:30",
@@ -172,8 +195,8 @@ def redis() -> dict[str, list]:
         variable("node_type", "string", "Node type"),
         variable("multi_az", "bool", "A replica in a second zone with automatic failover"),
         variable("snapshot_retention_days", "number", "Days of daily snapshots"),
-        variable("auth_store_path", "string", "Secrets Manager entry holding the AUTH token"),
-        variable("auth_store_field", "string", "JSON property of that entry"),
+        variable("users", "map(object({ name = string, access = string, entry = string, property = string }))",
+                 "User id => Redis user name, ACL access string, and the Secrets Manager entry and JSON property holding its password"),
         variable("port", "number", "Listening port"),
         variable("vpc_id", "string", "The VPC"),
         variable("subnet_ids", "list(string)", "Data subnets"),
@@ -183,3 +206,24 @@ def redis() -> dict[str, list]:
     outputs = [output("address", "aws_elasticache_replication_group.this.primary_endpoint_address", "Primary endpoint host name")]
     return {"main.tf": main, "variables.tf": variables, "outputs.tf": outputs}
 
+
+
+def restore_target() -> dict[str, list]:
+    """modules/restore-target, in the backup region: where a region-loss restore of the database lands
+    (a DB subnet group named like the primary, in the data subnets, and its security group)."""
+    main = [
+        resource("aws_db_subnet_group", "this", name=Raw("var.identifier"), subnet_ids=Raw("var.subnet_ids")),
+        *_network("postgres", "var.port", {"CKV2_AWS_5": "attached by the region-loss restore (runbook disaster-recovery: --vpc-security-group-ids); nothing runs here before"}),
+    ]
+    variables = [
+        variable("identifier", "string", "The primary's RDS identifier (the restored instance takes it)"),
+        variable("port", "number", "PostgreSQL port"),
+        variable("vpc_id", "string", "The backup region's VPC"),
+        variable("subnet_ids", "list(string)", "Its data subnets"),
+        variable("client_cidrs", "list(string)", "Its private (node) subnets allowed to connect"),
+    ]
+    outputs = [
+        output("subnet_group", "aws_db_subnet_group.this.name", "--db-subnet-group-name of the restore"),
+        output("security_group_id", "aws_security_group.this.id", "--vpc-security-group-ids of the restore"),
+    ]
+    return {"main.tf": main, "variables.tf": variables, "outputs.tf": outputs}

@@ -5,12 +5,10 @@ from __future__ import annotations
 import unicodedata
 
 from nexusgen.families.terraform.aws.common import Attr, Block, Comment, Raw, condition, policy_document, statement
-from nexusgen.plan import Plan
+from nexusgen.plan import Plan, datastores
 from nexusgen.plan import cloud as c
 
 MODULES = "../modules"
-# The external-secrets Helm chart's defaults: release namespace and service account name.
-EXTERNAL_SECRETS = ("external-secrets", "external-secrets")
 # The aws-ebs-csi-driver EKS add-on's controller service account (EKS user guide, "Amazon EBS CSI driver").
 EBS_CSI = ("kube-system", "ebs-csi-controller-sa")
 
@@ -19,9 +17,10 @@ def _module(name: str, source: str, /, *extra: object, **inputs: object) -> Bloc
     return Block("module", (name,), [Attr("source", f"{MODULES}/{source}"), *extra, *[Attr(k, v) for k, v in inputs.items()]])
 
 
-def repositories(plan: Plan, env: str) -> list[str]:
-    """One ECR repository per image the pipeline builds: the image's path in the registry."""
-    return [image_path(plan.image_repo(service, env)) for service in plan.built_services]
+def registry_repositories(plan: Plan) -> list[str]:
+    """One ECR repository per image the pipeline builds (a prebuilt image has none): the image's path
+    in the registry (every cloud environment pulls from the same one, Plan.registry)."""
+    return sorted({image_path(plan.image_repo(service, env)) for service in plan.built_services for env in plan.catalogue.cloud.environments})
 
 
 def image_path(repository: str) -> str:
@@ -51,11 +50,7 @@ def deploy(plan: Plan, env: str) -> list:
         policy_document(
             "deploy",
             statement(["eks:DescribeCluster"], [Raw("module.cluster.arn")], "FindCluster"),
-            statement(["ecr:GetAuthorizationToken"], ["*"], "LogInToRegistry"),
-            statement(
-                ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"],
-                Raw("module.registry.arns"), "PushImages",
-            ),
+            # Images are pushed by the registry root's roles (shared account), never by a deploy.
             statement(["s3:PutObject"], [Raw('"${module.artifacts.arn}/*"')], "StoreReports"),
         ),
         _module(
@@ -72,19 +67,27 @@ def deploy(plan: Plan, env: str) -> list:
 
 
 def workload_roles(plan: Plan, env: str) -> list:
-    """IRSA roles, one per use: external-secrets reads exactly the catalogue's secret entries."""
+    """IRSA roles, one per use: each namespace's secret reader reads exactly the entries that
+    namespace's ExternalSecrets name (plan.cloud.secret_paths), nothing of another namespace."""
+    readers = []
+    for group, paths in c.secret_paths(plan, env).items():
+        key = group.replace("-", "_")
+        readers += [
+            policy_document(
+                f"secrets_{key}",
+                statement(["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+                          [Raw(f'module.secrets.arns["{path}"]') for path in paths], "ReadThisNamespacesSecrets"),
+            ),
+            _module(
+                f"secrets_{key}_role", "workload-role",
+                name=c.secrets_role(plan.project, env, group),
+                oidc_provider_arn=Raw("module.cluster.oidc_provider_arn"), oidc_issuer=Raw("module.cluster.oidc_issuer"),
+                namespace=plan.namespace(group, env), service_account=c.SECRETS_SERVICE_ACCOUNT,
+                policy_json=Raw(f"data.aws_iam_policy_document.secrets_{key}.json"),
+            ),
+        ]
     return [
-        policy_document(
-            "external_secrets",
-            statement(["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], Raw("values(module.secrets.arns)"), "ReadCatalogueSecrets"),
-        ),
-        _module(
-            "external_secrets_role", "workload-role",
-            name=f"{plan.project}-{env}-external-secrets",
-            oidc_provider_arn=Raw("module.cluster.oidc_provider_arn"), oidc_issuer=Raw("module.cluster.oidc_issuer"),
-            namespace=EXTERNAL_SECRETS[0], service_account=EXTERNAL_SECRETS[1],
-            policy_json=Raw("data.aws_iam_policy_document.external_secrets.json"),
-        ),
+        *readers,
         _module(
             "ebs_csi_role", "workload-role",
             name=f"{plan.project}-{env}-ebs-csi",
@@ -125,12 +128,12 @@ def data_stores(plan: Plan, env: str) -> list:
             master_login_path=password.path,
             master_login_field=password.property,
             port=pg_infra.port,
-            backup_kms_key_arn=Raw("module.kms_backup.arn"),
+            backup_kms_key_arn=Raw("data.aws_kms_alias.backup.target_key_arn"),
             **common,
         ))
     if ce.redis is not None:
         rd, rd_infra = ce.redis, plan.infrastructure[ce.redis.replaces]
-        auth = c.secret_ref(plan, rd.auth_secret)
+        users = redis_users(plan, env, rd.replaces)
         blocks.append(_module(
             "redis", "redis",
             identifier=c.cache_id(plan.project, env),
@@ -138,8 +141,7 @@ def data_stores(plan: Plan, env: str) -> list:
             node_type=rd.node_type,
             multi_az=ce.high_availability,
             snapshot_retention_days=rd.snapshot_retention_days,
-            auth_store_path=auth[0],
-            auth_store_field=auth[1],
+            users=users,
             port=rd_infra.port,
             **common,
         ))
@@ -147,6 +149,19 @@ def data_stores(plan: Plan, env: str) -> list:
     if plan.catalogue.cloud.recovery.drill_environment == env:
         blocks += _drill(plan, env)
     return blocks
+
+
+def redis_users(plan: Plan, env: str, infra: str) -> dict[str, dict[str, str]]:
+    """ElastiCache users, by user id (``<env>-<user>``, unique in the account and region): ``default``
+    with the in-cluster default user's password and rights (what the exporter uses), then each
+    service's own user with its ACL (plan.datastores.redis_rules) and its derived secret."""
+    admin = plan.secret_ref(plan.infrastructure[infra].secrets[datastores.ADMIN_PASSWORD["redis"]])
+    out = {f"{env}-default": {"name": "default", "access": "on ~* &* +@all", "entry": admin.path, "property": admin.property}}
+    for cred in plan.credentials:
+        if cred.store == infra:
+            access = " ".join(["on", *datastores.redis_rules(plan.catalogue, cred)])
+            out[f"{env}-{cred.user}"] = {"name": cred.user, "access": access, "entry": cred.path, "property": cred.property}
+    return out
 
 
 def _names(plan: Plan, env: str) -> list:

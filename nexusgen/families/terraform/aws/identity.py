@@ -45,6 +45,7 @@ def ci_role() -> dict[str, list]:
         resource("aws_iam_role_policy", "this", name=Raw("var.name"), role=Raw("aws_iam_role.this.id"), policy=Raw("var.policy_json")),
         resource(
             "aws_eks_access_entry", "this",
+            count=Raw("var.cluster_name == null ? 0 : 1"),
             cluster_name=Raw("var.cluster_name"),
             principal_arn=Raw("aws_iam_role.this.arn"),
             type="STANDARD",
@@ -52,18 +53,19 @@ def ci_role() -> dict[str, list]:
         resource(
             "aws_eks_access_policy_association", "this",
             block("access_scope", type=Raw('length(var.namespaces) == 0 ? "cluster" : "namespace"'), namespaces=Raw("var.namespaces")),
+            count=Raw("var.cluster_name == null ? 0 : 1"),
             cluster_name=Raw("var.cluster_name"),
-            principal_arn=Raw("aws_eks_access_entry.this.principal_arn"),
+            principal_arn=Raw("aws_eks_access_entry.this[0].principal_arn"),
             policy_arn=Raw(f'"{ACCESS_POLICY}${{var.access_policy}}"'),
         ),
     ]
     variables = [
         variable("name", "string", "Role name (the ARN the workflows assume)"),
-        variable("subject", "string", "The one OIDC subject trusted: repo:<owner>/<repo>:environment:<env>"),
+        variable("subject", "string", "The one OIDC subject trusted: repo:<owner>/<repo>:environment:<env> (or :ref:refs/heads/<branch>)"),
         variable("github_oidc_provider_arn", "string", "GitHub's OIDC provider in this account"),
         variable("policy_json", "string", "What the role may do in AWS"),
-        variable("cluster_name", "string", "Cluster the role gets an access entry in"),
-        variable("access_policy", "string", "EKS access policy name, such as AmazonEKSClusterAdminPolicy"),
+        variable("cluster_name", "string", "Cluster the role gets an access entry in (null: none, e.g. a registry push role)", None),
+        variable("access_policy", "string", "EKS access policy name, such as AmazonEKSClusterAdminPolicy", None),
         variable("namespaces", "list(string)", "Namespaces the access policy is limited to (empty: the whole cluster)", []),
     ]
     outputs = [output("arn", "aws_iam_role.this.arn", "The role")]

@@ -53,32 +53,107 @@ def bootstrap(plan: Plan) -> list:
     ]
 
 
+def _backend(plan: Plan, key: str) -> Block:
+    state = plan.catalogue.cloud.state
+    return Block(
+        "backend", ("s3",),
+        [
+            Attr("bucket", state.bucket),
+            Attr("key", f"{key}/terraform.tfstate"),
+            Attr("region", state.region),
+            Attr("dynamodb_table", state.lock_table),
+            Attr("encrypt", True),
+        ],
+    )
+
+
+def registry(plan: Plan) -> list:
+    """The image registry in the shared account (cloud.state.account_id), applied after bootstrap
+    and before the environments: one ECR repository per image, the roles CI pushes with."""
+    cloud = plan.catalogue.cloud
+    state = cloud.state
+    accounts = sorted({c.account_id(plan.environment(env).cluster.deploy_role) for env in cloud.environments})
+    push = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"]
+    return [
+        _terraform(plan, _backend(plan, "registry")),
+        _provider(plan, state.region, state.account_id, "shared"),
+        _module("kms", "kms", name=f"{plan.project}-registry", description=f"{plan.project}: container images"),
+        _module("registry", "registry", repositories=facts.registry_repositories(plan), kms_key_arn=Raw("module.kms.arn"), pull_accounts=accounts),
+        _module("github_oidc", "github-oidc"),
+        policy_document(
+            "push",
+            statement(["ecr:GetAuthorizationToken"], ["*"], "LogInToRegistry"),
+            statement(push, Raw("module.registry.arns"), "PushImages"),
+        ),
+        # main's images job runs in no GitHub environment (one per matrix row would record a
+        # deployment for every image and gate builds on reviewers): its subject is the branch.
+        _module(
+            "push_role", "ci-role",
+            name=c.push_role(plan.project), subject=c.branch_subject(plan.github_repository),
+            github_oidc_provider_arn=Raw("module.github_oidc.arn"), policy_json=Raw("data.aws_iam_policy_document.push.json"),
+        ),
+        # The release's promote job re-tags (no rebuild) from the `release` environment, whose
+        # deployment rule admits only v* tags (README): a tag run has no branch subject to trust.
+        _module(
+            "promote_role", "ci-role",
+            name=c.promote_role(plan.project), subject=plan.oidc_subject(c.RELEASE_ENVIRONMENT),
+            github_oidc_provider_arn=Raw("module.github_oidc.arn"), policy_json=Raw("data.aws_iam_policy_document.push.json"),
+        ),
+        output("registry_urls", "module.registry.urls", "Where the pipeline pushes each image and the clusters pull it from"),
+        output("push_role_arn", "module.push_role.arn", "main's images job"),
+        output("promote_role_arn", "module.promote_role.arn", "The release's promote job"),
+    ]
+
+
+def backup(plan: Plan, env: str) -> list:
+    """``<env>-backup``: the backup region of ``env`` (cloud.environments.<env>.backup_region), applied
+    before ``<env>``: the key RDS's replicated automated backups are encrypted with, and where a
+    region-loss restore lands (a VPC mirroring the primary's addressing, never peered with it; the
+    database's subnet group and security group). The cluster is not pre-built here: the restore
+    runbook applies ``<env>`` with the region switched once the database is back."""
+    ce = plan.catalogue.cloud.environments[env]
+    cluster = plan.environment(env).cluster
+    account = c.account_id(cluster.deploy_role)
+    nets = c.subnets(ce)
+    blocks = [
+        _terraform(plan, _backend(plan, f"{env}-backup")),
+        _provider(plan, ce.backup_region, account, env),
+        _module("kms", "kms", name=c.backup_key(plan.project, env), description=f"{plan.project} {env}: backups copied to {ce.backup_region}"),
+        _module(
+            "network", "network",
+            name=f"{cluster.name}-backup", cidr=ce.vpc_cidr, zones=c.backup_zones(ce),
+            public_subnets=list(nets.public), private_subnets=list(nets.private), data_subnets=list(nets.data),
+            kms_key_arn=Raw("module.kms.arn"),
+        ),
+        output("backup_key_arn", "module.kms.arn", "Encrypts the RDS automated backups replicated here"),
+    ]
+    if ce.postgres is not None:
+        blocks.insert(-1, _module(
+            "restore_target", "restore-target",
+            identifier=c.database_id(plan.project, env), port=plan.infrastructure[ce.postgres.replaces].port,
+            vpc_id=Raw("module.network.vpc_id"), subnet_ids=Raw("module.network.data_subnet_ids"),
+            client_cidrs=Raw("module.network.private_cidrs"),
+        ))
+        blocks += [
+            output("restore_subnet_group", "module.restore_target.subnet_group", "Where a region-loss restore of the database lands"),
+            output("restore_security_group_id", "module.restore_target.security_group_id", "Its security group"),
+        ]
+    return blocks
+
+
 def environment(plan: Plan, env: str) -> list:
     cloud, ce = plan.catalogue.cloud, plan.catalogue.cloud.environments[env]
     cluster = plan.environment(env).cluster
     account = c.account_id(cluster.deploy_role)
     nets = c.subnets(ce)
-    backend = Block(
-        "backend", ("s3",),
-        [
-            Attr("bucket", cloud.state.bucket),
-            Attr("key", f"{env}/terraform.tfstate"),
-            Attr("region", cloud.state.region),
-            Attr("dynamodb_table", cloud.state.lock_table),
-            Attr("encrypt", True),
-        ],
-    )
+    backend = _backend(plan, env)
     blocks = [
         _terraform(plan, backend),
         _provider(plan, cluster.region, account, env),
         _provider(plan, ce.backup_region, account, env, alias="backup"),
         _module("kms", "kms", name=f"{plan.project}-{env}", description=f"{plan.project} {env}: cluster, data stores, logs, images"),
-        Block("module", ("kms_backup",), [
-            Attr("source", f"{MODULES}/kms"),
-            Attr("providers", {"aws": Raw("aws.backup")}),
-            Attr("name", f"{plan.project}-{env}-backup"),
-            Attr("description", f"{plan.project} {env}: backups copied to {ce.backup_region}"),
-        ]),
+        # The backup region's key is the <env>-backup root's (applied first): found by its alias.
+        Block("data", ("aws_kms_alias", "backup"), [Attr("provider", Raw("aws.backup")), Attr("name", f"alias/{c.backup_key(plan.project, env)}")]),
         _module(
             "network", "network",
             name=cluster.name, cidr=ce.vpc_cidr, zones=list(ce.zones),
@@ -91,8 +166,9 @@ def environment(plan: Plan, env: str) -> list:
             private_subnet_ids=Raw("module.network.private_subnet_ids"), kms_key_arn=Raw("module.kms.arn"),
             node_instance_types=list(ce.nodes.instance_types), node_min=ce.nodes.min_size, node_max=ce.nodes.max_size,
             node_disk_gb=ce.nodes.disk_gb,
+            # The deploy jobs' runners (runs-on: plan.cloud.runner_labels) run in the private subnets.
+            api_client_cidrs=list(nets.private),
         ),
-        _module("registry", "registry", repositories=facts.repositories(plan, env), kms_key_arn=Raw("module.kms.arn")),
         _module("secrets", "secrets", secrets=facts.secrets(plan), kms_key_arn=Raw("module.kms.arn")),
         _module("artifacts", "bucket", name=c.artifacts_bucket(plan.project, env, account), kms_key_arn=Raw("module.kms.arn"), expire_days=90),
         _module("github_oidc", "github-oidc"),
@@ -103,11 +179,9 @@ def environment(plan: Plan, env: str) -> list:
         blocks += facts.data_stores(plan, env)
     blocks += [
         output("cluster_name", "module.cluster.name", "The EKS cluster the overlays deploy to"),
-        output("registry_urls", "module.registry.urls", "Where the pipeline pushes each image"),
         output("artifacts_bucket", "module.artifacts.id", "Pipeline artifacts (E2E reports)"),
-        output("external_secrets_role_arn", "module.external_secrets_role.arn", "For the external-secrets service account"),
     ]
     return blocks
 
 
-__all__ = ["bootstrap", "environment", "policy_document", "statement"]
+__all__ = ["backup", "bootstrap", "environment", "registry"]

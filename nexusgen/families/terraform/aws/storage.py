@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from nexusgen.families.terraform.aws.common import Block, Call, Comment, Raw, block, condition, output, policy_document, principals, resource, statement, variable
 
+from nexusgen.plan.cloud import MOVING_TAGS
+
 KEY_ADMIN_SKIP = "A key policy's resource is always the key itself ('*' means this key); the account root keeps administration so the key cannot become unmanageable"
 
 
@@ -120,20 +122,38 @@ def lifecycle_policy(keep: int, untagged_days: int) -> Call:
 
 
 def registry(keep: int = 200, untagged_days: int = 7) -> dict[str, list]:
+    """ECR in the shared account: every tag immutable except the moving ones main's images job
+    re-points (``latest`` and the branch, plan.cloud.MOVING_TAGS); the environments' accounts pull."""
     main = [
         resource(
             "aws_ecr_repository", "this",
             block("image_scanning_configuration", scan_on_push=True),
             block("encryption_configuration", encryption_type="KMS", kms_key=Raw("var.kms_key_arn")),
+            # ECR API ImageTagMutabilityExclusionFilter: filterType WILDCARD is the only type.
+            *[block("image_tag_mutability_exclusion_filter", filter=tag, filter_type="WILDCARD") for tag in MOVING_TAGS],
+            skip={"CKV_AWS_51": "sha-<commit> and version tags are immutable; only the moving tags (latest, main) are excluded"},
             for_each=Raw("toset(var.repositories)"),
             name=Raw("each.value"),
-            image_tag_mutability="IMMUTABLE",
+            image_tag_mutability="IMMUTABLE_WITH_EXCLUSION",
         ),
         resource("aws_ecr_lifecycle_policy", "this", for_each=Raw("aws_ecr_repository.this"), repository=Raw("each.value.name"), policy=lifecycle_policy(keep, untagged_days)),
+        policy_document(
+            "pull",
+            statement(
+                ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], None, "PullFromTheClusterAccounts",
+                principals=principals("AWS", Raw('[for account in var.pull_accounts : "arn:aws:iam::${account}:root"]')),
+            ),
+        ),
+        resource("aws_ecr_repository_policy", "this", for_each=Raw("aws_ecr_repository.this"), repository=Raw("each.value.name"),
+                 policy=Raw("data.aws_iam_policy_document.pull.json")),
     ]
-    variables = [variable("repositories", "list(string)", "One repository per image the pipeline builds"), variable("kms_key_arn", "string", "Key that encrypts the images")]
+    variables = [
+        variable("repositories", "list(string)", "One repository per image the pipeline builds"),
+        variable("kms_key_arn", "string", "Key that encrypts the images"),
+        variable("pull_accounts", "list(string)", "Accounts whose nodes pull the images (each cluster environment's)"),
+    ]
     outputs = [
-        output("arns", "[for repo in aws_ecr_repository.this : repo.arn]", "Repository ARNs (what the deploy role may push to)"),
+        output("arns", "[for repo in aws_ecr_repository.this : repo.arn]", "Repository ARNs (what the push roles may push to)"),
         output("urls", "{ for name, repo in aws_ecr_repository.this : name => repo.repository_url }", "Repository URLs by name"),
     ]
     return {"main.tf": main, "variables.tf": variables, "outputs.tf": outputs}

@@ -49,6 +49,16 @@ resource "aws_eks_cluster" "this" {
   }
 }
 
+resource "aws_vpc_security_group_ingress_rule" "api_from_runners" {
+  for_each          = toset(var.api_client_cidrs)
+  security_group_id = aws_eks_cluster.this.vpc_config[0].cluster_security_group_id
+  description       = "Kubernetes API from the CI runners in the private subnets"
+  cidr_ipv4         = each.value
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+}
+
 resource "aws_iam_openid_connect_provider" "cluster" {
   url            = aws_eks_cluster.this.identity[0].oidc[0].issuer
   client_id_list = ["sts.amazonaws.com"]

@@ -39,6 +39,11 @@ variable "node_disk_gb" {
   type        = number
 }
 
+variable "api_client_cidrs" {
+  description = "Subnets of the self-hosted CI runners that deploy (the private subnets)"
+  type        = list(string)
+}
+
 variable "log_retention_days" {
   description = "Days control-plane logs are kept"
   type        = number

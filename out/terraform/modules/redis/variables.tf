@@ -24,14 +24,9 @@ variable "snapshot_retention_days" {
   type        = number
 }
 
-variable "auth_store_path" {
-  description = "Secrets Manager entry holding the AUTH token"
-  type        = string
-}
-
-variable "auth_store_field" {
-  description = "JSON property of that entry"
-  type        = string
+variable "users" {
+  description = "User id => Redis user name, ACL access string, and the Secrets Manager entry and JSON property holding its password"
+  type        = map(object({ name = string, access = string, entry = string, property = string }))
 }
 
 variable "port" {

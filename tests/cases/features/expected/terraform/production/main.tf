@@ -49,13 +49,9 @@ module "kms" {
   description = "shop production: cluster, data stores, logs, images"
 }
 
-module "kms_backup" {
-  source = "../modules/kms"
-  providers = {
-    aws = aws.backup
-  }
-  name        = "shop-production-backup"
-  description = "shop production: backups copied to us-west-2"
+data "aws_kms_alias" "backup" {
+  provider = aws.backup
+  name     = "alias/shop-production-backup"
 }
 
 module "network" {
@@ -79,12 +75,7 @@ module "cluster" {
   node_min            = 2
   node_max            = 6
   node_disk_gb        = 80
-}
-
-module "registry" {
-  source       = "../modules/registry"
-  repositories = ["example/api", "example/ledger", "example/web", "example/worker"]
-  kms_key_arn  = module.kms.arn
+  api_client_cidrs    = ["10.1.0.0/20", "10.1.16.0/20", "10.1.32.0/20"]
 }
 
 module "secrets" {
@@ -118,25 +109,6 @@ data "aws_iam_policy_document" "deploy" {
     resources = [module.cluster.arn]
   }
   statement {
-    sid       = "LogInToRegistry"
-    effect    = "Allow"
-    actions   = ["ecr:GetAuthorizationToken"]
-    resources = ["*"]
-  }
-  statement {
-    sid    = "PushImages"
-    effect = "Allow"
-    actions = [
-      "ecr:BatchCheckLayerAvailability",
-      "ecr:BatchGetImage",
-      "ecr:CompleteLayerUpload",
-      "ecr:InitiateLayerUpload",
-      "ecr:PutImage",
-      "ecr:UploadLayerPart",
-    ]
-    resources = module.registry.arns
-  }
-  statement {
     sid       = "StoreReports"
     effect    = "Allow"
     actions   = ["s3:PutObject"]
@@ -154,23 +126,65 @@ module "deploy_role" {
   access_policy            = "AmazonEKSClusterAdminPolicy"
 }
 
-data "aws_iam_policy_document" "external_secrets" {
+data "aws_iam_policy_document" "secrets_core" {
   statement {
-    sid       = "ReadCatalogueSecrets"
+    sid       = "ReadThisNamespacesSecrets"
     effect    = "Allow"
     actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    resources = values(module.secrets.arns)
+    resources = [module.secrets.arns["shop/db/users/api"]]
   }
 }
 
-module "external_secrets_role" {
+module "secrets_core_role" {
   source            = "../modules/workload-role"
-  name              = "shop-production-external-secrets"
+  name              = "shop-production-core-secrets"
   oidc_provider_arn = module.cluster.oidc_provider_arn
   oidc_issuer       = module.cluster.oidc_issuer
-  namespace         = "external-secrets"
-  service_account   = "external-secrets"
-  policy_json       = data.aws_iam_policy_document.external_secrets.json
+  namespace         = "shop-production-core"
+  service_account   = "external-secrets-reader"
+  policy_json       = data.aws_iam_policy_document.secrets_core.json
+}
+
+data "aws_iam_policy_document" "secrets_data" {
+  statement {
+    sid       = "ReadThisNamespacesSecrets"
+    effect    = "Allow"
+    actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    resources = [module.secrets.arns["shop/db/users/worker"]]
+  }
+}
+
+module "secrets_data_role" {
+  source            = "../modules/workload-role"
+  name              = "shop-production-data-secrets"
+  oidc_provider_arn = module.cluster.oidc_provider_arn
+  oidc_issuer       = module.cluster.oidc_issuer
+  namespace         = "shop-production-data"
+  service_account   = "external-secrets-reader"
+  policy_json       = data.aws_iam_policy_document.secrets_data.json
+}
+
+data "aws_iam_policy_document" "secrets_infrastructure" {
+  statement {
+    sid     = "ReadThisNamespacesSecrets"
+    effect  = "Allow"
+    actions = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    resources = [
+      module.secrets.arns["shop/db"],
+      module.secrets.arns["shop/db/users/api"],
+      module.secrets.arns["shop/db/users/worker"],
+    ]
+  }
+}
+
+module "secrets_infrastructure_role" {
+  source            = "../modules/workload-role"
+  name              = "shop-production-infrastructure-secrets"
+  oidc_provider_arn = module.cluster.oidc_provider_arn
+  oidc_issuer       = module.cluster.oidc_issuer
+  namespace         = "shop-production-infrastructure"
+  service_account   = "external-secrets-reader"
+  policy_json       = data.aws_iam_policy_document.secrets_infrastructure.json
 }
 
 module "ebs_csi_role" {
@@ -207,7 +221,7 @@ module "postgres" {
   master_login_path     = "shop/db"
   master_login_field    = "password"
   port                  = 5432
-  backup_kms_key_arn    = module.kms_backup.arn
+  backup_kms_key_arn    = data.aws_kms_alias.backup.target_key_arn
   vpc_id                = module.network.vpc_id
   subnet_ids            = module.network.data_subnet_ids
   client_cidrs          = module.network.private_cidrs
@@ -298,17 +312,7 @@ output "cluster_name" {
   value       = module.cluster.name
 }
 
-output "registry_urls" {
-  description = "Where the pipeline pushes each image"
-  value       = module.registry.urls
-}
-
 output "artifacts_bucket" {
   description = "Pipeline artifacts (E2E reports)"
   value       = module.artifacts.id
-}
-
-output "external_secrets_role_arn" {
-  description = "For the external-secrets service account"
-  value       = module.external_secrets_role.arn
 }

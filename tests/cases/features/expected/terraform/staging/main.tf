@@ -49,13 +49,9 @@ module "kms" {
   description = "shop staging: cluster, data stores, logs, images"
 }
 
-module "kms_backup" {
-  source = "../modules/kms"
-  providers = {
-    aws = aws.backup
-  }
-  name        = "shop-staging-backup"
-  description = "shop staging: backups copied to us-west-2"
+data "aws_kms_alias" "backup" {
+  provider = aws.backup
+  name     = "alias/shop-staging-backup"
 }
 
 module "network" {
@@ -79,12 +75,7 @@ module "cluster" {
   node_min            = 1
   node_max            = 3
   node_disk_gb        = 50
-}
-
-module "registry" {
-  source       = "../modules/registry"
-  repositories = ["example/api", "example/ledger", "example/web", "example/worker"]
-  kms_key_arn  = module.kms.arn
+  api_client_cidrs    = ["10.0.0.0/24", "10.0.1.0/24"]
 }
 
 module "secrets" {
@@ -118,25 +109,6 @@ data "aws_iam_policy_document" "deploy" {
     resources = [module.cluster.arn]
   }
   statement {
-    sid       = "LogInToRegistry"
-    effect    = "Allow"
-    actions   = ["ecr:GetAuthorizationToken"]
-    resources = ["*"]
-  }
-  statement {
-    sid    = "PushImages"
-    effect = "Allow"
-    actions = [
-      "ecr:BatchCheckLayerAvailability",
-      "ecr:BatchGetImage",
-      "ecr:CompleteLayerUpload",
-      "ecr:InitiateLayerUpload",
-      "ecr:PutImage",
-      "ecr:UploadLayerPart",
-    ]
-    resources = module.registry.arns
-  }
-  statement {
     sid       = "StoreReports"
     effect    = "Allow"
     actions   = ["s3:PutObject"]
@@ -154,23 +126,65 @@ module "deploy_role" {
   access_policy            = "AmazonEKSClusterAdminPolicy"
 }
 
-data "aws_iam_policy_document" "external_secrets" {
+data "aws_iam_policy_document" "secrets_core" {
   statement {
-    sid       = "ReadCatalogueSecrets"
+    sid       = "ReadThisNamespacesSecrets"
     effect    = "Allow"
     actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    resources = values(module.secrets.arns)
+    resources = [module.secrets.arns["shop/db/users/api"]]
   }
 }
 
-module "external_secrets_role" {
+module "secrets_core_role" {
   source            = "../modules/workload-role"
-  name              = "shop-staging-external-secrets"
+  name              = "shop-staging-core-secrets"
   oidc_provider_arn = module.cluster.oidc_provider_arn
   oidc_issuer       = module.cluster.oidc_issuer
-  namespace         = "external-secrets"
-  service_account   = "external-secrets"
-  policy_json       = data.aws_iam_policy_document.external_secrets.json
+  namespace         = "shop-staging-core"
+  service_account   = "external-secrets-reader"
+  policy_json       = data.aws_iam_policy_document.secrets_core.json
+}
+
+data "aws_iam_policy_document" "secrets_data" {
+  statement {
+    sid       = "ReadThisNamespacesSecrets"
+    effect    = "Allow"
+    actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    resources = [module.secrets.arns["shop/db/users/worker"]]
+  }
+}
+
+module "secrets_data_role" {
+  source            = "../modules/workload-role"
+  name              = "shop-staging-data-secrets"
+  oidc_provider_arn = module.cluster.oidc_provider_arn
+  oidc_issuer       = module.cluster.oidc_issuer
+  namespace         = "shop-staging-data"
+  service_account   = "external-secrets-reader"
+  policy_json       = data.aws_iam_policy_document.secrets_data.json
+}
+
+data "aws_iam_policy_document" "secrets_infrastructure" {
+  statement {
+    sid     = "ReadThisNamespacesSecrets"
+    effect  = "Allow"
+    actions = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    resources = [
+      module.secrets.arns["shop/db"],
+      module.secrets.arns["shop/db/users/api"],
+      module.secrets.arns["shop/db/users/worker"],
+    ]
+  }
+}
+
+module "secrets_infrastructure_role" {
+  source            = "../modules/workload-role"
+  name              = "shop-staging-infrastructure-secrets"
+  oidc_provider_arn = module.cluster.oidc_provider_arn
+  oidc_issuer       = module.cluster.oidc_issuer
+  namespace         = "shop-staging-infrastructure"
+  service_account   = "external-secrets-reader"
+  policy_json       = data.aws_iam_policy_document.secrets_infrastructure.json
 }
 
 module "ebs_csi_role" {
@@ -194,17 +208,7 @@ output "cluster_name" {
   value       = module.cluster.name
 }
 
-output "registry_urls" {
-  description = "Where the pipeline pushes each image"
-  value       = module.registry.urls
-}
-
 output "artifacts_bucket" {
   description = "Pipeline artifacts (E2E reports)"
   value       = module.artifacts.id
-}
-
-output "external_secrets_role_arn" {
-  description = "For the external-secrets service account"
-  value       = module.external_secrets_role.arn
 }

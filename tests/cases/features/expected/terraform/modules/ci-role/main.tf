@@ -33,14 +33,16 @@ resource "aws_iam_role_policy" "this" {
 }
 
 resource "aws_eks_access_entry" "this" {
+  count         = var.cluster_name == null ? 0 : 1
   cluster_name  = var.cluster_name
   principal_arn = aws_iam_role.this.arn
   type          = "STANDARD"
 }
 
 resource "aws_eks_access_policy_association" "this" {
+  count         = var.cluster_name == null ? 0 : 1
   cluster_name  = var.cluster_name
-  principal_arn = aws_eks_access_entry.this.principal_arn
+  principal_arn = aws_eks_access_entry.this[0].principal_arn
   policy_arn    = "arn:aws:eks::aws:cluster-access-policy/${var.access_policy}"
   access_scope {
     type       = length(var.namespaces) == 0 ? "cluster" : "namespace"

@@ -5,7 +5,7 @@ variable "name" {
 }
 
 variable "subject" {
-  description = "The one OIDC subject trusted: repo:<owner>/<repo>:environment:<env>"
+  description = "The one OIDC subject trusted: repo:<owner>/<repo>:environment:<env> (or :ref:refs/heads/<branch>)"
   type        = string
 }
 
@@ -20,13 +20,15 @@ variable "policy_json" {
 }
 
 variable "cluster_name" {
-  description = "Cluster the role gets an access entry in"
+  description = "Cluster the role gets an access entry in (null: none, e.g. a registry push role)"
   type        = string
+  default     = null
 }
 
 variable "access_policy" {
   description = "EKS access policy name, such as AmazonEKSClusterAdminPolicy"
   type        = string
+  default     = null
 }
 
 variable "namespaces" {

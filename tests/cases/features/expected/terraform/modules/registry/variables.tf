@@ -8,3 +8,8 @@ variable "kms_key_arn" {
   description = "Key that encrypts the images"
   type        = string
 }
+
+variable "pull_accounts" {
+  description = "Accounts whose nodes pull the images (each cluster environment's)"
+  type        = list(string)
+}
