@@ -20,6 +20,7 @@ from nexusgen.families.monitoring.business import TESTS
 from nexusgen.families.monitoring.model import format_value
 
 SHOP = ROOT / "tests" / "invalid" / "alert-kind-mismatch" / "services.yaml"  # valid but for its alert's kind
+MINIMAL = ROOT / "tests" / "cases" / "minimal" / "services.yaml"
 TEMPLATES = ROOT / "nexusgen" / "families"
 METRIC_TYPES = typing.get_args(Metric.model_fields["type"].annotation)
 
@@ -48,6 +49,7 @@ def test_every_entry_is_complete(name: str):
 
 def _shop(kind: str, metric_type: str, threshold: float = 0.9) -> dict:
     doc = yaml.safe_load(SHOP.read_text())
+    doc["actions"] = yaml.safe_load(MINIMAL.read_text())["actions"]  # every action the workflows use, pinned
     doc["services"]["api"]["metrics"][0]["type"] = metric_type
     alert = doc["monitoring"]["alerts"][0]
     alert["kind"] = kind

@@ -220,7 +220,7 @@ def test_tcp_check_exit_status(health_server: int, runtime: str):
     """A tcp probe's compose/Dockerfile check: 0 while the port accepts, non-zero when nothing listens."""
 
     def status(port: int) -> int:
-        argv = probe.RUNTIME_CHECKS[runtime].tcp(port)
+        argv = probe.INTERPRETER_CHECKS[runtime].tcp(port)
         return subprocess.run([tool(argv[0]), *argv[1:]], capture_output=True, timeout=30).returncode
 
     assert status(health_server) == 0
@@ -253,7 +253,7 @@ def test_python_grpc_check_asks_the_health_service(tmp_path, serving: int, code:
     for name, text in _FAKE_GRPC.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
-    argv = probe.RUNTIME_CHECKS["python"].grpc(7070, "shop.CartService")
+    argv = probe.INTERPRETER_CHECKS["python"].grpc(7070, "shop.CartService")
     env = {"PYTHONPATH": str(tmp_path), "FAKE_GRPC": json.dumps({"call": ["127.0.0.1:7070", "shop.CartService", 4], "status": serving})}
     result = subprocess.run([tool(argv[0]), *argv[1:]], capture_output=True, timeout=30, env=env)
     assert result.returncode == code, result.stderr
@@ -261,5 +261,5 @@ def test_python_grpc_check_asks_the_health_service(tmp_path, serving: int, code:
 
 def test_node_grpc_check_is_grpc_health_probe():
     """node has no gRPC client of its own: its images carry grpc_health_probe (the runtime seam)."""
-    assert probe.RUNTIME_CHECKS["node"].grpc(5050, "") == [
+    assert probe.INTERPRETER_CHECKS["node"].grpc(5050, "") == [
         probe.GRPC_HEALTH_PROBE, "-addr=127.0.0.1:5050", "-connect-timeout=4s", "-rpc-timeout=4s"]

@@ -24,7 +24,7 @@ from nexusgen.catalogue.runtimes import SHIPPED
 from nexusgen.families.docker import serves_distroless
 from nexusgen.families.terraform.aws.facts import image_path
 from nexusgen.plan import SERVICE_UID, build, image_ref
-from nexusgen.plan.probe import probe
+from nexusgen.plan import probe
 
 CASE = ROOT / "tests" / "cases" / "polyglot-runtimes" / "services.yaml"
 PLAN = build(catalogue_io.parse(CASE.read_bytes(), CASE.name))
@@ -81,12 +81,12 @@ def test_final_stage_is_non_root_on_the_declared_image(polyglot: Path, service: 
 
 @pytest.mark.parametrize("service", BUILT)
 def test_health_check_needs_no_tool_the_image_lacks(polyglot: Path, service: str):
-    argv = probe(PLAN, service, PLAN.services[service].health.liveness)
+    argv = probe.command(PLAN, service, probe.checks(PLAN, service)["liveness"])
     assert not NOT_IN_THE_IMAGE & {Path(arg).name for arg in argv} and argv[0] not in NOT_IN_THE_IMAGE
     health = PLAN.toolchain(service).health
     if health.program is None:  # the service's own binary answers `health URL`
         assert argv[: len(PLAN.services[service].command)] == PLAN.services[service].command
-        assert argv[-2:] == ["health", f"http://127.0.0.1:{PLAN.services[service].ports.http}/healthz"]
+        assert argv[-2:] == ["health", f"http://127.0.0.1:{PLAN.named_port(service, 'http').container}/healthz"]
     text = (polyglot / "docker" / service / "Dockerfile").read_text()
     assert f"CMD {json.dumps(argv)}" in text
 
@@ -173,11 +173,12 @@ def test_prebuilt_service_gets_no_image_repository(tmp_path: Path):
                 pushed |= set(str(row.get("images", "")).split())
     assert pushed and not [image for image in pushed if "notification" in image or "vendor" in image]
     plan = build(catalogue_io.parse(catalogue.read_bytes(), "services.yaml"))
-    for env in ("staging", "production"):
-        tree = pygohcl.loads((out / "terraform" / env / "main.tf").read_text())
-        (registry,) = [m for m in tree["module"].values() if m["source"] == "../modules/registry"]
-        assert set(registry["repositories"]) == {image_path(i) for i in pushed if i.startswith(plan.registry(env))}
-        assert "notification" not in " ".join(registry["repositories"])
+    # one registry (the terraform/registry root) that every cloud environment pulls from
+    tree = pygohcl.loads((out / "terraform" / "registry" / "main.tf").read_text())
+    (registry,) = [m for m in tree["module"].values() if m["source"] == "../modules/registry"]
+    assert {plan.registry(env) for env in ("staging", "production")} == {plan.registry("production")}
+    assert set(registry["repositories"]) == {image_path(i) for i in pushed if i.startswith(plan.registry("production"))}
+    assert "notification" not in " ".join(registry["repositories"])
 
 
 def test_a_runtime_nexusgen_does_not_ship_is_declared_as_data(tmp_path: Path):

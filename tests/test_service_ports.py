@@ -66,7 +66,7 @@ def test_grpc_probe_is_the_native_kubernetes_probe():
     assert container["readinessProbe"]["grpc"] == {"port": 7070, "service": "shop.CartService"}
     assert container["startupProbe"]["initialDelaySeconds"] == 2
     compose = yaml.safe_load((EXPECTED / "compose" / "docker-compose.yml").read_text())["services"]
-    assert compose["cart"]["healthcheck"]["test"] == ["CMD", *probe.RUNTIME_CHECKS["python"].grpc(7070, "shop.CartService")]
+    assert compose["cart"]["healthcheck"]["test"] == ["CMD", *probe.INTERPRETER_CHECKS["python"].grpc(7070, "shop.CartService")]
     assert "ports" not in compose["cart"] and compose["cart"]["expose"] == ["7070", "9091"]
 
 

@@ -438,7 +438,7 @@ def test_egress_to_managed_stores_is_the_data_subnets(built, parsed, env):
     (network,) = _module_calls(parsed[f"{env}/main.tf"], "network")
     data = set(network["data_subnets"])
     managed = _managed(env)
-    ports = {PLAN.port(infra) for infra in managed}
+    ports = {PLAN.primary_port(infra).container for infra in managed}
     found = 0
     for doc in built[env]:
         if doc["kind"] != "NetworkPolicy":
