@@ -142,6 +142,81 @@ def _module_calls(tree: dict, source: str) -> list[dict]:
     return [body for body in tree.get("module", {}).values() if body["source"] == f"../modules/{source}"]
 
 
+_COUNT = re.compile(r"var\.(\w+) == null \? 0 : 1")
+_REF = re.compile(r"(var|local|each)((?:\.\w+|\[[^\]]+\])+)")
+# The two expressions of modules/environment the tests evaluate the way Terraform would:
+SECRET_READS = "[for entry in concat(lookup(local.secret_reads, each.key, []), each.value.extra_entries) : module.secrets.arns[entry]]"
+REDIS_USERS = '{ for name, user in local.redis[var.redis.replaces].users : "${var.environment}-${name}" => user }'
+
+
+class _Env:
+    """An environment root as Terraform evaluates it: its one call of modules/environment, whose
+    blocks are read with the call's inputs (var.*), the module's locals and each.* substituted;
+    a block with ``count = var.x == null ? 0 : 1`` exists when the root passes x, a ``for_each``
+    over var.m once per key of m."""
+
+    def __init__(self, parsed: dict, env: str):
+        root = parsed[f"{env}/main.tf"]
+        (self.inputs,) = root["module"].values()
+        assert self.inputs["source"] == "../modules/environment"
+        self.module = parsed["modules/environment/main.tf"]
+        self.locals = self.module["locals"]
+        self.variables = parsed["modules/environment/variables.tf"]["variable"]
+
+    def value(self, expr, each: dict | None = None):
+        if isinstance(expr, list):
+            return [self.value(e, each) for e in expr]
+        if isinstance(expr, dict):
+            return {k: self.value(v, each) for k, v in expr.items()}
+        match = _REF.fullmatch(expr) if isinstance(expr, str) else None
+        if match is None:
+            return expr
+        node = {"var": self.inputs, "local": self.locals, "each": each}[match[1]]
+        for name, index in re.findall(r"\.(\w+)|\[([^\]]+)\]", match[2]):
+            node = node[name or self.value(index, each)]
+        return node
+
+    def instances(self, body: dict) -> list[dict | None]:
+        if "count" in body:
+            return [None] if _COUNT.fullmatch(body["count"])[1] in self.inputs else []
+        if "for_each" in body:
+            return [{"key": k, "value": v} for k, v in self.value(body["for_each"]).items()]
+        return [None]
+
+    def blocks(self, kind: str) -> dict[str, list[tuple[dict | None, dict]]]:
+        """name -> [(each, resolved body)] of the module's ``module`` blocks, or of ``resource.<type>``/``data.<type>``."""
+        tree = self.module
+        for part in kind.split("."):
+            tree = tree.get(part, {})
+        out = {}
+        for name, body in tree.items():
+            rest = {k: v for k, v in body.items() if k not in ("count", "for_each")}
+            out[name] = [(each, self.value(rest, each)) for each in self.instances(body)]
+        return out
+
+    def calls(self, source: str) -> list[dict]:
+        return [body for instances in self.blocks("module").values() for _, body in instances if body["source"] == f"../{source}"]
+
+    def secret_reads(self, each: dict, document: dict) -> set[str]:
+        """The entries ``data.aws_iam_policy_document.secrets[each.key]`` grants."""
+        assert document["statement"]["resources"] == SECRET_READS
+        declared = self.variables["secret_readers"]["type"]
+        assert "extra_entries = optional(list(string), [])" in declared  # absent means none
+        return set(self.locals["secret_reads"].get(each["key"], [])) | set(each["value"].get("extra_entries", []))
+
+    def redis_users(self, call: dict) -> dict[str, dict]:
+        assert call["users"] == REDIS_USERS
+        users = self.locals["redis"][self.inputs["redis"]["replaces"]]["users"]
+        return {f"{self.inputs['environment']}-{name}": user for name, user in users.items()}
+
+
+def _calls(parsed: dict, root: str, source: str) -> list[dict]:
+    """The calls of modules/<source> a root makes: directly, or through modules/environment."""
+    if root in PLAN.catalogue.cloud.environments:
+        return _Env(parsed, root).calls(source)
+    return _module_calls(parsed[f"{root}/main.tf"], source)
+
+
 def _pushed_images(workflows: dict[str, dict]) -> set[str]:
     """Repositories the workflows push: their build matrix's image list (every registry)."""
     images: set[str] = set()
@@ -228,7 +303,7 @@ def test_role_trust_is_the_workflows_subjects(parsed, workflows):
     roots = {env: PLAN.environment(env).cluster.deploy_role.split(":")[4] for env in PLAN.catalogue.cloud.environments}
     roots["registry"] = PLAN.catalogue.cloud.state.account_id
     for root, account in roots.items():
-        for call in _module_calls(parsed[f"{root}/main.tf"], "ci-role"):
+        for call in _calls(parsed, root, "ci-role"):
             trusted[f"arn:aws:iam::{account}:role/{call['name']}"] = call["subject"]
     assert trusted == _assumed_roles(workflows)
     assert f"repo:{PLAN.github_repository}:ref:refs/heads/main" in trusted.values()  # main's images job
@@ -250,7 +325,7 @@ def test_secret_entries_are_the_external_secrets_remote_refs(rendered: Path, par
     assert refs
     cloud_only: set[str] = set()  # every entry Terraform names is one a cluster reads (RBAC users replaced the AUTH token)
     for env in PLAN.catalogue.cloud.environments:
-        (secrets,) = _module_calls(parsed[f"{env}/main.tf"], "secrets")
+        (secrets,) = _calls(parsed, env, "secrets")
         names = set(secrets["secrets"])
         assert names == {s.path for s in PLAN.secrets.values()}  # the catalogue's and the derived ones
         assert {c.path for c in PLAN.credentials} <= names  # every service's own data-store user
@@ -266,15 +341,16 @@ def test_each_namespace_reads_only_its_own_secrets(built, parsed, env):
     """Every namespace's ExternalSecrets go through its own SecretStore, whose ServiceAccount's
     IRSA role (Terraform) is trusted for exactly that account and reads exactly the entries those
     ExternalSecrets name: no namespace can read another's."""
-    tree = parsed[f"{env}/main.tf"]
+    tree = _Env(parsed, env)
     account = PLAN.environment(env).cluster.deploy_role.split(":")[4]
     roles = {}
-    for name, call in tree["module"].items():
-        if call["source"] == "../modules/workload-role" and name.startswith("secrets_"):
-            document = call["policy_json"].removeprefix("data.aws_iam_policy_document.").removesuffix(".json")
-            (statement,) = [tree["data"]["aws_iam_policy_document"][document]["statement"]]
-            paths = {re.fullmatch(r'module\.secrets\.arns\["(.+)"\]', r)[1] for r in statement["resources"]}
-            roles[(call["namespace"], call["service_account"])] = (f"arn:aws:iam::{account}:role/{call['name']}", paths)
+    documents = {each["key"]: body for each, body in tree.blocks("data.aws_iam_policy_document")["secrets"]}
+    readers = tree.blocks("module")["secrets_reader"]
+    assert readers and [each["key"] for each, _ in readers] == list(documents)
+    for each, call in readers:
+        assert call["source"] == "../workload-role" and call["policy_json"] == "data.aws_iam_policy_document.secrets[each.key].json"
+        paths = tree.secret_reads(each, documents[each["key"]])
+        roles[(call["namespace"], call["service_account"])] = (f"arn:aws:iam::{account}:role/{call['name']}", paths)
     read: dict[str, set[str]] = {}
     stores, accounts = {}, {}
     for doc in built[env]:
@@ -301,7 +377,7 @@ def test_each_namespace_reads_only_its_own_secrets(built, parsed, env):
 
 def test_data_stores_live_in_the_data_subnets_and_production_is_multi_az(parsed):
     for env, ce in PLAN.catalogue.cloud.environments.items():
-        (pg,) = _module_calls(parsed[f"{env}/main.tf"], "postgres")
+        (pg,) = _calls(parsed, env, "postgres")
         assert pg["subnet_ids"] == "module.network.data_subnet_ids"
         assert pg["multi_az"] is ce.high_availability
         assert pg["backup_retention_days"] == ce.postgres.backup_retention_days
@@ -358,10 +434,10 @@ def test_managed_stores_have_the_stable_names_the_plan_gives(parsed):
     from nexusgen.plan import cloud
 
     for env, ce in PLAN.catalogue.cloud.environments.items():
-        records = parsed[f"{env}/main.tf"]["resource"].get("aws_route53_record", {})
+        records = [body for instances in _Env(parsed, env).blocks("resource.aws_route53_record").values() for _, body in instances]
         stores = {s.replaces: kind for kind, s in (("postgres", ce.postgres), ("redis", ce.redis)) if s}
-        assert {r["name"]: r["records"] for r in records.values()} == {
-            cloud.managed_host(PLAN.project, env, infra): [f"module.{kind}.address"] for infra, kind in stores.items()
+        assert {r["name"]: r["records"] for r in records} == {
+            cloud.managed_host(PLAN.project, env, infra): [f"module.{kind}[0].address"] for infra, kind in stores.items()
         }
 
 
@@ -394,8 +470,8 @@ def _managed(env: str) -> dict[str, str]:
 
 def _records(parsed: dict, env: str) -> dict[str, str]:
     """Terraform's CNAMEs in the private zone: host -> the module output it points at."""
-    records = parsed[f"{env}/main.tf"]["resource"].get("aws_route53_record", {})
-    return {r["name"]: r["records"][0] for r in records.values()}
+    records = _Env(parsed, env).blocks("resource.aws_route53_record")
+    return {r["name"]: r["records"][0] for instances in records.values() for _, r in instances}
 
 
 @pytest.mark.parametrize("env", ["staging", "production"])
@@ -412,7 +488,7 @@ def test_overlay_hosts_are_terraform_records(built, parsed, env):
         for var, value in (doc.get("data") or {}).items():
             for infra, kind in managed.items():
                 if var == f"{infra.upper()}_HOST":
-                    assert records[value] == f"module.{kind}.address", (doc["metadata"]["name"], var)
+                    assert records[value] == f"module.{kind}[0].address", (doc["metadata"]["name"], var)
                     seen.add(infra)
     assert seen == set(managed)
     for doc in built[env]:
@@ -435,7 +511,7 @@ def test_overlay_hosts_are_terraform_records(built, parsed, env):
 def test_egress_to_managed_stores_is_the_data_subnets(built, parsed, env):
     """Traffic to a managed store goes to Terraform's data subnets on the store's port, and no
     policy still points at the store's pods."""
-    (network,) = _module_calls(parsed[f"{env}/main.tf"], "network")
+    (network,) = _calls(parsed, env, "network")
     data = set(network["data_subnets"])
     managed = _managed(env)
     ports = {PLAN.primary_port(infra).container for infra in managed}
@@ -461,8 +537,11 @@ def test_egress_to_managed_stores_is_the_data_subnets(built, parsed, env):
 def test_elasticache_users_are_the_in_cluster_users(parsed, rendered, env):
     """ElastiCache's users are redis-server's: `default` with REDIS_PASSWORD, then each service's
     own user with the same ACL rules and its own secret; no AUTH token."""
-    (call,) = _module_calls(parsed[f"{env}/main.tf"], "redis")
-    users = {u["name"]: u for u in call["users"].values()}
+    tree = _Env(parsed, env)
+    (call,) = tree.calls("redis")
+    ids = tree.redis_users(call)
+    assert all(user_id == f"{env}-{u['name']}" for user_id, u in ids.items())  # unique in the account and region
+    users = {u["name"]: u for u in ids.values()}
     infra = next(i for i, k in _managed(env).items() if k == "redis")
     base = yaml.safe_load((rendered / "k8s" / "base" / PLAN.group(infra) / infra / "statefulset.yaml").read_text())
     args = next(c for c in base["spec"]["template"]["spec"]["containers"] if c["name"] == infra)["args"]
@@ -493,7 +572,7 @@ def test_rds_roles_job_runs_the_init_script_against_the_record(built, parsed, en
     (container,) = pod["containers"]
     assert container["command"] == ["sh", f"{datastores.INIT_FOLDER}/{datastores.INIT_SCRIPT}"]
     values = {e["name"]: e.get("value") for e in container["env"]}
-    assert _records(parsed, env)[values["PGHOST"]] == "module.postgres.address" and values["PGSSLMODE"] == "require"
+    assert _records(parsed, env)[values["PGHOST"]] == "module.postgres[0].address" and values["PGSSLMODE"] == "require"
     secrets = {e["name"] for e in container["env"] if "valueFrom" in e}
     assert secrets == {"PGPASSWORD", *datastores.store_secrets(PLAN.catalogue, infra)}
     volumes = {v["name"]: v for v in pod["volumes"]}
@@ -511,9 +590,9 @@ def test_backup_region_root_holds_what_the_environment_and_the_runbook_use(parse
     provider = root["provider"]["aws"]
     assert provider["region"] == ce.backup_region and "alias" not in provider
     (kms,) = _module_calls(root, "kms")
-    alias = parsed[f"{env}/main.tf"]["data"]["aws_kms_alias"]["backup"]
+    ((_, alias),) = _Env(parsed, env).blocks("data.aws_kms_alias")["backup"]
     assert alias["name"] == f"alias/{kms['name']}" and alias["provider"] == "aws.backup"
-    (pg,) = _module_calls(parsed[f"{env}/main.tf"], "postgres")
+    (pg,) = _calls(parsed, env, "postgres")
     assert pg["backup_kms_key_arn"] == "data.aws_kms_alias.backup.target_key_arn"
     (network,) = _module_calls(root, "network")
     assert all(zone.startswith(ce.backup_region) for zone in network["zones"])
@@ -536,9 +615,88 @@ def test_jobs_that_reach_the_private_cluster_api_run_inside_its_vpc(workflows, p
     for env, job in jobs.items():
         labels = cloud.runner_labels(PLAN.catalogue.cloud, PLAN.project, env)
         assert job["runs-on"] == labels and "self-hosted" in labels
-        (call,) = _module_calls(parsed[f"{env}/main.tf"], "cluster")
-        (network,) = _module_calls(parsed[f"{env}/main.tf"], "network")
+        (call,) = _calls(parsed, env, "cluster")
+        (network,) = _calls(parsed, env, "network")
         assert call["api_client_cidrs"] == network["private_subnets"]
     assert workflows["restore-drill.yml"]["jobs"]["drill"]["runs-on"] == cloud.runner_labels(PLAN.catalogue.cloud, PLAN.project, drill)
     config = yaml.safe_load((rendered.parent / ".github" / "actionlint.yaml").read_text())
     assert set(config["self-hosted-runner"]["labels"]) == {f"{PLAN.project}-{env}" for env in jobs}
+
+
+# --- one module for every environment ---------------------------------------------------------------
+
+# What two environment roots may still share beyond their terraform and provider blocks: the module
+# call's source and providers, the outputs, and settings whose values happen to coincide (Kubernetes
+# and engine versions, zones, disk size, the stores each replaces...). Everything else is in modules/environment.
+SHARED_LINES = 16
+
+
+def _root_lines(text: str) -> list[str]:
+    """The root's non-trivial lines outside its terraform and provider blocks: no comment, blank,
+    bracket-only or block-opening line (``x = {``, ``module "environment" {``)."""
+    out, skip = [], False
+    for line in text.splitlines():
+        if line and not line.startswith((" ", "}", "#")):
+            skip = line.startswith(("terraform ", "provider "))
+        code = line.strip()
+        if not skip and code and not code.startswith("#") and code.strip("{}[]()") and not code.endswith(("{", "[")):
+            out.append(code)
+    return out
+
+
+def shared_lines(a: str, b: str) -> list[str]:
+    import difflib
+
+    left, right = _root_lines(a), _root_lines(b)
+    matcher = difflib.SequenceMatcher(None, left, right, autojunk=False)
+    return [left[i + k] for i, _, n in matcher.get_matching_blocks() for k in range(n)]
+
+
+def test_environment_roots_are_one_module_call_each(tf_files, parsed):
+    envs = list(PLAN.catalogue.cloud.environments)
+    assert len(envs) >= 2
+    for env in envs:
+        root = parsed[f"{env}/main.tf"]
+        assert set(root) == {"terraform", "provider", "module", "output"}, env
+        (call,) = root["module"].values()
+        assert call["source"] == "../modules/environment" and call["providers"] == {"aws": "aws", "aws.backup": "aws.backup"}
+    for a, b in zip(envs, envs[1:]):
+        shared = shared_lines(tf_files[f"{a}/main.tf"], tf_files[f"{b}/main.tf"])
+        assert len(shared) <= SHARED_LINES, "\n".join(shared)
+
+
+def test_the_shared_lines_check_can_fail():
+    """Two roots that each wrote the whole environment out (as before modules/environment) fail it."""
+    body = "".join(f'module "m{i}" {{\n  source = "../modules/x"\n  name   = "n{i}"\n}}\n\n' for i in range(SHARED_LINES))
+    provider = 'provider "aws" {\n  region = "%s"\n}\n\n'
+    shared = shared_lines(provider % "a" + body, provider % "b" + body)
+    assert len(shared) == 2 * SHARED_LINES and not any("region" in line for line in shared)
+
+
+def _variables(parsed: dict, folder: str) -> dict[str, dict]:
+    return {name: body for file, tree in parsed.items() if file.rsplit("/", 1)[0] == folder for name, body in tree.get("variable", {}).items()}
+
+
+def test_every_module_call_passes_exactly_what_its_module_declares(parsed, tf_files):
+    """What `terraform validate` would check of each call (no terraform binary here): every
+    argument is a declared variable, every variable without a default is passed, and every variable
+    of modules/environment has a type and a description; every var.* it uses is declared."""
+    from posixpath import normpath
+
+    calls = 0
+    for file, tree in parsed.items():
+        folder = file.rsplit("/", 1)[0]
+        for name, call in tree.get("module", {}).items():
+            declared = _variables(parsed, normpath(f"{folder}/{call['source']}"))
+            passed = set(call) - {"source", "providers", "count", "for_each"}
+            required = {v for v, body in declared.items() if "default" not in body}
+            assert passed <= set(declared) and required <= passed, (file, name, passed - set(declared), required - passed)
+            calls += 1
+    assert calls > 20
+    variables = _variables(parsed, "modules/environment")
+    assert all(set(body) >= {"type", "description"} for body in variables.values())
+    assert set(re.findall(r"\bvar\.(\w+)", tf_files["modules/environment/main.tf"])) == set(variables)
+    outputs = set(parsed["modules/environment/outputs.tf"]["output"])
+    for env in PLAN.catalogue.cloud.environments:
+        used = {value["value"].removeprefix("module.environment.") for value in parsed[f"{env}/main.tf"]["output"].values()}
+        assert used <= outputs

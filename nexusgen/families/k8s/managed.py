@@ -103,6 +103,6 @@ def secret_store(plan: Plan, templates, env: str, group: str, folder: PurePosixP
     role = cloud.role_arn(cloud.account_id(cluster_.deploy_role), cloud.secrets_role(plan.project, env, group))
     text = templates.render(
         "k8s/secretstore-aws.yaml.j2", env=env, account=cloud.SECRETS_SERVICE_ACCOUNT, role=role,
-        store=plan.environment(env).secret_store.name, region=cluster_.region, module=f"secrets_{group.replace('-', '_')}_role",
+        store=plan.environment(env).secret_store.name, region=cluster_.region, module=f'environment.module.secrets_reader["{group}"]',
     )
     return {folder / "secretstore.yaml": text}

@@ -43,438 +43,87 @@ provider "aws" {
   }
 }
 
-module "kms" {
-  source      = "../modules/kms"
-  name        = "nexus-production"
-  description = "nexus production: cluster, data stores, logs, images"
-}
-
-data "aws_kms_alias" "backup" {
-  provider = aws.backup
-  name     = "alias/nexus-production-backup"
-}
-
-module "network" {
-  source          = "../modules/network"
-  name            = "nexus-production"
-  cidr            = "10.20.0.0/16"
-  zones           = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
-  public_subnets  = ["10.20.192.0/20", "10.20.208.0/20", "10.20.224.0/20"]
-  private_subnets = ["10.20.0.0/20", "10.20.16.0/20", "10.20.32.0/20"]
-  data_subnets    = ["10.20.128.0/20", "10.20.144.0/20", "10.20.160.0/20"]
-  kms_key_arn     = module.kms.arn
-}
-
-module "cluster" {
-  source              = "../modules/cluster"
-  name                = "nexus-production"
-  kubernetes_version  = "1.33"
-  private_subnet_ids  = module.network.private_subnet_ids
-  kms_key_arn         = module.kms.arn
-  node_instance_types = ["m6i.xlarge"]
-  node_min            = 3
-  node_max            = 12
-  node_disk_gb        = 50
-  api_client_cidrs    = ["10.20.0.0/20", "10.20.16.0/20", "10.20.32.0/20"]
-}
-
-module "secrets" {
-  source = "../modules/secrets"
-  secrets = {
-    "nexus/exchanges/binance/read"            = "api-key: Binance read-only API key"
-    "nexus/exchanges/binance/testnet"         = "api-key: Binance testnet trading API key; api-secret: Binance testnet trading API secret"
-    "nexus/exchanges/binance/trade"           = "api-key: Binance trading API key; api-secret: Binance trading API secret"
-    "nexus/exchanges/bybit/read"              = "api-key: Bybit read-only API key"
-    "nexus/exchanges/bybit/testnet"           = "api-key: Bybit testnet trading API key; api-secret: Bybit testnet trading API secret"
-    "nexus/exchanges/bybit/trade"             = "api-key: Bybit trading API key; api-secret: Bybit trading API secret"
-    "nexus/exchanges/okx/read"                = "api-key: OKX read-only API key"
-    "nexus/gateway/jwt"                       = "signing-key: Signs user session tokens"
-    "nexus/grafana"                           = "admin-password: Grafana admin login"
-    "nexus/notification/slack"                = "webhook-url: Slack incoming webhook for notifications"
-    "nexus/notification/telegram"             = "bot-token: Telegram bot for notifications"
-    "nexus/postgres"                          = "password: Password of the nexus superuser role"
-    "nexus/postgres/users/analytics"          = "password: Password of analytics's own PostgreSQL user 'analytics' on postgres"
-    "nexus/postgres/users/capital-allocator"  = "password: Password of capital-allocator's own PostgreSQL user 'capital_allocator' on postgres"
-    "nexus/postgres/users/execution-engine"   = "password: Password of execution-engine's own PostgreSQL user 'execution_engine' on postgres"
-    "nexus/postgres/users/funding-aggregator" = "password: Password of funding-aggregator's own PostgreSQL user 'funding_aggregator' on postgres"
-    "nexus/postgres/users/gateway"            = "password: Password of gateway's own PostgreSQL user 'gateway' on postgres"
-    "nexus/postgres/users/position-manager"   = "password: Password of position-manager's own PostgreSQL user 'position_manager' on postgres"
-    "nexus/postgres/users/risk-manager"       = "password: Password of risk-manager's own PostgreSQL user 'risk_manager' on postgres"
-    "nexus/rabbitmq"                          = "password: Password of RabbitMQ's administrator"
-    "nexus/redis"                             = "password: Password of Redis's default user (healthcheck and exporter)"
-    "nexus/redis/users/data-collector"        = "password: Password of data-collector's own Redis user 'data-collector' on redis"
-    "nexus/redis/users/execution-engine"      = "password: Password of execution-engine's own Redis user 'execution-engine' on redis"
-    "nexus/redis/users/funding-aggregator"    = "password: Password of funding-aggregator's own Redis user 'funding-aggregator' on redis"
-    "nexus/redis/users/gateway"               = "password: Password of gateway's own Redis user 'gateway' on redis"
-    "nexus/redis/users/notification"          = "password: Password of notification's own Redis user 'notification' on redis"
-    "nexus/redis/users/opportunity-detector"  = "password: Password of opportunity-detector's own Redis user 'opportunity-detector' on redis"
-    "nexus/redis/users/position-manager"      = "password: Password of position-manager's own Redis user 'position-manager' on redis"
-    "nexus/redis/users/risk-manager"          = "password: Password of risk-manager's own Redis user 'risk-manager' on redis"
-  }
-  kms_key_arn = module.kms.arn
-}
-
-module "artifacts" {
-  source      = "../modules/bucket"
-  name        = "nexus-production-pipeline-artifacts-444455556666"
-  kms_key_arn = module.kms.arn
-  expire_days = 90
-}
-
-module "github_oidc" {
-  source = "../modules/github-oidc"
-}
-
-data "aws_iam_policy_document" "deploy" {
-  statement {
-    sid       = "FindCluster"
-    effect    = "Allow"
-    actions   = ["eks:DescribeCluster"]
-    resources = [module.cluster.arn]
-  }
-  statement {
-    sid       = "StoreReports"
-    effect    = "Allow"
-    actions   = ["s3:PutObject"]
-    resources = ["${module.artifacts.arn}/*"]
-  }
-}
-
-module "deploy_role" {
-  source                   = "../modules/ci-role"
-  name                     = "nexus-production-deploy"
-  subject                  = "repo:nexus-trading/nexus:environment:production"
-  github_oidc_provider_arn = module.github_oidc.arn
-  policy_json              = data.aws_iam_policy_document.deploy.json
-  cluster_name             = module.cluster.name
-  access_policy            = "AmazonEKSClusterAdminPolicy"
-}
-
-data "aws_iam_policy_document" "secrets_core" {
-  statement {
-    sid     = "ReadThisNamespacesSecrets"
-    effect  = "Allow"
-    actions = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    resources = [
-      module.secrets.arns["nexus/exchanges/binance/read"],
-      module.secrets.arns["nexus/exchanges/binance/trade"],
-      module.secrets.arns["nexus/exchanges/bybit/read"],
-      module.secrets.arns["nexus/exchanges/bybit/trade"],
-      module.secrets.arns["nexus/gateway/jwt"],
-      module.secrets.arns["nexus/notification/slack"],
-      module.secrets.arns["nexus/notification/telegram"],
-      module.secrets.arns["nexus/postgres/users/capital-allocator"],
-      module.secrets.arns["nexus/postgres/users/execution-engine"],
-      module.secrets.arns["nexus/postgres/users/gateway"],
-      module.secrets.arns["nexus/postgres/users/position-manager"],
-      module.secrets.arns["nexus/postgres/users/risk-manager"],
-      module.secrets.arns["nexus/redis/users/execution-engine"],
-      module.secrets.arns["nexus/redis/users/gateway"],
-      module.secrets.arns["nexus/redis/users/notification"],
-      module.secrets.arns["nexus/redis/users/opportunity-detector"],
-      module.secrets.arns["nexus/redis/users/position-manager"],
-      module.secrets.arns["nexus/redis/users/risk-manager"],
-    ]
-  }
-}
-
-module "secrets_core_role" {
-  source            = "../modules/workload-role"
-  name              = "nexus-production-core-secrets"
-  oidc_provider_arn = module.cluster.oidc_provider_arn
-  oidc_issuer       = module.cluster.oidc_issuer
-  namespace         = "nexus-production-core"
-  service_account   = "external-secrets-reader"
-  policy_json       = data.aws_iam_policy_document.secrets_core.json
-}
-
-data "aws_iam_policy_document" "secrets_data" {
-  statement {
-    sid     = "ReadThisNamespacesSecrets"
-    effect  = "Allow"
-    actions = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    resources = [
-      module.secrets.arns["nexus/exchanges/binance/read"],
-      module.secrets.arns["nexus/exchanges/bybit/read"],
-      module.secrets.arns["nexus/exchanges/okx/read"],
-      module.secrets.arns["nexus/postgres/users/analytics"],
-      module.secrets.arns["nexus/postgres/users/funding-aggregator"],
-      module.secrets.arns["nexus/redis/users/data-collector"],
-      module.secrets.arns["nexus/redis/users/funding-aggregator"],
-    ]
-  }
-}
-
-module "secrets_data_role" {
-  source            = "../modules/workload-role"
-  name              = "nexus-production-data-secrets"
-  oidc_provider_arn = module.cluster.oidc_provider_arn
-  oidc_issuer       = module.cluster.oidc_issuer
-  namespace         = "nexus-production-data"
-  service_account   = "external-secrets-reader"
-  policy_json       = data.aws_iam_policy_document.secrets_data.json
-}
-
-data "aws_iam_policy_document" "secrets_infrastructure" {
-  statement {
-    sid     = "ReadThisNamespacesSecrets"
-    effect  = "Allow"
-    actions = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    resources = [
-      module.secrets.arns["nexus/postgres"],
-      module.secrets.arns["nexus/postgres/users/analytics"],
-      module.secrets.arns["nexus/postgres/users/capital-allocator"],
-      module.secrets.arns["nexus/postgres/users/execution-engine"],
-      module.secrets.arns["nexus/postgres/users/funding-aggregator"],
-      module.secrets.arns["nexus/postgres/users/gateway"],
-      module.secrets.arns["nexus/postgres/users/position-manager"],
-      module.secrets.arns["nexus/postgres/users/risk-manager"],
-      module.secrets.arns["nexus/redis"],
-      module.secrets.arns["nexus/redis/users/data-collector"],
-      module.secrets.arns["nexus/redis/users/execution-engine"],
-      module.secrets.arns["nexus/redis/users/funding-aggregator"],
-      module.secrets.arns["nexus/redis/users/gateway"],
-      module.secrets.arns["nexus/redis/users/notification"],
-      module.secrets.arns["nexus/redis/users/opportunity-detector"],
-      module.secrets.arns["nexus/redis/users/position-manager"],
-      module.secrets.arns["nexus/redis/users/risk-manager"],
-    ]
-  }
-}
-
-module "secrets_infrastructure_role" {
-  source            = "../modules/workload-role"
-  name              = "nexus-production-infrastructure-secrets"
-  oidc_provider_arn = module.cluster.oidc_provider_arn
-  oidc_issuer       = module.cluster.oidc_issuer
-  namespace         = "nexus-production-infrastructure"
-  service_account   = "external-secrets-reader"
-  policy_json       = data.aws_iam_policy_document.secrets_infrastructure.json
-}
-
-data "aws_iam_policy_document" "secrets_monitoring" {
-  statement {
-    sid       = "ReadThisNamespacesSecrets"
-    effect    = "Allow"
-    actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    resources = [module.secrets.arns["nexus/grafana"]]
-  }
-}
-
-module "secrets_monitoring_role" {
-  source            = "../modules/workload-role"
-  name              = "nexus-production-monitoring-secrets"
-  oidc_provider_arn = module.cluster.oidc_provider_arn
-  oidc_issuer       = module.cluster.oidc_issuer
-  namespace         = "nexus-production-monitoring"
-  service_account   = "external-secrets-reader"
-  policy_json       = data.aws_iam_policy_document.secrets_monitoring.json
-}
-
-module "ebs_csi_role" {
-  source              = "../modules/workload-role"
-  name                = "nexus-production-ebs-csi"
-  oidc_provider_arn   = module.cluster.oidc_provider_arn
-  oidc_issuer         = module.cluster.oidc_issuer
-  namespace           = "kube-system"
-  service_account     = "ebs-csi-controller-sa"
-  managed_policy_arns = ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"]
-}
-
-resource "aws_eks_addon" "ebs_csi" {
-  cluster_name             = module.cluster.name
-  addon_name               = "aws-ebs-csi-driver"
-  service_account_role_arn = module.ebs_csi_role.arn
-}
-
-module "postgres" {
-  source = "../modules/postgres"
+module "environment" {
+  source = "../modules/environment"
   providers = {
     aws        = aws
     aws.backup = aws.backup
   }
-  identifier            = "nexus-production-postgres"
-  engine_version        = "16.4"
-  parameter_family      = "postgres16"
-  instance_class        = "db.r6g.large"
-  storage_gb            = 200
-  multi_az              = true
-  backup_retention_days = 14
-  database              = "nexus"
-  username              = "nexus"
-  master_login_path     = "nexus/postgres"
-  master_login_field    = "password"
-  port                  = 5432
-  backup_kms_key_arn    = data.aws_kms_alias.backup.target_key_arn
-  vpc_id                = module.network.vpc_id
-  subnet_ids            = module.network.data_subnet_ids
-  client_cidrs          = module.network.private_cidrs
-  kms_key_arn           = module.kms.arn
-}
-
-module "redis" {
-  source                  = "../modules/redis"
-  identifier              = "nexus-production-redis"
-  engine_version          = "7.1"
-  node_type               = "cache.r6g.large"
-  multi_az                = true
-  snapshot_retention_days = 7
-  users = {
-    production-default = {
-      name     = "default"
-      access   = "on ~* &* +@all"
-      entry    = "nexus/redis"
-      property = "password"
+  environment        = "production"
+  name               = "nexus-production"
+  backup_key_alias   = "alias/nexus-production-backup"
+  cluster_name       = "nexus-production"
+  kubernetes_version = "1.33"
+  vpc_cidr           = "10.20.0.0/16"
+  zones              = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+  public_subnets     = ["10.20.192.0/20", "10.20.208.0/20", "10.20.224.0/20"]
+  private_subnets    = ["10.20.0.0/20", "10.20.16.0/20", "10.20.32.0/20"]
+  data_subnets       = ["10.20.128.0/20", "10.20.144.0/20", "10.20.160.0/20"]
+  nodes = {
+    instance_types = ["m6i.xlarge"]
+    min            = 3
+    max            = 12
+    disk_gb        = 50
+  }
+  artifacts_bucket = "nexus-production-pipeline-artifacts-444455556666"
+  deploy_role = {
+    name    = "nexus-production-deploy"
+    subject = "repo:nexus-trading/nexus:environment:production"
+  }
+  secret_readers = {
+    core = {
+      role          = "nexus-production-core-secrets"
+      namespace     = "nexus-production-core"
+      extra_entries = ["nexus/exchanges/binance/trade", "nexus/exchanges/bybit/trade"]
     }
-    production-data-collector = {
-      name     = "data-collector"
-      access   = "on ~* &* +@all -@admin -@dangerous"
-      entry    = "nexus/redis/users/data-collector"
-      property = "password"
+    data = {
+      role      = "nexus-production-data-secrets"
+      namespace = "nexus-production-data"
     }
-    production-execution-engine = {
-      name     = "execution-engine"
-      access   = "on ~* &* +@all -@admin -@dangerous"
-      entry    = "nexus/redis/users/execution-engine"
-      property = "password"
+    infrastructure = {
+      role      = "nexus-production-infrastructure-secrets"
+      namespace = "nexus-production-infrastructure"
     }
-    production-funding-aggregator = {
-      name     = "funding-aggregator"
-      access   = "on ~* &* +@all -@admin -@dangerous"
-      entry    = "nexus/redis/users/funding-aggregator"
-      property = "password"
-    }
-    production-gateway = {
-      name     = "gateway"
-      access   = "on ~* &* +@all -@admin -@dangerous"
-      entry    = "nexus/redis/users/gateway"
-      property = "password"
-    }
-    production-notification = {
-      name     = "notification"
-      access   = "on ~* &* +@all -@admin -@dangerous"
-      entry    = "nexus/redis/users/notification"
-      property = "password"
-    }
-    production-opportunity-detector = {
-      name     = "opportunity-detector"
-      access   = "on ~* &* +@all -@admin -@dangerous"
-      entry    = "nexus/redis/users/opportunity-detector"
-      property = "password"
-    }
-    production-position-manager = {
-      name     = "position-manager"
-      access   = "on ~* &* +@all -@admin -@dangerous"
-      entry    = "nexus/redis/users/position-manager"
-      property = "password"
-    }
-    production-risk-manager = {
-      name     = "risk-manager"
-      access   = "on ~* &* +@all -@admin -@dangerous"
-      entry    = "nexus/redis/users/risk-manager"
-      property = "password"
+    monitoring = {
+      role      = "nexus-production-monitoring-secrets"
+      namespace = "nexus-production-monitoring"
     }
   }
-  port         = 6379
-  vpc_id       = module.network.vpc_id
-  subnet_ids   = module.network.data_subnet_ids
-  client_cidrs = module.network.private_cidrs
-  kms_key_arn  = module.kms.arn
-}
-
-resource "aws_route53_zone" "data" {
-  # checkov:skip=CKV2_AWS_38:DNSSEC signing is for public hosted zones; this zone answers only inside the VPC
-  # checkov:skip=CKV2_AWS_39:Route 53 query logging covers public zones; the VPC's flow logs record the traffic
-  name    = "production.nexus.internal"
-  comment = "Stable names of the managed data stores"
-  vpc {
-    vpc_id = module.network.vpc_id
+  high_availability = true
+  private_zone      = "production.nexus.internal"
+  postgres = {
+    replaces              = "postgres"
+    identifier            = "nexus-production-postgres"
+    host                  = "postgres.production.nexus.internal"
+    engine_version        = "16.4"
+    instance_class        = "db.r6g.large"
+    storage_gb            = 200
+    backup_retention_days = 14
   }
-}
-
-resource "aws_route53_record" "postgres" {
-  zone_id = aws_route53_zone.data.zone_id
-  name    = "postgres.production.nexus.internal"
-  type    = "CNAME"
-  ttl     = 60
-  records = [module.postgres.address]
-}
-
-resource "aws_route53_record" "redis" {
-  zone_id = aws_route53_zone.data.zone_id
-  name    = "redis.production.nexus.internal"
-  type    = "CNAME"
-  ttl     = 60
-  records = [module.redis.address]
-}
-
-data "aws_iam_policy_document" "drill" {
-  statement {
-    sid       = "SeeInstances"
-    effect    = "Allow"
-    actions   = ["rds:DescribeDBInstances"]
-    resources = [module.postgres.arn, "arn:aws:rds:eu-west-1:444455556666:db:nexus-production-postgres-drill-*"]
+  redis = {
+    replaces                = "redis"
+    identifier              = "nexus-production-redis"
+    host                    = "redis.production.nexus.internal"
+    engine_version          = "7.1"
+    node_type               = "cache.r6g.large"
+    snapshot_retention_days = 7
   }
-  statement {
-    sid     = "RestoreIntoScratch"
-    effect  = "Allow"
-    actions = ["rds:AddTagsToResource", "rds:RestoreDBInstanceToPointInTime"]
-    resources = [
-      module.postgres.arn,
-      "arn:aws:rds:eu-west-1:444455556666:db:nexus-production-postgres-drill-*",
-      "arn:aws:rds:eu-west-1:444455556666:subgrp:nexus-production-postgres",
-      "arn:aws:rds:eu-west-1:444455556666:pg:nexus-production-postgres",
-      "arn:aws:rds:eu-west-1:444455556666:og:*",
-    ]
+  restore_drill = {
+    role      = "nexus-production-restore-drill"
+    subject   = "repo:nexus-trading/nexus:environment:production-restore-drill"
+    namespace = "nexus-production-infrastructure"
+    region    = "eu-west-1"
+    account   = "444455556666"
+    entries   = ["nexus/postgres", "nexus/notification/slack"]
   }
-  statement {
-    sid       = "DeleteScratchOnly"
-    effect    = "Allow"
-    actions   = ["rds:DeleteDBInstance"]
-    resources = ["arn:aws:rds:eu-west-1:444455556666:db:nexus-production-postgres-drill-*"]
-  }
-  statement {
-    sid       = "UseDatabaseKey"
-    effect    = "Allow"
-    actions   = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey*"]
-    resources = [module.kms.arn]
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["rds.eu-west-1.amazonaws.com"]
-    }
-  }
-  statement {
-    sid       = "FindCluster"
-    effect    = "Allow"
-    actions   = ["eks:DescribeCluster"]
-    resources = [module.cluster.arn]
-  }
-  statement {
-    sid       = "ReadPasswordAndAlertHook"
-    effect    = "Allow"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [module.secrets.arns["nexus/postgres"], module.secrets.arns["nexus/notification/slack"]]
-  }
-}
-
-module "restore_drill_role" {
-  source                   = "../modules/ci-role"
-  name                     = "nexus-production-restore-drill"
-  subject                  = "repo:nexus-trading/nexus:environment:production-restore-drill"
-  github_oidc_provider_arn = module.github_oidc.arn
-  policy_json              = data.aws_iam_policy_document.drill.json
-  cluster_name             = module.cluster.name
-  access_policy            = "AmazonEKSEditPolicy"
-  namespaces               = ["nexus-production-infrastructure"]
 }
 
 output "cluster_name" {
   description = "The EKS cluster the overlays deploy to"
-  value       = module.cluster.name
+  value       = module.environment.cluster_name
 }
 
 output "artifacts_bucket" {
   description = "Pipeline artifacts (E2E reports)"
-  value       = module.artifacts.id
+  value       = module.environment.artifacts_bucket
 }

@@ -1,20 +1,13 @@
-"""What an environment root passes to the modules, derived from the catalogue and the plan."""
+"""What the environment module holds for every environment (catalogue-wide: secret entries, each
+managed store's database facts and users, the secret reads every environment shares) and what
+each environment root passes it (``inputs``: only what differs), derived from the catalogue and the plan."""
 
 from __future__ import annotations
 
 import unicodedata
 
-from nexusgen.families.terraform.aws.common import Attr, Block, Comment, Raw, condition, policy_document, statement
 from nexusgen.plan import Plan, datastores
 from nexusgen.plan import cloud as c
-
-MODULES = "../modules"
-# The aws-ebs-csi-driver EKS add-on's controller service account (EKS user guide, "Amazon EBS CSI driver").
-EBS_CSI = ("kube-system", "ebs-csi-controller-sa")
-
-
-def _module(name: str, source: str, /, *extra: object, **inputs: object) -> Block:
-    return Block("module", (name,), [Attr("source", f"{MODULES}/{source}"), *extra, *[Attr(k, v) for k, v in inputs.items()]])
 
 
 def registry_repositories(plan: Plan) -> list[str]:
@@ -39,186 +32,108 @@ def secrets(plan: Plan) -> dict[str, str]:
     return {path: unicodedata.normalize("NFC", "; ".join(lines)) for path, lines in sorted(out.items())}
 
 
-def _account(plan: Plan, env: str) -> str:
-    return c.account_id(plan.environment(env).cluster.deploy_role)
+def _reads(plan: Plan) -> dict[str, dict[str, tuple[str, ...]]]:
+    return {env: c.secret_paths(plan, env) for env in plan.catalogue.cloud.environments}
 
 
-def deploy(plan: Plan, env: str) -> list:
-    """The deploy role: the one the workflows' ``<env>`` jobs assume (environments.<env>.cluster.deploy_role)."""
-    cluster = plan.environment(env).cluster
-    return [
-        policy_document(
-            "deploy",
-            statement(["eks:DescribeCluster"], [Raw("module.cluster.arn")], "FindCluster"),
-            # Images are pushed by the registry root's roles (shared account), never by a deploy.
-            statement(["s3:PutObject"], [Raw('"${module.artifacts.arn}/*"')], "StoreReports"),
-        ),
-        _module(
-            "deploy_role", "ci-role",
-            name=c.role_name(cluster.deploy_role),
-            subject=plan.oidc_subject(env),
-            github_oidc_provider_arn=Raw("module.github_oidc.arn"),
-            policy_json=Raw("data.aws_iam_policy_document.deploy.json"),
-            cluster_name=Raw("module.cluster.name"),
-            # The overlays create namespaces and cluster-scoped objects (ClusterSecretStore).
-            access_policy="AmazonEKSClusterAdminPolicy",
-        ),
-    ]
+def shared_reads(plan: Plan) -> dict[str, list[str]]:
+    """``{group: entries}`` its namespace reads in every environment that has it; an environment's
+    own further entries are its input (``inputs``: secret_readers.<group>.extra_entries)."""
+    groups: dict[str, set[str]] = {}
+    for reads in _reads(plan).values():
+        for group, paths in reads.items():
+            groups[group] = groups[group] & set(paths) if group in groups else set(paths)
+    return {group: sorted(paths) for group, paths in sorted(groups.items())}
 
 
-def workload_roles(plan: Plan, env: str) -> list:
-    """IRSA roles, one per use: each namespace's secret reader reads exactly the entries that
-    namespace's ExternalSecrets name (plan.cloud.secret_paths), nothing of another namespace."""
-    readers = []
-    for group, paths in c.secret_paths(plan, env).items():
-        key = group.replace("-", "_")
-        readers += [
-            policy_document(
-                f"secrets_{key}",
-                statement(["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
-                          [Raw(f'module.secrets.arns["{path}"]') for path in paths], "ReadThisNamespacesSecrets"),
-            ),
-            _module(
-                f"secrets_{key}_role", "workload-role",
-                name=c.secrets_role(plan.project, env, group),
-                oidc_provider_arn=Raw("module.cluster.oidc_provider_arn"), oidc_issuer=Raw("module.cluster.oidc_issuer"),
-                namespace=plan.namespace(group, env), service_account=c.SECRETS_SERVICE_ACCOUNT,
-                policy_json=Raw(f"data.aws_iam_policy_document.secrets_{key}.json"),
-            ),
-        ]
-    return [
-        *readers,
-        _module(
-            "ebs_csi_role", "workload-role",
-            name=f"{plan.project}-{env}-ebs-csi",
-            oidc_provider_arn=Raw("module.cluster.oidc_provider_arn"), oidc_issuer=Raw("module.cluster.oidc_issuer"),
-            namespace=EBS_CSI[0], service_account=EBS_CSI[1],
-            managed_policy_arns=["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"],
-        ),
-        Block("resource", ("aws_eks_addon", "ebs_csi"), [
-            Attr("cluster_name", Raw("module.cluster.name")),
-            Attr("addon_name", "aws-ebs-csi-driver"),
-            Attr("service_account_role_arn", Raw("module.ebs_csi_role.arn")),
-        ]),
-    ]
+def postgres_stores(plan: Plan) -> dict[str, dict[str, object]]:
+    """Per in-cluster store an RDS instance replaces (any environment): the database it serves."""
+    out = {}
+    for ce in plan.catalogue.cloud.environments.values():
+        if ce.postgres is not None:
+            infra = plan.infrastructure[ce.postgres.replaces]
+            password = plan.secret_ref(infra.secrets[datastores.ADMIN_PASSWORD["postgres"]])
+            out[ce.postgres.replaces] = {
+                "database": infra.config.get("POSTGRES_DB", plan.project),
+                "username": infra.config.get("POSTGRES_USER", plan.project),
+                "master_login_path": password.path,
+                "master_login_field": password.property,
+                "port": infra.port,
+            }
+    return dict(sorted(out.items()))
 
 
-def data_stores(plan: Plan, env: str) -> list:
-    ce = plan.catalogue.cloud.environments[env]
-    common = dict(
-        vpc_id=Raw("module.network.vpc_id"), subnet_ids=Raw("module.network.data_subnet_ids"),
-        client_cidrs=Raw("module.network.private_cidrs"), kms_key_arn=Raw("module.kms.arn"),
-    )
-    blocks = []
-    if ce.postgres is not None:
-        pg, pg_infra = ce.postgres, plan.infrastructure[ce.postgres.replaces]
-        password = c.database_password(plan, env)
-        blocks.append(_module(
-            "postgres", "postgres",
-            Attr("providers", {"aws": Raw("aws"), Raw("aws.backup"): Raw("aws.backup")}),
-            identifier=c.database_id(plan.project, env),
-            engine_version=pg.engine_version,
-            parameter_family=f"postgres{pg.engine_version.split('.')[0]}",
-            instance_class=pg.instance_class,
-            storage_gb=pg.storage_gb,
-            multi_az=ce.high_availability,
-            backup_retention_days=pg.backup_retention_days,
-            database=pg_infra.config.get("POSTGRES_DB", plan.project),
-            username=pg_infra.config.get("POSTGRES_USER", plan.project),
-            master_login_path=password.path,
-            master_login_field=password.property,
-            port=pg_infra.port,
-            backup_kms_key_arn=Raw("data.aws_kms_alias.backup.target_key_arn"),
-            **common,
-        ))
-    if ce.redis is not None:
-        rd, rd_infra = ce.redis, plan.infrastructure[ce.redis.replaces]
-        users = redis_users(plan, env, rd.replaces)
-        blocks.append(_module(
-            "redis", "redis",
-            identifier=c.cache_id(plan.project, env),
-            engine_version=rd.engine_version,
-            node_type=rd.node_type,
-            multi_az=ce.high_availability,
-            snapshot_retention_days=rd.snapshot_retention_days,
-            users=users,
-            port=rd_infra.port,
-            **common,
-        ))
-    blocks += _names(plan, env)
-    if plan.catalogue.cloud.recovery.drill_environment == env:
-        blocks += _drill(plan, env)
-    return blocks
-
-
-def redis_users(plan: Plan, env: str, infra: str) -> dict[str, dict[str, str]]:
-    """ElastiCache users, by user id (``<env>-<user>``, unique in the account and region): ``default``
+def redis_stores(plan: Plan) -> dict[str, dict[str, object]]:
+    """Per in-cluster store an ElastiCache group replaces: its port and users by name: ``default``
     with the in-cluster default user's password and rights (what the exporter uses), then each
-    service's own user with its ACL (plan.datastores.redis_rules) and its derived secret."""
-    admin = plan.secret_ref(plan.infrastructure[infra].secrets[datastores.ADMIN_PASSWORD["redis"]])
-    out = {f"{env}-default": {"name": "default", "access": "on ~* &* +@all", "entry": admin.path, "property": admin.property}}
-    for cred in plan.credentials:
-        if cred.store == infra:
-            access = " ".join(["on", *datastores.redis_rules(plan.catalogue, cred)])
-            out[f"{env}-{cred.user}"] = {"name": cred.user, "access": access, "entry": cred.path, "property": cred.property}
-    return out
+    service's own user with its ACL (plan.datastores.redis_rules) and its derived secret. The user
+    ids (unique in the account and region) are ``<environment>-<name>``, made in the module."""
+    out = {}
+    for ce in plan.catalogue.cloud.environments.values():
+        if ce.redis is not None:
+            infra = ce.redis.replaces
+            admin = plan.secret_ref(plan.infrastructure[infra].secrets[datastores.ADMIN_PASSWORD["redis"]])
+            users = {"default": {"name": "default", "access": "on ~* &* +@all", "entry": admin.path, "property": admin.property}}
+            for cred in plan.credentials:
+                if cred.store == infra:
+                    access = " ".join(["on", *datastores.redis_rules(plan.catalogue, cred)])
+                    users[cred.user] = {"name": cred.user, "access": access, "entry": cred.path, "property": cred.property}
+            out[infra] = {"port": plan.infrastructure[infra].port, "users": users}
+    return dict(sorted(out.items()))
 
 
-def _names(plan: Plan, env: str) -> list:
-    """A private zone in the VPC and one CNAME per managed store: stable names for the services."""
+def _reader(plan: Plan, env: str, group: str, extra: list[str]) -> dict[str, object]:
+    reader: dict[str, object] = {"role": c.secrets_role(plan.project, env, group), "namespace": plan.namespace(group, env)}
+    return {**reader, "extra_entries": extra} if extra else reader  # optional, [] by default
+
+
+def inputs(plan: Plan, env: str) -> dict[str, object]:
+    """The environment module's arguments in ``env``'s root: every fact that differs between environments."""
     ce = plan.catalogue.cloud.environments[env]
-    stores = [(store.replaces, f"module.{kind}.address") for kind, store in (("postgres", ce.postgres), ("redis", ce.redis)) if store]
-    zone = Block("resource", ("aws_route53_zone", "data"), [
-        Comment("checkov:skip=CKV2_AWS_38:DNSSEC signing is for public hosted zones; this zone answers only inside the VPC"),
-        Comment("checkov:skip=CKV2_AWS_39:Route 53 query logging covers public zones; the VPC's flow logs record the traffic"),
-        Attr("name", c.private_zone(plan.project, env)),
-        Attr("comment", "Stable names of the managed data stores"),
-        Block("vpc", (), [Attr("vpc_id", Raw("module.network.vpc_id"))]),
-    ])
-    records = [
-        Block("resource", ("aws_route53_record", name.replace("-", "_")), [
-            Attr("zone_id", Raw("aws_route53_zone.data.zone_id")),
-            Attr("name", c.managed_host(plan.project, env, name)),
-            Attr("type", "CNAME"),
-            Attr("ttl", 60),
-            Attr("records", [Raw(address)]),
-        ])
-        for name, address in stores
-    ]
-    return [zone, *records]
-
-
-def _drill(plan: Plan, env: str) -> list:
-    """The restore drill's role: restore into and delete only ``<database>-drill-*`` instances."""
     cluster = plan.environment(env).cluster
-    account, region = _account(plan, env), cluster.region
-    db = c.database_id(plan.project, env)
-    scratch = f"arn:aws:rds:{region}:{account}:db:{db}-drill-*"
-    secrets = [c.database_password(plan, env).path, c.secret_ref(plan, plan.catalogue.cloud.recovery.alert_secret)[0]]
-    return [
-        policy_document(
-            "drill",
-            statement(["rds:DescribeDBInstances"], [Raw("module.postgres.arn"), scratch], "SeeInstances"),
-            statement(
-                ["rds:RestoreDBInstanceToPointInTime", "rds:AddTagsToResource"],
-                [Raw("module.postgres.arn"), scratch, f"arn:aws:rds:{region}:{account}:subgrp:{db}", f"arn:aws:rds:{region}:{account}:pg:{db}", f"arn:aws:rds:{region}:{account}:og:*"],
-                "RestoreIntoScratch",
-            ),
-            statement(["rds:DeleteDBInstance"], [scratch], "DeleteScratchOnly"),
-            statement(["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey*"], [Raw("module.kms.arn")], "UseDatabaseKey",
-                      condition("StringEquals", "kms:ViaService", [f"rds.{region}.amazonaws.com"])),
-            statement(["eks:DescribeCluster"], [Raw("module.cluster.arn")], "FindCluster"),
-            statement(["secretsmanager:GetSecretValue"], [Raw(f'module.secrets.arns["{path}"]') for path in secrets], "ReadPasswordAndAlertHook"),
-        ),
-        _module(
-            "restore_drill_role", "ci-role",
-            name=c.drill_role(plan.project, env),
-            subject=plan.oidc_subject(c.drill_environment(plan.project, env)),
-            github_oidc_provider_arn=Raw("module.github_oidc.arn"),
-            policy_json=Raw("data.aws_iam_policy_document.drill.json"),
-            cluster_name=Raw("module.cluster.name"),
-            # Runs the check query in a pod in the database clients' namespace, nothing else.
-            access_policy="AmazonEKSEditPolicy",
-            namespaces=[plan.service_namespace(plan.catalogue.cloud.environments[env].postgres.replaces, env)],
-        ),
-    ]
+    account = c.account_id(cluster.deploy_role)
+    nets = c.subnets(ce)
+    shared = shared_reads(plan)
+    out: dict[str, object] = {
+        "environment": env,
+        "name": f"{plan.project}-{env}",
+        "backup_key_alias": f"alias/{c.backup_key(plan.project, env)}",
+        "cluster_name": cluster.name,
+        "kubernetes_version": ce.kubernetes_version,
+        "vpc_cidr": ce.vpc_cidr,
+        "zones": list(ce.zones),
+        "public_subnets": list(nets.public),
+        "private_subnets": list(nets.private),
+        "data_subnets": list(nets.data),
+        "nodes": {"instance_types": list(ce.nodes.instance_types), "min": ce.nodes.min_size, "max": ce.nodes.max_size, "disk_gb": ce.nodes.disk_gb},
+        "artifacts_bucket": c.artifacts_bucket(plan.project, env, account),
+        "deploy_role": {"name": c.role_name(cluster.deploy_role), "subject": plan.oidc_subject(env)},
+        "secret_readers": {group: _reader(plan, env, group, sorted(set(paths) - set(shared[group]))) for group, paths in c.secret_paths(plan, env).items()},
+        "high_availability": ce.high_availability,
+    }
+    if ce.data_stores != "managed":
+        return out
+    out["private_zone"] = c.private_zone(plan.project, env)
+    if ce.postgres is not None:
+        pg = ce.postgres
+        out["postgres"] = {
+            "replaces": pg.replaces, "identifier": c.database_id(plan.project, env), "host": c.managed_host(plan.project, env, pg.replaces),
+            "engine_version": pg.engine_version, "instance_class": pg.instance_class, "storage_gb": pg.storage_gb,
+            "backup_retention_days": pg.backup_retention_days,
+        }
+    if ce.redis is not None:
+        rd = ce.redis
+        out["redis"] = {
+            "replaces": rd.replaces, "identifier": c.cache_id(plan.project, env), "host": c.managed_host(plan.project, env, rd.replaces),
+            "engine_version": rd.engine_version, "node_type": rd.node_type, "snapshot_retention_days": rd.snapshot_retention_days,
+        }
+    if plan.catalogue.cloud.recovery.drill_environment == env and ce.postgres is not None:
+        out["restore_drill"] = {
+            "role": c.drill_role(plan.project, env),
+            "subject": plan.oidc_subject(c.drill_environment(plan.project, env)),
+            "namespace": plan.service_namespace(ce.postgres.replaces, env),
+            "region": cluster.region,
+            "account": account,
+            "entries": [c.database_password(plan, env).path, c.secret_ref(plan, plan.catalogue.cloud.recovery.alert_secret)[0]],
+        }
+    return out

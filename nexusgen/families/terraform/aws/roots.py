@@ -142,46 +142,39 @@ def backup(plan: Plan, env: str) -> list:
 
 
 def environment(plan: Plan, env: str) -> list:
-    cloud, ce = plan.catalogue.cloud, plan.catalogue.cloud.environments[env]
+    """``<env>``: its backend and providers, one call of ``modules/environment`` with what this
+    environment differs in (facts.inputs), and the outputs workflows and runbooks read."""
+    ce = plan.catalogue.cloud.environments[env]
     cluster = plan.environment(env).cluster
     account = c.account_id(cluster.deploy_role)
-    nets = c.subnets(ce)
-    backend = _backend(plan, env)
-    blocks = [
-        _terraform(plan, backend),
+    return [
+        _terraform(plan, _backend(plan, env)),
         _provider(plan, cluster.region, account, env),
         _provider(plan, ce.backup_region, account, env, alias="backup"),
-        _module("kms", "kms", name=f"{plan.project}-{env}", description=f"{plan.project} {env}: cluster, data stores, logs, images"),
-        # The backup region's key is the <env>-backup root's (applied first): found by its alias.
-        Block("data", ("aws_kms_alias", "backup"), [Attr("provider", Raw("aws.backup")), Attr("name", f"alias/{c.backup_key(plan.project, env)}")]),
-        _module(
-            "network", "network",
-            name=cluster.name, cidr=ce.vpc_cidr, zones=list(ce.zones),
-            public_subnets=list(nets.public), private_subnets=list(nets.private), data_subnets=list(nets.data),
-            kms_key_arn=Raw("module.kms.arn"),
-        ),
-        _module(
-            "cluster", "cluster",
-            name=cluster.name, kubernetes_version=ce.kubernetes_version,
-            private_subnet_ids=Raw("module.network.private_subnet_ids"), kms_key_arn=Raw("module.kms.arn"),
-            node_instance_types=list(ce.nodes.instance_types), node_min=ce.nodes.min_size, node_max=ce.nodes.max_size,
-            node_disk_gb=ce.nodes.disk_gb,
-            # The deploy jobs' runners (runs-on: plan.cloud.runner_labels) run in the private subnets.
-            api_client_cidrs=list(nets.private),
-        ),
-        _module("secrets", "secrets", secrets=facts.secrets(plan), kms_key_arn=Raw("module.kms.arn")),
-        _module("artifacts", "bucket", name=c.artifacts_bucket(plan.project, env, account), kms_key_arn=Raw("module.kms.arn"), expire_days=90),
-        _module("github_oidc", "github-oidc"),
-        *facts.deploy(plan, env),
-        *facts.workload_roles(plan, env),
+        _module("environment", "environment", providers={"aws": Raw("aws"), Raw("aws.backup"): Raw("aws.backup")}, **facts.inputs(plan, env)),
+        output("cluster_name", "module.environment.cluster_name", "The EKS cluster the overlays deploy to"),
+        output("artifacts_bucket", "module.environment.artifacts_bucket", "Pipeline artifacts (E2E reports)"),
     ]
+
+
+def moved(plan: Plan, env: str) -> list:
+    """``<env>/moved.tf``: where each object of the root's state went when the environment became
+    one call of ``modules/environment`` (Terraform ``moved`` blocks, 1.1+), so the first plan after
+    it moves state instead of replacing the cluster and the databases. Delete once every state of
+    this root has been applied with it."""
+    ce = plan.catalogue.cloud.environments[env]
+    to = "module.environment"
+    pairs = [(f"module.{name}", f"{to}.module.{name}") for name in ("kms", "network", "cluster", "secrets", "artifacts", "github_oidc", "deploy_role", "ebs_csi_role")]
+    pairs += [(f"module.secrets_{group.replace('-', '_')}_role", f'{to}.module.secrets_reader["{group}"]') for group in c.secret_paths(plan, env)]
+    pairs.append(("aws_eks_addon.ebs_csi", f"{to}.aws_eks_addon.ebs_csi"))
     if ce.data_stores == "managed":
-        blocks += facts.data_stores(plan, env)
-    blocks += [
-        output("cluster_name", "module.cluster.name", "The EKS cluster the overlays deploy to"),
-        output("artifacts_bucket", "module.artifacts.id", "Pipeline artifacts (E2E reports)"),
-    ]
-    return blocks
+        stores = [kind for kind, store in (("postgres", ce.postgres), ("redis", ce.redis)) if store is not None]
+        pairs += [(f"module.{kind}", f"{to}.module.{kind}[0]") for kind in stores]
+        pairs += [("aws_route53_zone.data", f"{to}.aws_route53_zone.data[0]")]
+        pairs += [(f"aws_route53_record.{kind}", f"{to}.aws_route53_record.{kind}[0]") for kind in stores]
+        if plan.catalogue.cloud.recovery.drill_environment == env and ce.postgres is not None:
+            pairs.append(("module.restore_drill_role", f"{to}.module.restore_drill_role[0]"))
+    return [Block("moved", (), [Attr("from", Raw(old)), Attr("to", Raw(new))]) for old, new in pairs]
 
 
-__all__ = ["backup", "bootstrap", "environment", "registry"]
+__all__ = ["backup", "bootstrap", "environment", "moved", "registry"]

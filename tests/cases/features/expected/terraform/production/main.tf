@@ -43,276 +43,74 @@ provider "aws" {
   }
 }
 
-module "kms" {
-  source      = "../modules/kms"
-  name        = "shop-production"
-  description = "shop production: cluster, data stores, logs, images"
-}
-
-data "aws_kms_alias" "backup" {
-  provider = aws.backup
-  name     = "alias/shop-production-backup"
-}
-
-module "network" {
-  source          = "../modules/network"
-  name            = "shop-production"
-  cidr            = "10.1.0.0/16"
-  zones           = ["us-east-1a", "us-east-1b", "us-east-1c"]
-  public_subnets  = ["10.1.192.0/20", "10.1.208.0/20", "10.1.224.0/20"]
-  private_subnets = ["10.1.0.0/20", "10.1.16.0/20", "10.1.32.0/20"]
-  data_subnets    = ["10.1.128.0/20", "10.1.144.0/20", "10.1.160.0/20"]
-  kms_key_arn     = module.kms.arn
-}
-
-module "cluster" {
-  source              = "../modules/cluster"
-  name                = "shop-production"
-  kubernetes_version  = "1.33"
-  private_subnet_ids  = module.network.private_subnet_ids
-  kms_key_arn         = module.kms.arn
-  node_instance_types = ["m6i.large"]
-  node_min            = 2
-  node_max            = 6
-  node_disk_gb        = 80
-  api_client_cidrs    = ["10.1.0.0/20", "10.1.16.0/20", "10.1.32.0/20"]
-}
-
-module "secrets" {
-  source = "../modules/secrets"
-  secrets = {
-    "shop/db"              = "password: Database password"
-    "shop/db/users/api"    = "password: Password of api's own PostgreSQL user 'api' on db"
-    "shop/db/users/worker" = "password: Password of worker's own PostgreSQL user 'worker' on db"
-    "shop/ops"             = "webhook: Where the restore drill reports"
-    "shop/queue"           = "password: Queue administrator password"
-  }
-  kms_key_arn = module.kms.arn
-}
-
-module "artifacts" {
-  source      = "../modules/bucket"
-  name        = "shop-production-pipeline-artifacts-123456789012"
-  kms_key_arn = module.kms.arn
-  expire_days = 90
-}
-
-module "github_oidc" {
-  source = "../modules/github-oidc"
-}
-
-data "aws_iam_policy_document" "deploy" {
-  statement {
-    sid       = "FindCluster"
-    effect    = "Allow"
-    actions   = ["eks:DescribeCluster"]
-    resources = [module.cluster.arn]
-  }
-  statement {
-    sid       = "StoreReports"
-    effect    = "Allow"
-    actions   = ["s3:PutObject"]
-    resources = ["${module.artifacts.arn}/*"]
-  }
-}
-
-module "deploy_role" {
-  source                   = "../modules/ci-role"
-  name                     = "shop-production"
-  subject                  = "repo:example/shop:environment:production"
-  github_oidc_provider_arn = module.github_oidc.arn
-  policy_json              = data.aws_iam_policy_document.deploy.json
-  cluster_name             = module.cluster.name
-  access_policy            = "AmazonEKSClusterAdminPolicy"
-}
-
-data "aws_iam_policy_document" "secrets_core" {
-  statement {
-    sid       = "ReadThisNamespacesSecrets"
-    effect    = "Allow"
-    actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    resources = [module.secrets.arns["shop/db/users/api"]]
-  }
-}
-
-module "secrets_core_role" {
-  source            = "../modules/workload-role"
-  name              = "shop-production-core-secrets"
-  oidc_provider_arn = module.cluster.oidc_provider_arn
-  oidc_issuer       = module.cluster.oidc_issuer
-  namespace         = "shop-production-core"
-  service_account   = "external-secrets-reader"
-  policy_json       = data.aws_iam_policy_document.secrets_core.json
-}
-
-data "aws_iam_policy_document" "secrets_data" {
-  statement {
-    sid       = "ReadThisNamespacesSecrets"
-    effect    = "Allow"
-    actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    resources = [module.secrets.arns["shop/db/users/worker"]]
-  }
-}
-
-module "secrets_data_role" {
-  source            = "../modules/workload-role"
-  name              = "shop-production-data-secrets"
-  oidc_provider_arn = module.cluster.oidc_provider_arn
-  oidc_issuer       = module.cluster.oidc_issuer
-  namespace         = "shop-production-data"
-  service_account   = "external-secrets-reader"
-  policy_json       = data.aws_iam_policy_document.secrets_data.json
-}
-
-data "aws_iam_policy_document" "secrets_infrastructure" {
-  statement {
-    sid     = "ReadThisNamespacesSecrets"
-    effect  = "Allow"
-    actions = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    resources = [
-      module.secrets.arns["shop/db"],
-      module.secrets.arns["shop/db/users/api"],
-      module.secrets.arns["shop/db/users/worker"],
-    ]
-  }
-}
-
-module "secrets_infrastructure_role" {
-  source            = "../modules/workload-role"
-  name              = "shop-production-infrastructure-secrets"
-  oidc_provider_arn = module.cluster.oidc_provider_arn
-  oidc_issuer       = module.cluster.oidc_issuer
-  namespace         = "shop-production-infrastructure"
-  service_account   = "external-secrets-reader"
-  policy_json       = data.aws_iam_policy_document.secrets_infrastructure.json
-}
-
-module "ebs_csi_role" {
-  source              = "../modules/workload-role"
-  name                = "shop-production-ebs-csi"
-  oidc_provider_arn   = module.cluster.oidc_provider_arn
-  oidc_issuer         = module.cluster.oidc_issuer
-  namespace           = "kube-system"
-  service_account     = "ebs-csi-controller-sa"
-  managed_policy_arns = ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"]
-}
-
-resource "aws_eks_addon" "ebs_csi" {
-  cluster_name             = module.cluster.name
-  addon_name               = "aws-ebs-csi-driver"
-  service_account_role_arn = module.ebs_csi_role.arn
-}
-
-module "postgres" {
-  source = "../modules/postgres"
+module "environment" {
+  source = "../modules/environment"
   providers = {
     aws        = aws
     aws.backup = aws.backup
   }
-  identifier            = "shop-production-postgres"
-  engine_version        = "16.4"
-  parameter_family      = "postgres16"
-  instance_class        = "db.m6g.large"
-  storage_gb            = 100
-  multi_az              = true
-  backup_retention_days = 30
-  database              = "shop"
-  username              = "shop"
-  master_login_path     = "shop/db"
-  master_login_field    = "password"
-  port                  = 5432
-  backup_kms_key_arn    = data.aws_kms_alias.backup.target_key_arn
-  vpc_id                = module.network.vpc_id
-  subnet_ids            = module.network.data_subnet_ids
-  client_cidrs          = module.network.private_cidrs
-  kms_key_arn           = module.kms.arn
-}
-
-resource "aws_route53_zone" "data" {
-  # checkov:skip=CKV2_AWS_38:DNSSEC signing is for public hosted zones; this zone answers only inside the VPC
-  # checkov:skip=CKV2_AWS_39:Route 53 query logging covers public zones; the VPC's flow logs record the traffic
-  name    = "production.shop.internal"
-  comment = "Stable names of the managed data stores"
-  vpc {
-    vpc_id = module.network.vpc_id
+  environment        = "production"
+  name               = "shop-production"
+  backup_key_alias   = "alias/shop-production-backup"
+  cluster_name       = "shop-production"
+  kubernetes_version = "1.33"
+  vpc_cidr           = "10.1.0.0/16"
+  zones              = ["us-east-1a", "us-east-1b", "us-east-1c"]
+  public_subnets     = ["10.1.192.0/20", "10.1.208.0/20", "10.1.224.0/20"]
+  private_subnets    = ["10.1.0.0/20", "10.1.16.0/20", "10.1.32.0/20"]
+  data_subnets       = ["10.1.128.0/20", "10.1.144.0/20", "10.1.160.0/20"]
+  nodes = {
+    instance_types = ["m6i.large"]
+    min            = 2
+    max            = 6
+    disk_gb        = 80
   }
-}
-
-resource "aws_route53_record" "db" {
-  zone_id = aws_route53_zone.data.zone_id
-  name    = "db.production.shop.internal"
-  type    = "CNAME"
-  ttl     = 60
-  records = [module.postgres.address]
-}
-
-data "aws_iam_policy_document" "drill" {
-  statement {
-    sid       = "SeeInstances"
-    effect    = "Allow"
-    actions   = ["rds:DescribeDBInstances"]
-    resources = [module.postgres.arn, "arn:aws:rds:us-east-1:123456789012:db:shop-production-postgres-drill-*"]
+  artifacts_bucket = "shop-production-pipeline-artifacts-123456789012"
+  deploy_role = {
+    name    = "shop-production"
+    subject = "repo:example/shop:environment:production"
   }
-  statement {
-    sid     = "RestoreIntoScratch"
-    effect  = "Allow"
-    actions = ["rds:AddTagsToResource", "rds:RestoreDBInstanceToPointInTime"]
-    resources = [
-      module.postgres.arn,
-      "arn:aws:rds:us-east-1:123456789012:db:shop-production-postgres-drill-*",
-      "arn:aws:rds:us-east-1:123456789012:subgrp:shop-production-postgres",
-      "arn:aws:rds:us-east-1:123456789012:pg:shop-production-postgres",
-      "arn:aws:rds:us-east-1:123456789012:og:*",
-    ]
-  }
-  statement {
-    sid       = "DeleteScratchOnly"
-    effect    = "Allow"
-    actions   = ["rds:DeleteDBInstance"]
-    resources = ["arn:aws:rds:us-east-1:123456789012:db:shop-production-postgres-drill-*"]
-  }
-  statement {
-    sid       = "UseDatabaseKey"
-    effect    = "Allow"
-    actions   = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey*"]
-    resources = [module.kms.arn]
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["rds.us-east-1.amazonaws.com"]
+  secret_readers = {
+    core = {
+      role      = "shop-production-core-secrets"
+      namespace = "shop-production-core"
+    }
+    data = {
+      role      = "shop-production-data-secrets"
+      namespace = "shop-production-data"
+    }
+    infrastructure = {
+      role      = "shop-production-infrastructure-secrets"
+      namespace = "shop-production-infrastructure"
     }
   }
-  statement {
-    sid       = "FindCluster"
-    effect    = "Allow"
-    actions   = ["eks:DescribeCluster"]
-    resources = [module.cluster.arn]
+  high_availability = true
+  private_zone      = "production.shop.internal"
+  postgres = {
+    replaces              = "db"
+    identifier            = "shop-production-postgres"
+    host                  = "db.production.shop.internal"
+    engine_version        = "16.4"
+    instance_class        = "db.m6g.large"
+    storage_gb            = 100
+    backup_retention_days = 30
   }
-  statement {
-    sid       = "ReadPasswordAndAlertHook"
-    effect    = "Allow"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [module.secrets.arns["shop/db"], module.secrets.arns["shop/ops"]]
+  restore_drill = {
+    role      = "shop-production-restore-drill"
+    subject   = "repo:example/shop:environment:production-restore-drill"
+    namespace = "shop-production-infrastructure"
+    region    = "us-east-1"
+    account   = "123456789012"
+    entries   = ["shop/db", "shop/ops"]
   }
-}
-
-module "restore_drill_role" {
-  source                   = "../modules/ci-role"
-  name                     = "shop-production-restore-drill"
-  subject                  = "repo:example/shop:environment:production-restore-drill"
-  github_oidc_provider_arn = module.github_oidc.arn
-  policy_json              = data.aws_iam_policy_document.drill.json
-  cluster_name             = module.cluster.name
-  access_policy            = "AmazonEKSEditPolicy"
-  namespaces               = ["shop-production-infrastructure"]
 }
 
 output "cluster_name" {
   description = "The EKS cluster the overlays deploy to"
-  value       = module.cluster.name
+  value       = module.environment.cluster_name
 }
 
 output "artifacts_bucket" {
   description = "Pipeline artifacts (E2E reports)"
-  value       = module.artifacts.id
+  value       = module.environment.artifacts_bucket
 }

@@ -43,172 +43,56 @@ provider "aws" {
   }
 }
 
-module "kms" {
-  source      = "../modules/kms"
-  name        = "shop-staging"
-  description = "shop staging: cluster, data stores, logs, images"
-}
-
-data "aws_kms_alias" "backup" {
-  provider = aws.backup
-  name     = "alias/shop-staging-backup"
-}
-
-module "network" {
-  source          = "../modules/network"
-  name            = "shop-staging"
-  cidr            = "10.0.0.0/20"
-  zones           = ["us-east-1a", "us-east-1b"]
-  public_subnets  = ["10.0.12.0/24", "10.0.13.0/24"]
-  private_subnets = ["10.0.0.0/24", "10.0.1.0/24"]
-  data_subnets    = ["10.0.8.0/24", "10.0.9.0/24"]
-  kms_key_arn     = module.kms.arn
-}
-
-module "cluster" {
-  source              = "../modules/cluster"
-  name                = "shop-staging"
-  kubernetes_version  = "1.33"
-  private_subnet_ids  = module.network.private_subnet_ids
-  kms_key_arn         = module.kms.arn
-  node_instance_types = ["t3.large"]
-  node_min            = 1
-  node_max            = 3
-  node_disk_gb        = 50
-  api_client_cidrs    = ["10.0.0.0/24", "10.0.1.0/24"]
-}
-
-module "secrets" {
-  source = "../modules/secrets"
-  secrets = {
-    "shop/db"              = "password: Database password"
-    "shop/db/users/api"    = "password: Password of api's own PostgreSQL user 'api' on db"
-    "shop/db/users/worker" = "password: Password of worker's own PostgreSQL user 'worker' on db"
-    "shop/ops"             = "webhook: Where the restore drill reports"
-    "shop/queue"           = "password: Queue administrator password"
+module "environment" {
+  source = "../modules/environment"
+  providers = {
+    aws        = aws
+    aws.backup = aws.backup
   }
-  kms_key_arn = module.kms.arn
-}
-
-module "artifacts" {
-  source      = "../modules/bucket"
-  name        = "shop-staging-pipeline-artifacts-123456789012"
-  kms_key_arn = module.kms.arn
-  expire_days = 90
-}
-
-module "github_oidc" {
-  source = "../modules/github-oidc"
-}
-
-data "aws_iam_policy_document" "deploy" {
-  statement {
-    sid       = "FindCluster"
-    effect    = "Allow"
-    actions   = ["eks:DescribeCluster"]
-    resources = [module.cluster.arn]
+  environment        = "staging"
+  name               = "shop-staging"
+  backup_key_alias   = "alias/shop-staging-backup"
+  cluster_name       = "shop-staging"
+  kubernetes_version = "1.33"
+  vpc_cidr           = "10.0.0.0/20"
+  zones              = ["us-east-1a", "us-east-1b"]
+  public_subnets     = ["10.0.12.0/24", "10.0.13.0/24"]
+  private_subnets    = ["10.0.0.0/24", "10.0.1.0/24"]
+  data_subnets       = ["10.0.8.0/24", "10.0.9.0/24"]
+  nodes = {
+    instance_types = ["t3.large"]
+    min            = 1
+    max            = 3
+    disk_gb        = 50
   }
-  statement {
-    sid       = "StoreReports"
-    effect    = "Allow"
-    actions   = ["s3:PutObject"]
-    resources = ["${module.artifacts.arn}/*"]
+  artifacts_bucket = "shop-staging-pipeline-artifacts-123456789012"
+  deploy_role = {
+    name    = "shop-staging"
+    subject = "repo:example/shop:environment:staging"
   }
-}
-
-module "deploy_role" {
-  source                   = "../modules/ci-role"
-  name                     = "shop-staging"
-  subject                  = "repo:example/shop:environment:staging"
-  github_oidc_provider_arn = module.github_oidc.arn
-  policy_json              = data.aws_iam_policy_document.deploy.json
-  cluster_name             = module.cluster.name
-  access_policy            = "AmazonEKSClusterAdminPolicy"
-}
-
-data "aws_iam_policy_document" "secrets_core" {
-  statement {
-    sid       = "ReadThisNamespacesSecrets"
-    effect    = "Allow"
-    actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    resources = [module.secrets.arns["shop/db/users/api"]]
+  secret_readers = {
+    core = {
+      role      = "shop-staging-core-secrets"
+      namespace = "shop-staging-core"
+    }
+    data = {
+      role      = "shop-staging-data-secrets"
+      namespace = "shop-staging-data"
+    }
+    infrastructure = {
+      role      = "shop-staging-infrastructure-secrets"
+      namespace = "shop-staging-infrastructure"
+    }
   }
-}
-
-module "secrets_core_role" {
-  source            = "../modules/workload-role"
-  name              = "shop-staging-core-secrets"
-  oidc_provider_arn = module.cluster.oidc_provider_arn
-  oidc_issuer       = module.cluster.oidc_issuer
-  namespace         = "shop-staging-core"
-  service_account   = "external-secrets-reader"
-  policy_json       = data.aws_iam_policy_document.secrets_core.json
-}
-
-data "aws_iam_policy_document" "secrets_data" {
-  statement {
-    sid       = "ReadThisNamespacesSecrets"
-    effect    = "Allow"
-    actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    resources = [module.secrets.arns["shop/db/users/worker"]]
-  }
-}
-
-module "secrets_data_role" {
-  source            = "../modules/workload-role"
-  name              = "shop-staging-data-secrets"
-  oidc_provider_arn = module.cluster.oidc_provider_arn
-  oidc_issuer       = module.cluster.oidc_issuer
-  namespace         = "shop-staging-data"
-  service_account   = "external-secrets-reader"
-  policy_json       = data.aws_iam_policy_document.secrets_data.json
-}
-
-data "aws_iam_policy_document" "secrets_infrastructure" {
-  statement {
-    sid     = "ReadThisNamespacesSecrets"
-    effect  = "Allow"
-    actions = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
-    resources = [
-      module.secrets.arns["shop/db"],
-      module.secrets.arns["shop/db/users/api"],
-      module.secrets.arns["shop/db/users/worker"],
-    ]
-  }
-}
-
-module "secrets_infrastructure_role" {
-  source            = "../modules/workload-role"
-  name              = "shop-staging-infrastructure-secrets"
-  oidc_provider_arn = module.cluster.oidc_provider_arn
-  oidc_issuer       = module.cluster.oidc_issuer
-  namespace         = "shop-staging-infrastructure"
-  service_account   = "external-secrets-reader"
-  policy_json       = data.aws_iam_policy_document.secrets_infrastructure.json
-}
-
-module "ebs_csi_role" {
-  source              = "../modules/workload-role"
-  name                = "shop-staging-ebs-csi"
-  oidc_provider_arn   = module.cluster.oidc_provider_arn
-  oidc_issuer         = module.cluster.oidc_issuer
-  namespace           = "kube-system"
-  service_account     = "ebs-csi-controller-sa"
-  managed_policy_arns = ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"]
-}
-
-resource "aws_eks_addon" "ebs_csi" {
-  cluster_name             = module.cluster.name
-  addon_name               = "aws-ebs-csi-driver"
-  service_account_role_arn = module.ebs_csi_role.arn
+  high_availability = false
 }
 
 output "cluster_name" {
   description = "The EKS cluster the overlays deploy to"
-  value       = module.cluster.name
+  value       = module.environment.cluster_name
 }
 
 output "artifacts_bucket" {
   description = "Pipeline artifacts (E2E reports)"
-  value       = module.artifacts.id
+  value       = module.environment.artifacts_bucket
 }
