@@ -12,11 +12,14 @@ round-trips hostile strings through each, against the consumer's own rules.
 
 from __future__ import annotations
 
+import functools
+
 # PromQL double-quoted strings use Go's escapes (prometheus/promql/parser/lex.go, lexString and
 # lexEscape: \a \b \f \n \r \t \v \\ \" and \xHH, \uHHHH): a quote or backslash can never end the string.
 _PROMQL = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\a": "\\a", "\b": "\\b", "\f": "\\f", "\v": "\\v"}
 
 
+@functools.lru_cache(maxsize=4096)  # label values recur in every rule and test of a service
 def promql_string(value: str) -> str:
     """``value`` as a PromQL double-quoted string literal, quotes included."""
     out = []

@@ -7,6 +7,7 @@ targets and NetworkPolicies cannot disagree.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -80,7 +81,7 @@ class Plan:
     # What a family derives once and asks for twice (its findings, then its render): ``remember``.
     _remembered: dict = field(default_factory=dict, compare=False, repr=False)
 
-    def remember(self, key: str, derive):
+    def remember(self, key: Hashable, derive):
         """``derive()``, computed once per plan under ``key`` (a plan is frozen, so it never goes stale)."""
         if key not in self._remembered:
             self._remembered[key] = derive()
@@ -372,7 +373,11 @@ class Plan:
         return out
 
     def env(self, service: str, env: str) -> dict[str, str | SecretRef]:
-        """Every environment variable of a service container in ``env``, sorted by name."""
+        """Every environment variable of a service container in ``env``, sorted by name (derived
+        once per plan: every family asks, several times per service)."""
+        return dict(self.remember(("env", service, env), lambda: self._env(service, env)))
+
+    def _env(self, service: str, env: str) -> dict[str, str | SecretRef]:
         svc = self.services[service]
         out: dict[str, str | SecretRef] = {"NEXUS_ENVIRONMENT": env, "SERVICE_NAME": service}
         for var, port in names.port_env(self.catalogue, service).items():

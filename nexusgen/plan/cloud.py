@@ -7,6 +7,7 @@ entries. Everything is derived from the catalogue's ``cloud`` block and ``enviro
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -52,9 +53,13 @@ def role_arn(account: str, name: str) -> str:
 
 def subnets(env: CloudEnvironment) -> Subnets:
     """The VPC cut into 16 equal blocks: private 0-3, data 8-11, public 12-15, one per zone."""
-    vpc = ipaddress.ip_network(env.vpc_cidr, strict=False)
+    return _subnets(env.vpc_cidr, len(env.zones))
+
+
+@functools.lru_cache(maxsize=64)  # every NetworkPolicy to a managed store asks
+def _subnets(vpc_cidr: str, count: int) -> Subnets:
+    vpc = ipaddress.ip_network(vpc_cidr, strict=False)
     blocks = [str(b) for b in vpc.subnets(prefixlen_diff=4)]
-    count = len(env.zones)
     return Subnets(tuple(blocks[:count]), tuple(blocks[8 : 8 + count]), tuple(blocks[12 : 12 + count]))
 
 
