@@ -46,6 +46,7 @@ def _run_as_postgres(command: str, env: dict[str, str]) -> subprocess.CompletedP
                           capture_output=True, text=True, timeout=120)  # fmt: skip
 
 
+@pytest.mark.slow  # a real PostgreSQL server
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root (to run PostgreSQL as the postgres user)")
 def test_the_init_script_creates_every_role_on_a_real_postgres(rendered: Path):
     if PG_BIN is None:

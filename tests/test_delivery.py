@@ -297,6 +297,7 @@ def check(repo: Path, *extra: str) -> subprocess.CompletedProcess:
     return nexusgen("check", "--catalogue", str(repo / "services.yaml"), "--out", str(repo / "out"), *extra)
 
 
+@pytest.mark.slow  # renders and checks in subprocesses
 @pytest.mark.parametrize("full", [False, True], ids=["fast path", "full"])
 def test_check_covers_the_github_tree(repo: Path, full: bool):
     flags = ("--full",) if full else ()

@@ -209,6 +209,7 @@ def _in_mount_namespace(script: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(["unshare", "-rm", "sh", "-ec", script], cwd=cwd, capture_output=True, text=True, env=env, timeout=120)
 
 
+@pytest.mark.slow  # subprocess renders
 def test_full_disk_gives_a_clear_error_and_changes_nothing(tmp_path: Path):
     shutil.copy(MINIMAL, tmp_path / "services.yaml")
     assert nexusgen("render", "--out", str(tmp_path / "seed"), cwd=tmp_path).returncode == 0
@@ -236,6 +237,7 @@ def _pages_kb(out: Path) -> int:
     return sum(4 * -(-len(data) // 4096) for data in tree(out).values())
 
 
+@pytest.mark.slow  # subprocess renders
 def test_read_only_disk_gives_a_clear_error_and_changes_nothing(tmp_path: Path):
     shutil.copy(MINIMAL, tmp_path / "services.yaml")
     assert nexusgen("render", "--out", str(tmp_path / "seed"), cwd=tmp_path).returncode == 0
@@ -259,6 +261,7 @@ def test_read_only_disk_gives_a_clear_error_and_changes_nothing(tmp_path: Path):
 # --- concurrency -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # concurrent subprocess renders
 def test_concurrent_renders_do_not_corrupt_the_tree(tmp_path: Path):
     shutil.copy(CATALOGUE, tmp_path / "services.yaml")
     procs = [

@@ -112,6 +112,7 @@ def _above_the_maximum() -> dict:
 
 @pytest.mark.parametrize(("build", "code"), [(_max_numbers, 0), (_many_alerts, 0), (_long_strings, 0), (_above_the_maximum, 2)],
                          ids=["max_numbers", "many_alerts", "long_strings", "above_the_maximum"])
+@pytest.mark.slow  # worst-case renders in subprocesses under RLIMIT_AS
 def test_worst_cases_render_and_check_within_1_gib(tmp_path: Path, build, code: int):
     text = dump_yaml(build())
     assert len(text.encode()) < MAX_BYTES, "the case must stay under the catalogue's size limit"

@@ -95,6 +95,7 @@ def check_object(doc: dict, platform=PLAN.catalogue.platform) -> list[str]:
 # --- validity -----------------------------------------------------------------
 
 
+@pytest.mark.slow  # kubernetes-validate over every object, three minors
 @pytest.mark.parametrize("env", CLUSTER_ENVIRONMENTS)
 def test_every_object_is_valid(built, env):
     docs = built[env]

@@ -186,6 +186,7 @@ def test_runbooks_and_rules_name_objects_that_exist(built, rendered):
     assert not any("rabbitmq" in p or "grafana" in p for p in patterns)
 
 
+@pytest.mark.slow  # renders and validates a second platform
 def test_the_output_follows_another_platform(tmp_path):
     """Other platform choices: DNS-01 issuer (no solver policy), namespaced Issuer, images pulled by the
     nodes (no pull Secret), a stack in its own namespace with another release, another ingress controller."""

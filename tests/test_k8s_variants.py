@@ -54,6 +54,7 @@ def _base_name(doc: dict) -> str:
     return name
 
 
+@pytest.mark.slow  # renders variants and builds them with kustomize
 def test_secret_and_config_overrides_reach_only_their_environment(tmp_path: Path):
     """A staging-only secret variable, a secret that differs per environment, a config value and a
     removed variable: each lands in the staging build only, and the base names no store path of them."""

@@ -123,6 +123,7 @@ def test_execution_failures_needs_volume_before_it_pages(rendered: Path, tmp_pat
     assert result.returncode != 0 and "ExecutionFailures" in result.stdout + result.stderr
 
 
+@pytest.mark.slow  # reads every rule test of a full render
 def test_every_alert_has_a_firing_test_a_silent_test_and_a_runbook(rendered: Path):
     """Done-when check, from the rendered files alone: rules on one side, unit tests and runbooks on the other."""
     firing, silent = set(), set()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CATALOGUE, tree
+from conftest import CATALOGUE, sweep, tree
 from nexusgen.cli import run
 from nexusgen.engine import output
 from nexusgen.engine.fingerprint import MANIFEST, in_sync
@@ -140,7 +140,7 @@ LINKS = {
 }
 
 
-@pytest.mark.parametrize("case", LINKS)
+@pytest.mark.parametrize("case", sweep(list(LINKS)))  # every kind in `make test`
 @pytest.mark.parametrize("command", ["render", "check", "check --full"])
 def test_a_link_inside_out_is_refused_and_never_followed(project: Path, capsys, case: str, command: str):
     elsewhere = _elsewhere(project)
@@ -179,7 +179,7 @@ def _change_catalogue(project: Path) -> None:
     catalogue.write_text(catalogue.read_text().replace("{http: 8000,", "{http: 8100,", 1))
 
 
-@pytest.mark.parametrize("fail_at", [0, 1, 3, -1])  # the manifest naming both; files; the final manifest
+@pytest.mark.parametrize("fail_at", sweep([0, 1, 3, -1]))  # the manifest naming both; files; the final manifest
 def test_a_failing_rename_says_what_is_true_and_the_next_render_heals(project: Path, capsys, monkeypatch, fail_at: int):
     _orphan(project)  # so that the manifest naming old and new files is not the final one
     old = tree(project / "out")

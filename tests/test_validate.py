@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from conftest import CATALOGUE, nexusgen
 from nexusgen import pipeline
 from nexusgen import validate as validators
@@ -59,6 +61,7 @@ def test_an_empty_tree_is_not_a_pass(tmp_path: Path):
     assert "NO FILES" in result.stdout
 
 
+@pytest.mark.slow  # the CRD and metric validators over a full render
 def test_crd_and_metric_rows_report_findings(rendered: Path, tmp_path: Path):
     out = tmp_path / "out"
     shutil.copytree(rendered, out)
