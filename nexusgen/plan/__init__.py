@@ -11,10 +11,12 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from nexusgen.catalogue import environments, names, ports, runtimes
+from nexusgen.catalogue import environments, names, runtimes
 from nexusgen.catalogue.model import ENVIRONMENTS, METRICS, BaseImage, Catalogue, Environment, Infrastructure, Resources, Runtime, Secret, Service
 from nexusgen.catalogue.names import LIVE_TRADING_ENV, dependency_env, env_key
 from nexusgen.plan import cloud, datastores
+from nexusgen.plan.dependencies import DependencyGraph, Edge  # noqa: F401 - Edge and PortFact are the plan's too
+from nexusgen.plan.ports import NamedPorts, PortFact
 
 COMPOSE_ENVIRONMENT = ENVIRONMENTS[0]  # dev: the compose stack
 CLUSTER_ENVIRONMENTS = ENVIRONMENTS[1:]  # staging and production
@@ -48,26 +50,6 @@ class ScrapeTarget:
         return f"{self.component}:{self.port}"
 
 
-@dataclass(frozen=True)
-class PortFact:
-    """One named port of a service: what every artifact that names a port reads."""
-
-    name: str
-    protocol: str  # http, grpc or tcp
-    container: int  # containerPort, EXPOSE, NetworkPolicy ports, probes
-    service: int  # the Kubernetes Service port (callers in a cluster)
-    published: int | None  # compose's host port on 127.0.0.1, if published
-
-
-@dataclass(frozen=True)
-class Edge:
-    """``source`` talks to ``target``; ``kind`` is service, infrastructure or external."""
-
-    source: str
-    target: str
-    kind: str
-
-
 def image_ref(image: BaseImage) -> str:
     """``python:3.11-slim`` or ``python:3.11-slim@sha256:...`` (tag kept for readers)."""
     ref = f"{image.image}:{image.tag}"
@@ -75,7 +57,7 @@ def image_ref(image: BaseImage) -> str:
 
 
 @dataclass(frozen=True)
-class Plan:
+class Plan(DependencyGraph, NamedPorts):
     catalogue: Catalogue
     source_name: str  # the catalogue's file name, for headers
     # What a family derives once and asks for twice (its findings, then its render): ``remember``.
@@ -136,71 +118,6 @@ class Plan:
 
     def environment(self, env: str) -> Environment:
         return getattr(self.catalogue.environments, env)
-
-    # --- the dependency graph -------------------------------------------------
-
-    @cached_property
-    def edges(self) -> tuple[Edge, ...]:
-        out = []
-        for name, svc in self.services.items():
-            deps = svc.depends_on
-            out += [Edge(name, t, "service") for t in deps.services]
-            out += [Edge(name, t, "infrastructure") for t in deps.infrastructure]
-            out += [Edge(name, t, "external") for t in deps.external]
-        return tuple(sorted(out, key=lambda e: (e.source, e.kind, e.target)))
-
-    @cached_property
-    def edges_from(self) -> dict[str, tuple[Edge, ...]]:
-        """Each caller's edges, in ``edges`` order (every component has an entry)."""
-        out: dict[str, list[Edge]] = {n: [] for n in (*self.services, *self.infrastructure)}
-        for edge in self.edges:
-            out[edge.source].append(edge)
-        return {k: tuple(v) for k, v in out.items()}
-
-    @cached_property
-    def dependents(self) -> dict[str, tuple[str, ...]]:
-        """Who calls each service or infrastructure component (sorted)."""
-        out: dict[str, list[str]] = {n: [] for n in (*self.services, *self.infrastructure)}
-        for edge in self.edges:
-            if edge.kind != "external":
-                out[edge.target].append(edge.source)
-        return {k: tuple(sorted(v)) for k, v in out.items()}
-
-    @cached_property
-    def _depends(self) -> dict[tuple[str, str], tuple[str, ...]]:
-        out = {}
-        for name, svc in self.services.items():
-            deps = svc.depends_on
-            out[(name, "service")] = tuple(sorted(deps.services))
-            out[(name, "infrastructure")] = tuple(sorted(deps.infrastructure))
-            out[(name, "external")] = tuple(sorted(deps.external))
-        return out
-
-    def depends_on(self, service: str, kind: str = "service") -> tuple[str, ...]:
-        """What ``service`` talks to, of one kind (service, infrastructure or external), sorted."""
-        return self._depends[(service, kind)]
-
-    @cached_property
-    def start_order(self) -> tuple[str, ...]:
-        """Infrastructure, then services each after everything it depends on (Kahn's algorithm,
-        sorted within each layer): the order to start, restart or restore the system in."""
-        waiting = {n: len(self.depends_on(n)) for n in self.services}
-        callers: dict[str, list[str]] = {n: [] for n in self.services}
-        for name in self.services:
-            for dep in self.depends_on(name):
-                callers[dep].append(name)
-        order = list(self.infrastructure)
-        layer = sorted(n for n, count in waiting.items() if count == 0)
-        while layer:
-            order += layer
-            following = []
-            for name in layer:
-                for caller in callers[name]:
-                    waiting[caller] -= 1
-                    if waiting[caller] == 0:
-                        following.append(caller)
-            layer = sorted(following)
-        return tuple(order)
 
     @cached_property
     def scrape_targets(self) -> tuple[ScrapeTarget, ...]:
@@ -274,42 +191,6 @@ class Plan:
 
     def service_namespace(self, name: str, env: str) -> str:
         return self.namespace(self.group(name), env)
-
-    @cached_property
-    def _ports(self) -> dict[str, tuple[PortFact, ...]]:
-        return {
-            name: tuple(PortFact(n, p.protocol, p.port, ports.service_port(p), p.publish) for n, p in ports.ordered(svc).items())
-            for name, svc in self.services.items()
-        }
-
-    def ports(self, service: str) -> tuple[PortFact, ...]:
-        """A service's named ports: served ones by name, then ``metrics``. The one place Dockerfile
-        EXPOSE, compose ports, container and Service ports, probes and policies read them from."""
-        return self._ports[service]
-
-    def named_port(self, service: str, port: str) -> PortFact:
-        return next(p for p in self.ports(service) if p.name == port)
-
-    def metrics_port(self, service: str) -> int | None:
-        """The container port Prometheus scrapes, if the service has one."""
-        return next((p.container for p in self.ports(service) if p.name == METRICS), None)
-
-    def served_ports(self, name: str) -> tuple[PortFact, ...]:
-        """What callers of a service or infrastructure component connect to (no metrics port)."""
-        if name in self.services:
-            return tuple(p for p in self.ports(name) if p.name != METRICS)
-        port = self.infrastructure[name].port
-        return (PortFact("tcp", "tcp", port, port, port),)
-
-    def primary_port(self, name: str) -> PortFact:
-        """The port a dependency edge means (``http`` if any): ``<DEP>_URL``/``_PORT`` and ``{dep.port}``."""
-        if name in self.services:
-            return self.named_port(name, ports.primary(self.services[name]))
-        return self.served_ports(name)[0]
-
-    def caller_port(self, port: PortFact, env: str) -> int:
-        """The port a caller connects to: the container's in compose, the Service's on a cluster."""
-        return port.container if env == COMPOSE_ENVIRONMENT else port.service
 
     def host(self, name: str, env: str) -> str:
         """How other containers reach ``name``: the compose service name in dev, cluster DNS elsewhere."""
