@@ -76,8 +76,10 @@ def test_the_deploy_waits_for_no_cronjob_rollout_and_gives_no_worker_a_canary():
         steps += [s for job in workflow["jobs"].values() for s in job.get("steps", [])]
     workloads = next(s["env"]["WORKLOADS"] for s in steps if "WORKLOADS" in s.get("env", {}))
     assert " cronjob cleanup " in workloads  # its image is set like every workload's...
+    assert " deployment flags -\n" in workloads  # a prebuilt image: waited for, no image to set
     apply = next(s["run"] for s in steps if "rollout status" in s.get("run", "") and "WORKLOADS" in s["run"])
     assert '[ "$kind" = cronjob ] && continue' in apply  # ...but a CronJob has no rollout to wait for
+    assert '[ "$image" = - ] && continue' in apply
     canaries = [s["env"]["CANARIES"] for s in steps if "CANARIES" in s.get("env", {})]
     assert canaries and all("loadgen" not in c and "cleanup" not in c for c in canaries)
     assert any(" checkout " in c for c in canaries)

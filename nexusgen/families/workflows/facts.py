@@ -66,6 +66,9 @@ class ServiceCI:
     images: tuple[str, ...]  # every repository the image is pushed to (staging and production)
 
 
+PREBUILT = "-"  # a workload line's image for a prebuilt service (scripts.APPLY sets no image of it)
+
+
 @dataclass(frozen=True)
 class Workload:
     """A workload in one cluster environment, as the deploy scripts read it: one line each."""
@@ -174,15 +177,18 @@ def ecr(plan: Plan) -> Ecr | None:
 
 def workloads(plan: Plan, env: str, canary_only: bool = False) -> str:
     """``namespace kind name image`` lines, each ending in a newline (so YAML writes a literal
-    block even for one line); canaries exist for stateless Deployments only."""
+    block even for one line); canaries exist for stateless Deployments only. A prebuilt image's
+    line has ``-`` for its image: the overlay pins it by digest already (nothing to set, no
+    canary), and the deploy still waits for its rollout."""
     lines = []
-    for name in plan.built_services:  # a prebuilt image is pinned in the overlay already: nothing to set
-        mode = plan.services[name].scaling.mode
+    for name in plan.services:
+        built, mode = plan.built(name), plan.services[name].scaling.mode
         # a canary is judged on its HTTP error ratio and p99: only a stateless service serving HTTP has one
-        if canary_only and (mode != "stateless" or plan.services[name].schedule or "http" not in plan.services[name].ports):
+        if canary_only and (not built or mode != "stateless" or plan.services[name].schedule or "http" not in plan.services[name].ports):
             continue
         kind = plan.workload_kind(name).lower()
-        lines.append(Workload(plan.service_namespace(name, env), kind, name, plan.image_repo(name, env)).line())
+        image = plan.image_repo(name, env) if built else PREBUILT
+        lines.append(Workload(plan.service_namespace(name, env), kind, name, image).line())
     return "".join(f"{line}\n" for line in lines)
 
 

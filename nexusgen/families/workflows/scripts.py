@@ -115,6 +115,7 @@ done < <(printf '%s' "$MIGRATIONS")
 
 APPLY = "set -euo pipefail\n" + _DIGEST + """\
 while read -r _ _ name image; do
+  [ "$image" = - ] && continue  # a prebuilt image: the overlay pins it by digest already
   digest=$(digest_of "$name")
   (cd "$OVERLAY" && kustomize edit set image "$image=$image@$digest")
 done < <(printf '%s' "$WORKLOADS")
