@@ -228,3 +228,11 @@ def test_toolchain_names_are_the_shipped_records():
 
     (choices, _none) = typing.get_args(Runtime.model_fields["toolchain"].annotation)
     assert set(typing.get_args(choices)) == set(SHIPPED)
+
+
+def test_the_rule_and_the_probes_know_the_same_interpreters():
+    """runtime_checks lets tcp and grpc probes through for INTERPRETER_PROBES; probe.py must have
+    a one-liner for each of them, and for no other."""
+    from nexusgen.catalogue.runtimes import INTERPRETER_PROBES
+
+    assert set(probe.INTERPRETER_CHECKS) == INTERPRETER_PROBES

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from nexusgen.engine.markup import mermaid_id, mermaid_label
-from nexusgen.plan.graph import INTERNET, Graph, Link, Node
+from nexusgen.plan.graph import INTERNET, Graph, Node
 
 _SHAPES = {"service": ('["', '"]'), "infrastructure": ('[("', '")]'), "external": ('{{"', '"}}')}
 _KIND_IDS = {"service": "svc", "infrastructure": "infra", "external": "ext"}

@@ -15,7 +15,6 @@ from pathlib import PurePosixPath
 
 from nexusgen.plan import CLUSTER_ENVIRONMENTS, Plan, paths
 
-SERVICE_GROUPS = ("core", "data", "frontend")
 MONITORING = "monitoring"
 INFRASTRUCTURE = "infrastructure"
 NAME_LABEL = "app.kubernetes.io/name"

@@ -24,13 +24,9 @@ WEEKLY = {"interval": "weekly", "day": "monday"}
 
 
 def render(plan: Plan, templates) -> dict[PurePosixPath, str]:
-    context = plan.remember("workflows.context", lambda: _context(plan))
-    builder = Deploy(context)
+    context, workflows = _built(plan)
     pins = {ref.ref: ref.comment for ref in context["actions"].values() if ref.comment}
-    out = {
-        WORKFLOWS / f"{name}.yml": trailing_comments(dump_yaml(build(builder)), pins)
-        for name, build in PIPELINES.items()
-    }
+    out = {WORKFLOWS / f"{name}.yml": trailing_comments(dump_yaml(data), pins) for name, data in workflows.items()}
     out[paths.DEPENDABOT] = dump_yaml(dependabot(plan))
     out |= drill.files(plan, WORKFLOWS)  # the restore drill (issue 18), built as data
     out[GATE] = (Path(__file__).parent / "change_window.py").read_text(encoding="utf-8")
@@ -40,16 +36,24 @@ def render(plan: Plan, templates) -> dict[PurePosixPath, str]:
     return out
 
 
+def _built(plan: Plan) -> tuple[dict, dict[str, dict]]:
+    """The facts every pipeline reads and each pipeline as data, built once per plan: the
+    findings read their ``uses:``, then render writes them."""
+    def build() -> tuple[dict, dict[str, dict]]:
+        context = _context(plan)
+        builder = Deploy(context)
+        return context, {name: pipeline(builder) for name, pipeline in PIPELINES.items()}
+
+    return plan.remember("workflows", build)
+
+
 def findings(plan: Plan):
     """An action the workflows use with no commit pin in the catalogue's ``actions:``: a tag can
     be moved to other code (zizmor's unpinned-uses; the trivy-action tags were hijacked in 2026-03)."""
-    context = plan.remember("workflows.context", lambda: _context(plan))
-    builder = Deploy(context)
-    used = set()
-    for build in PIPELINES.values():
-        used |= set(_uses(build(builder)))
+    context, workflows = _built(plan)
+    used = {ref for data in workflows.values() for ref in _uses(data)}
     if plan.catalogue.cloud is not None:  # the restore drill (drill.files)
-        used |= set(_uses(drill.workflow(plan)))
+        used |= set(_uses(drill.built(plan)))
     for name, ref in sorted(context["actions"].items()):
         if not ref.comment and ref.ref in used:
             major = ref.ref.rpartition("@")[2]
@@ -68,6 +72,8 @@ def _uses(data: object):
     elif isinstance(data, list):
         for item in data:
             yield from _uses(item)
+
+
 def runner_labels(plan: Plan) -> list[str]:
     """The self-hosted runners' own labels (actionlint knows GitHub's and `self-hosted`, `linux`, `x64`)."""
     known = {"self-hosted", "linux", "x64", "arm64", "windows", "macos"}

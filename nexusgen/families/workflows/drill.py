@@ -132,7 +132,12 @@ def files(plan: Plan, folder: PurePosixPath) -> dict[PurePosixPath, str]:
     if cloud is None:
         return {}
     pins = {ref.ref: ref.comment for ref in action_refs(plan).values() if ref.comment}
-    return {folder / NAME: trailing_comments(dump_yaml(workflow(plan)), pins)}  # `uses: a@sha  # version`
+    return {folder / NAME: trailing_comments(dump_yaml(built(plan)), pins)}  # `uses: a@sha  # version`
+
+
+def built(plan: Plan) -> dict:
+    """The drill workflow as data, built once per plan (the workflows' findings read it too)."""
+    return plan.remember("workflows.drill", lambda: workflow(plan))
 
 
 def workflow(plan: Plan) -> dict:
