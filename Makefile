@@ -12,6 +12,11 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 .PHONY: render check test test-fast validate bench tools clean
 
+# Python's default: byte-code caches are written, so the suite's many `python -m nexusgen` runs and
+# pytest's rewritten test modules load from cache (a shell that sets PYTHONDONTWRITEBYTECODE=1 would
+# make every process compile them again: ~3 s of each worker's collection alone).
+unexport PYTHONDONTWRITEBYTECODE
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 

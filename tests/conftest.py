@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -41,26 +43,38 @@ def pytest_addoption(parser):
 _SLOW_SIGNS = ("tool(", "serve(", '"validate"')
 
 
+@functools.cache
+def _source(function) -> str:
+    """A function's source ("" when it has none); many parametrized items share one function."""
+    import inspect
+
+    try:
+        return inspect.getsource(function)
+    except (TypeError, OSError):
+        return ""
+
+
+@functools.cache
+def _shows_sign(function, module) -> bool:
+    """Whether ``function``, or a helper of ``module`` it calls, shows a slow sign."""
+    import inspect
+
+    sources = [_source(function)]
+    helpers = vars(module) if module is not None else {}
+    for called in set(re.findall(r"\b(_\w+)\(", sources[0])):
+        if inspect.isfunction(helpers.get(called)):
+            sources.append(_source(helpers[called]))
+    return any(sign in source for source in sources for sign in _SLOW_SIGNS)
+
+
 def _runs_external_tools(item) -> bool:
     """Whether the test, a fixture it uses, or a helper of its module either of them calls shows a sign."""
-    import inspect
-    import re
-
     functions = [getattr(item, "function", None)]
     info = getattr(item, "_fixtureinfo", None)
     for defs in (info.name2fixturedefs.values() if info else ()):
         functions += [d.func for d in defs]
-    sources = []
-    for function in functions:
-        try:
-            sources.append(inspect.getsource(function))
-        except (TypeError, OSError):
-            continue
-    helpers = vars(item.module) if getattr(item, "module", None) else {}
-    for called in {name for source in sources for name in re.findall(r"\b(_\w+)\(", source)}:
-        if inspect.isfunction(helpers.get(called)):
-            sources.append(inspect.getsource(helpers[called]))
-    return any(sign in source for source in sources for sign in _SLOW_SIGNS)
+    module = getattr(item, "module", None)
+    return any(_shows_sign(function, module) for function in functions if function is not None)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -120,6 +134,26 @@ def nexusgen(*args: str, cwd: Path | None = None, env: dict | None = None) -> su
         [sys.executable, "-m", "nexusgen", *args],
         cwd=cwd or ROOT, env=full_env, capture_output=True, text=True, timeout=300,
     )
+
+
+def nexusgen_here(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """``nexusgen`` run in this process, through the same entry point as the executable (its quick
+    check included), with the answer shaped as ``nexusgen()``'s: for tests whose subject is the
+    command's answer, not the process, it saves an interpreter's start and imports per call.
+    Tests of the executable itself (entry point, signals, imports, environment) use ``nexusgen()``."""
+    import io
+
+    from nexusgen.entry import main
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    argv = sys.argv
+    sys.argv = ["nexusgen", *args]
+    try:
+        with contextlib.chdir(cwd or ROOT), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            code = main()
+    finally:
+        sys.argv = argv
+    return subprocess.CompletedProcess(["nexusgen", *args], code, stdout.getvalue(), stderr.getvalue())
 
 
 def tool(name: str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, nexusgen
+from conftest import ROOT, nexusgen_here
 from nexusgen.catalogue import checks
 from nexusgen.catalogue.alert_kinds import ALERT_KINDS, Query
 from nexusgen.catalogue.model import BusinessAlert, Catalogue, Metric
@@ -81,7 +81,7 @@ def test_every_kind_renders_and_fires_under_promtool(name: str, threshold: float
     catalogue = tmp_path / "services.yaml"
     catalogue.write_text(yaml.safe_dump(_shop(name, ALERT_KINDS[name].metric_type, threshold), sort_keys=False))
     out = tmp_path / "out"
-    result = nexusgen("render", "--catalogue", str(catalogue), "--out", str(out), cwd=tmp_path)
+    result = nexusgen_here("render", "--catalogue", str(catalogue), "--out", str(out), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (out / "monitoring" / "runbooks" / "OrdersFailing.md").is_file()
     kind = ALERT_KINDS[name]
@@ -111,7 +111,7 @@ def test_saturation_thresholds_on_a_rounding_boundary_render_and_fire(tmp_path: 
     doc["monitoring"]["thresholds"] = {"cpu_ratio": 0.985, "memory_ratio": 0.991}
     catalogue = tmp_path / "services.yaml"
     catalogue.write_text(yaml.safe_dump(doc, sort_keys=False))
-    result = nexusgen("render", "--catalogue", str(catalogue), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    result = nexusgen_here("render", "--catalogue", str(catalogue), "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     tests = tmp_path / "out" / "monitoring" / "prometheus" / "tests"
     proc = subprocess.run(["promtool", "test", "rules", "service-api.yml"], cwd=tests, capture_output=True, text=True)

@@ -2,7 +2,7 @@
 
 import sys
 
-from conftest import ROOT, nexusgen
+from conftest import ROOT, nexusgen_here
 
 sys.path.insert(0, str(ROOT / "bench"))
 import synth  # noqa: E402
@@ -10,7 +10,7 @@ import synth  # noqa: E402
 
 def test_a_synthetic_catalogue_validates_and_renders(tmp_path):
     catalogue = synth.write(40, tmp_path / "services.yaml")
-    done = nexusgen("render", "-q", "--catalogue", str(catalogue), "--out", str(tmp_path / "out"))
+    done = nexusgen_here("render", "-q", "--catalogue", str(catalogue), "--out", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
     assert len(list((tmp_path / "out" / "k8s").rglob("svc-0039*"))) > 0
 

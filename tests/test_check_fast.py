@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CATALOGUE, ROOT, copy_templates, nexusgen, seeded
+from conftest import CATALOGUE, ROOT, copy_templates, nexusgen, nexusgen_here, seeded
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def seed(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("seed")
     shutil.copy(CATALOGUE, root / "services.yaml")
     copy_templates(root / "templates")
-    assert nexusgen("render", "--templates", "templates", cwd=root).returncode == 0
+    assert nexusgen_here("render", "--templates", "templates", cwd=root).returncode == 0
     return root
 
 
@@ -47,7 +47,7 @@ def test_full_check_renders(project: Path):
 def test_template_change_is_found(project: Path):
     template = project / "templates" / "index" / "README.md.j2"
     template.write_text(template.read_text() + "\nOne more line.\n")
-    result = nexusgen("check", "--templates", "templates", cwd=project)
+    result = nexusgen_here("check", "--templates", "templates", cwd=project)
     assert result.returncode == 1
     assert "changed: out/README.md" in result.stderr
 
@@ -55,21 +55,21 @@ def test_template_change_is_found(project: Path):
 def test_template_change_without_output_change_changes_only_the_manifest(project: Path):
     template = project / "templates" / "index" / "README.md.j2"
     template.write_text(template.read_text().replace("# {{ plan.project }}", "{# a comment #}\n# {{ plan.project }}", 1))
-    result = nexusgen("check", "--templates", "templates", cwd=project)
+    result = nexusgen_here("check", "--templates", "templates", cwd=project)
     assert result.returncode == 1 and "changed:" not in result.stderr
     assert "stale: out/.nexusgen-manifest.json" in result.stderr
-    assert nexusgen("render", "--templates", "templates", cwd=project).stdout.startswith("1 written")
-    assert nexusgen("check", "--templates", "templates", cwd=project).returncode == 0
+    assert nexusgen_here("render", "--templates", "templates", cwd=project).stdout.startswith("1 written")
+    assert nexusgen_here("check", "--templates", "templates", cwd=project).returncode == 0
 
 
 def test_manifest_tampering_falls_back_to_a_full_comparison(project: Path):
     manifest = project / "out" / ".nexusgen-manifest.json"
     manifest.write_text(manifest.read_text().replace('"inputs": "', '"inputs": "0', 1))
-    result = nexusgen("check", "--templates", "templates", cwd=project)
+    result = nexusgen_here("check", "--templates", "templates", cwd=project)
     assert result.returncode == 1 and "stale: out/.nexusgen-manifest.json" in result.stderr
     (project / "out" / "README.md").write_text("edited\n")
     manifest.write_text("not json")
-    result = nexusgen("check", "--templates", "templates", cwd=project)
+    result = nexusgen_here("check", "--templates", "templates", cwd=project)
     assert result.returncode == 2 and "is damaged" in result.stderr
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import CATALOGUE, nexusgen, tool
+from conftest import CATALOGUE, nexusgen_here, tool
 from nexusgen import catalogue as catalogue_io
 from nexusgen.catalogue import environments
 from nexusgen.catalogue.names import env_key
@@ -279,7 +279,7 @@ def test_user_values_reach_compose_exactly(tmp_path: Path):
     data["infrastructure"]["redis"]["command"] = ["redis-server", "--requirepass-file", "$HOME/p", "yes"]
     # JSON is YAML whose strings no YAML version reads as anything else.
     (tmp_path / "services.yaml").write_text(json.dumps(data, ensure_ascii=False, indent=1))
-    result = nexusgen("render", "--catalogue", str(tmp_path / "services.yaml"), "--out", str(tmp_path / "out"))
+    result = nexusgen_here("render", "--catalogue", str(tmp_path / "services.yaml"), "--out", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     folder = tmp_path / "out" / "compose"
     values = env_values((folder / ".env.example").read_text())

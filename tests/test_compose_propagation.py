@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import CATALOGUE, nexusgen
+from conftest import CATALOGUE, nexusgen_here
 from nexusgen import catalogue as catalogue_io
 from nexusgen.plan import build
 
@@ -79,7 +79,7 @@ def ours(out: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory) -> dict[str, bytes]:
     out = tmp_path_factory.mktemp("baseline") / "out"
-    result = nexusgen("render", "--catalogue", str(CATALOGUE), "--out", str(out))
+    result = nexusgen_here("render", "--catalogue", str(CATALOGUE), "--out", str(out))
     assert result.returncode == 0, result.stderr
     return ours(out)
 
@@ -90,7 +90,7 @@ def test_one_change_reaches_exactly_its_artifacts(case: str, baseline: dict[str,
     text = CATALOGUE.read_text()
     assert old in text, f"{case}: the shipped catalogue no longer holds {old!r}"
     (tmp_path / "services.yaml").write_text(text.replace(old, new, 1))
-    result = nexusgen("render", "--catalogue", str(tmp_path / "services.yaml"), "--out", str(tmp_path / "out"))
+    result = nexusgen_here("render", "--catalogue", str(tmp_path / "services.yaml"), "--out", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     changed = ours(tmp_path / "out")
     assert set(changed) == set(baseline), "the same files are generated"
@@ -106,7 +106,7 @@ def test_no_stale_value_survives_a_port_change(baseline: dict[str, bytes], tmp_p
     assert any(b"8006" in data for data in baseline.values())
     text = CATALOGUE.read_text().replace("ports: {http: 8006, metrics: 9106}", "ports: {http: 8016, metrics: 9106}")
     (tmp_path / "services.yaml").write_text(text)
-    assert nexusgen("render", "--catalogue", str(tmp_path / "services.yaml"), "--out", str(tmp_path / "out")).returncode == 0
+    assert nexusgen_here("render", "--catalogue", str(tmp_path / "services.yaml"), "--out", str(tmp_path / "out")).returncode == 0
     stale = [name for name, data in ours(tmp_path / "out").items() if b"8006" in data]
     assert stale == []
     compose = yaml.safe_load((tmp_path / "out" / "compose" / "docker-compose.yml").read_text())

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import nexusgen
+from conftest import nexusgen_here
 from nexusgen.cli import run
 
 CASES = Path(__file__).parent / "diff"
@@ -57,7 +57,7 @@ def test_every_required_case_is_present():
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("fmt, expected", [("text", "expected.txt"), ("markdown", "expected.md")])
 def test_golden(name: str, fmt: str, expected: str, sides, update_goldens: bool):
-    result = nexusgen("diff", "before/services.yaml", "after/services.yaml", "--format", fmt, cwd=sides[name])
+    result = nexusgen_here("diff", "before/services.yaml", "after/services.yaml", "--format", fmt, cwd=sides[name])
     assert result.returncode == 0, result.stderr
     golden = CASES / name / expected
     if update_goldens:
@@ -72,19 +72,19 @@ def test_golden(name: str, fmt: str, expected: str, sides, update_goldens: bool)
 
 @pytest.mark.parametrize("name", NAMES)
 def test_exit_code_flags_high_risk(name: str, sides):
-    result = nexusgen("diff", "before/services.yaml", "after/services.yaml", "--exit-code", cwd=sides[name])
+    result = nexusgen_here("diff", "before/services.yaml", "after/services.yaml", "--exit-code", cwd=sides[name])
     assert result.returncode == (1 if name in HIGH_RISK else 0), result.stdout + result.stderr
 
 
 def test_markdown_carries_the_diagram_with_changes_styled_apart(sides):
-    text = nexusgen("diff", "before/services.yaml", "after/services.yaml", "--format", "markdown",
-                    cwd=sides["new-trading-service"]).stdout
+    text = nexusgen_here("diff", "before/services.yaml", "after/services.yaml", "--format", "markdown",
+                         cwd=sides["new-trading-service"]).stdout
     diagram = text.split("```mermaid\n", 1)[1].split("```", 1)[0]
     assert 'svc_trader["trader<br/>public<br/>trade keys<br/>added"]' in diagram
     assert "svc_trader ==>|\"added\"| ext_exchange" in diagram
     assert "linkStyle" in diagram and "class svc_trader" in diagram
-    removed = nexusgen("diff", "before/services.yaml", "after/services.yaml", "--format", "markdown",
-                       cwd=sides["removed-service"]).stdout
+    removed = nexusgen_here("diff", "before/services.yaml", "after/services.yaml", "--format", "markdown",
+                            cwd=sides["removed-service"]).stdout
     assert 'svc_ledger["ledger<br/>removed"]' in removed
     assert 'svc_ledger ==>|"removed"| ext_bank' in removed
 
@@ -92,14 +92,14 @@ def test_markdown_carries_the_diagram_with_changes_styled_apart(sides):
 def test_without_manifests_files_are_not_compared(tmp_path: Path):
     for side in ("before", "after"):
         shutil.copy(CASES / "production-replicas" / f"{side}.yaml", tmp_path / f"{side}.yaml")
-    result = nexusgen("diff", "before.yaml", "after.yaml", cwd=tmp_path)
+    result = nexusgen_here("diff", "before.yaml", "after.yaml", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "generated files: not compared (a side has no out/ manifest)" in result.stdout
     assert "api replicas: 2-3 -> 2-6 (production)" in result.stdout
 
 
 def test_no_change_says_so(sides):
-    result = nexusgen("diff", "before/services.yaml", "before/services.yaml", "--exit-code", cwd=sides["new-alert"])
+    result = nexusgen_here("diff", "before/services.yaml", "before/services.yaml", "--exit-code", cwd=sides["new-alert"])
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "nexusgen diff before/services.yaml -> before/services.yaml: no change in meaning",
@@ -119,17 +119,17 @@ def repo(tmp_path_factory) -> Path:
     git(root, "config", "user.email", "t@example.com")
     git(root, "config", "user.name", "t")
     shutil.copy(CASES / "new-trading-service" / "before.yaml", root / "services.yaml")
-    assert nexusgen("render", "-q", cwd=root).returncode == 0
+    assert nexusgen_here("render", "-q", cwd=root).returncode == 0
     git(root, "add", "-A")
     git(root, "commit", "-qm", "before")
     git(root, "checkout", "-qb", "feature")
     shutil.copy(CASES / "new-trading-service" / "after.yaml", root / "services.yaml")
-    assert nexusgen("render", "-q", cwd=root).returncode == 0
+    assert nexusgen_here("render", "-q", cwd=root).returncode == 0
     return root
 
 
 def test_default_base_is_the_merge_base_with_main(repo: Path):
-    result = nexusgen("diff", cwd=repo)
+    result = nexusgen_here("diff", cwd=repo)
     assert result.returncode == 0, result.stderr
     sha = git(repo, "rev-parse", "--short=7", "main").strip()
     assert result.stdout.startswith(f"nexusgen diff merge base with main ({sha}) -> working tree: ")
@@ -138,7 +138,7 @@ def test_default_base_is_the_merge_base_with_main(repo: Path):
 
 
 def test_base_option_and_committed_side(repo: Path):
-    result = nexusgen("diff", "--base", "main", "--exit-code", cwd=repo)
+    result = nexusgen_here("diff", "--base", "main", "--exit-code", cwd=repo)
     assert result.returncode == 1 and result.stdout.startswith("nexusgen diff main (")
 
 
@@ -153,7 +153,7 @@ def test_base_option_and_committed_side(repo: Path):
     ],
 )
 def test_bad_refs_and_files_exit_2_with_a_message(repo: Path, args, message: str):
-    result = nexusgen("diff", *args, cwd=repo)
+    result = nexusgen_here("diff", *args, cwd=repo)
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr and not result.stdout
@@ -161,7 +161,7 @@ def test_bad_refs_and_files_exit_2_with_a_message(repo: Path, args, message: str
 
 def test_outside_a_repository_without_main(tmp_path: Path):
     shutil.copy(CASES / "new-alert" / "before.yaml", tmp_path / "services.yaml")
-    result = nexusgen("diff", cwd=tmp_path)
+    result = nexusgen_here("diff", cwd=tmp_path)
     assert result.returncode == 2 and "git repository" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -170,5 +170,5 @@ def test_invalid_catalogue_at_the_revision_is_located(repo: Path, tmp_path: Path
     shutil.copytree(repo, bad)
     (bad / "services.yaml").write_text("version: 1\nservices: []\n")
     git(bad, "commit", "-qam", "broken")
-    result = nexusgen("diff", "--base", "HEAD", cwd=bad)
+    result = nexusgen_here("diff", "--base", "HEAD", cwd=bad)
     assert result.returncode == 2 and result.stderr.startswith("HEAD:services.yaml:"), result.stderr

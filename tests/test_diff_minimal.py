@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CATALOGUE, nexusgen, tree
+from conftest import CATALOGUE, nexusgen_here, tree
 
 GATEWAY_PRODUCTION_MAX = ("        max_replicas: 12\n", "        max_replicas: 16\n")
 
@@ -21,7 +21,7 @@ def changed_files(tmp_path: Path, old: str, new: str) -> set[str]:
         folder = tmp_path / name
         folder.mkdir()
         (folder / "services.yaml").write_text(catalogue)
-        result = nexusgen("render", "-q", cwd=folder)
+        result = nexusgen_here("render", "-q", cwd=folder)
         assert result.returncode == 0, result.stderr
         trees.append(tree(folder / "out"))
     before, after = trees

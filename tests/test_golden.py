@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, nexusgen
+from conftest import ROOT, nexusgen_here
 from nexusgen.engine.fingerprint import MANIFEST
 from nexusgen.engine.output import on_disk
 
@@ -18,7 +18,7 @@ CASES = sorted(p.parent for p in (ROOT / "tests" / "cases").glob("*/services.yam
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_golden(case: Path, tmp_path: Path, update_goldens: bool):
     out = tmp_path / "out"
-    result = nexusgen("render", "--catalogue", str(case / "services.yaml"), "--out", str(out))
+    result = nexusgen_here("render", "--catalogue", str(case / "services.yaml"), "--out", str(out))
     assert result.returncode == 0, result.stderr
     for tree, expected in ((out, case / "expected"), (tmp_path / ".github", case / "expected-github")):
         if update_goldens:
@@ -33,7 +33,7 @@ def test_golden(case: Path, tmp_path: Path, update_goldens: bool):
 
 def test_shipped_out_is_in_sync():
     """The committed out/ is exactly what the shipped catalogue renders."""
-    result = nexusgen("check", "--full")
+    result = nexusgen_here("check", "--full")
     assert result.returncode == 0, result.stderr
 
 
@@ -41,6 +41,6 @@ def test_shipped_out_is_in_sync():
 def test_golden_case_passes_every_validator(case: Path, tmp_path: Path):
     """Each case's output is proven by the real consumers too, not only compared with itself."""
     out = tmp_path / "out"
-    assert nexusgen("render", "--catalogue", str(case / "services.yaml"), "--out", str(out)).returncode == 0
-    result = nexusgen("validate", "--out", str(out), "--catalogue", str(case / "services.yaml"))
+    assert nexusgen_here("render", "--catalogue", str(case / "services.yaml"), "--out", str(out)).returncode == 0
+    result = nexusgen_here("validate", "--out", str(out), "--catalogue", str(case / "services.yaml"))
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import CATALOGUE, nexusgen, tool
+from conftest import CATALOGUE, nexusgen_here, tool
 from nexusgen.engine.fingerprint import MANIFEST
 from test_k8s import PLAN, check_object, kustomize
 
@@ -18,7 +18,7 @@ from test_k8s import PLAN, check_object, kustomize
 def _render(tmp: Path, name: str, catalogue: dict) -> Path:
     (tmp / name).mkdir()
     (tmp / name / "services.yaml").write_text(yaml.safe_dump(catalogue, sort_keys=False))
-    result = nexusgen("render", cwd=tmp / name)
+    result = nexusgen_here("render", cwd=tmp / name)
     assert result.returncode == 0, result.stderr
     return tmp / name / "out"
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from conftest import ROOT, examples, nexusgen
+from conftest import ROOT, examples, nexusgen_here
 from nexusgen.engine.markup import md, md_code
 
 PARSER = MarkdownIt("commonmark").enable(["table", "strikethrough"])
@@ -111,7 +111,7 @@ def hostile_catalogue(folder: Path) -> Path:
 
 def test_hostile_prose_arrives_as_text_in_every_markdown_file(tmp_path: Path):
     hostile_catalogue(tmp_path)
-    result = nexusgen("render", "-q", cwd=tmp_path)
+    result = nexusgen_here("render", "-q", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     pages = sorted((tmp_path / "out").rglob("*.md"))
     assert len(pages) > 5
@@ -137,7 +137,7 @@ def test_diff_markdown_shows_hostile_values_as_text(tmp_path: Path):
     (tmp_path / "before").mkdir()
     (tmp_path / "before" / "services.yaml").write_text((ROOT / "tests" / "cases" / "minimal" / "services.yaml").read_text())
     hostile_catalogue(tmp_path)
-    result = nexusgen("diff", "before/services.yaml", "services.yaml", "--format", "markdown", cwd=tmp_path)
+    result = nexusgen_here("diff", "before/services.yaml", "services.yaml", "--format", "markdown", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     summary = result.stdout.split("<details>")[0]
     tokens = PARSER.parse(summary)

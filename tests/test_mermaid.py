@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import CATALOGUE, ROOT, nexusgen, tool
+from conftest import CATALOGUE, ROOT, nexusgen_here, tool
 from nexusgen import catalogue as catalogue_io
 
 MMDC = ROOT / "tools" / "mermaid" / "node_modules" / ".bin" / "mmdc"
@@ -124,7 +124,7 @@ def test_diff_diagram_styles_added_and_removed_apart(mermaid, tmp_path: Path):
         for side in ("before", "after"):
             (tmp_path / case / side).mkdir(parents=True)
             (tmp_path / case / side / "services.yaml").write_text((DIFF_CASES / case / f"{side}.yaml").read_text())
-        result = nexusgen("diff", "before/services.yaml", "after/services.yaml", "--format", "markdown", cwd=tmp_path / case)
+        result = nexusgen_here("diff", "before/services.yaml", "after/services.yaml", "--format", "markdown", cwd=tmp_path / case)
         assert result.returncode == 0, result.stderr
         layout = mermaid(diagram(result.stdout))
         ident = node("svc", name)
@@ -155,7 +155,7 @@ def test_mermaid_keywords_as_names_still_render(mermaid, tmp_path: Path):
                                  "ports": {"http": 8090, "metrics": 9095}, "depends_on": {"services": ["end"]}}
     # through JSON: no shared objects, so no YAML aliases (which the catalogue refuses)
     (tmp_path / "services.yaml").write_text(yaml.safe_dump(json.loads(json.dumps(data)), sort_keys=False))
-    result = nexusgen("render", "-q", cwd=tmp_path)
+    result = nexusgen_here("render", "-q", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     layout = mermaid(diagram((tmp_path / "out" / "README.md").read_text()))
     for name in ("end", "click", "style"):

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import CATALOGUE, ROOT, nexusgen, tool
+from conftest import CATALOGUE, ROOT, nexusgen_here, tool
 
 PROM = Path("monitoring/prometheus")
 CLUSTER = Path("k8s/base/observability")
@@ -244,7 +244,7 @@ def test_prometheusrule_objects_carry_the_rule_files(rendered: Path):
 def test_another_catalogue_renders_rules_whose_tests_pass(tmp_path: Path):
     """Not tuned to one catalogue: the minimal case (other thresholds, a ratio_below alert) passes too."""
     out = tmp_path / "out"
-    result = nexusgen("render", "--catalogue", str(ROOT / "tests/cases/minimal/services.yaml"), "--out", str(out))
+    result = nexusgen_here("render", "--catalogue", str(ROOT / "tests/cases/minimal/services.yaml"), "--out", str(out))
     assert result.returncode == 0, result.stderr
     tests = sorted((out / PROM / "tests").glob("*.yml"))
     checked = run(tool("promtool"), "test", "rules", *map(str, tests))

@@ -7,7 +7,7 @@ import difflib
 
 import pytest
 
-from conftest import CATALOGUE, nexusgen
+from conftest import CATALOGUE, nexusgen_here
 from nexusgen import catalogue as catalogue_io
 from nexusgen.catalogue.record import read_digests, record
 from nexusgen.errors import UsageError
@@ -48,11 +48,11 @@ def test_the_command(tmp_path):
     catalogue.write_text(CATALOGUE.read_text(encoding="utf-8"), encoding="utf-8")
     digests = tmp_path / "digests.txt"
     digests.write_text("".join(f"{k} {v}\n" for k, v in DIGESTS.items()))
-    result = nexusgen("record-deployment", "--catalogue", str(catalogue), "--environment", "production",
-                      "--tag", "1.4.0", "--digests", str(digests))
+    result = nexusgen_here("record-deployment", "--catalogue", str(catalogue), "--environment", "production",
+                           "--tag", "1.4.0", "--digests", str(digests))
     assert result.returncode == 0, result.stderr
     assert catalogue_io.parse(catalogue.read_bytes(), "services.yaml").environments.production.tag == "1.4.0"
     digests.write_text("gateway latest\n")
-    result = nexusgen("record-deployment", "--catalogue", str(catalogue), "--environment", "production",
-                      "--tag", "1.4.1", "--digests", str(digests))
+    result = nexusgen_here("record-deployment", "--catalogue", str(catalogue), "--environment", "production",
+                           "--tag", "1.4.1", "--digests", str(digests))
     assert result.returncode == 2 and "digests line 1" in result.stderr

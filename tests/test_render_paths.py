@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CATALOGUE, copy_templates, nexusgen, tree
+from conftest import CATALOGUE, copy_templates, nexusgen_here, tree
 from nexusgen import pipeline
 from nexusgen.engine import output
 from nexusgen.engine.output import TMP_MARK
@@ -21,7 +21,7 @@ from nexusgen.errors import UsageError
 )
 def test_a_template_that_renders_broken_yaml_changes_nothing(tmp_path: Path, template: str):
     shutil.copy(CATALOGUE, tmp_path / "services.yaml")
-    assert nexusgen("render", cwd=tmp_path).returncode == 0
+    assert nexusgen_here("render", cwd=tmp_path).returncode == 0
     before = tree(tmp_path / "out")
     templates = tmp_path / "templates"
     copy_templates(templates)
@@ -31,7 +31,7 @@ def test_a_template_that_renders_broken_yaml_changes_nothing(tmp_path: Path, tem
     assert "{http: 8000," in catalogue
     (tmp_path / "services.yaml").write_text(catalogue.replace("{http: 8000,", "{http: 8100,", 1))
 
-    result = nexusgen("render", "--templates", str(templates), cwd=tmp_path)
+    result = nexusgen_here("render", "--templates", str(templates), cwd=tmp_path)
     assert result.returncode == 3, result.stderr
     assert "does not parse" in result.stderr and "nothing was written" in result.stderr
     assert "Traceback" not in result.stderr

@@ -16,7 +16,7 @@ import pygohcl
 import pytest
 import yaml
 
-from conftest import CATALOGUE, ROOT, nexusgen, tool
+from conftest import CATALOGUE, ROOT, nexusgen_here, tool
 from test_docker import stages
 from nexusgen import catalogue as catalogue_io
 from nexusgen.catalogue.images import shell_free
@@ -37,7 +37,7 @@ NOT_IN_THE_IMAGE = {"curl", "wget", "sh", "bash", "/bin/sh"}
 @pytest.fixture(scope="module")
 def polyglot(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("polyglot") / "out"
-    result = nexusgen("render", "--catalogue", str(CASE), "--out", str(out))
+    result = nexusgen_here("render", "--catalogue", str(CASE), "--out", str(out))
     assert result.returncode == 0, result.stderr
     return out
 
@@ -167,7 +167,7 @@ def test_prebuilt_service_gets_no_image_repository(tmp_path: Path):
     """families/terraform creates exactly the repositories the workflows push to: not the vendor's."""
     catalogue = _shipped_with_prebuilt(tmp_path)
     out = tmp_path / "out"
-    result = nexusgen("render", "--catalogue", str(catalogue), "--out", str(out))
+    result = nexusgen_here("render", "--catalogue", str(catalogue), "--out", str(out))
     assert result.returncode == 0, result.stderr
     pushed: set[str] = set()
     for path in (tmp_path / ".github" / "workflows").glob("*.yml"):
@@ -208,7 +208,7 @@ def test_a_runtime_nexusgen_does_not_ship_is_declared_as_data(tmp_path: Path):
     text = text.replace("command: [python, -m, recommendation]", "command: [ruby, app.rb]")
     catalogue = tmp_path / "services.yaml"
     catalogue.write_text(text)
-    result = nexusgen("render", "--catalogue", str(catalogue), "--out", str(tmp_path / "out"))
+    result = nexusgen_here("render", "--catalogue", str(catalogue), "--out", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     dockerfile = tmp_path / "out" / "docker" / "recommendation" / "Dockerfile"
     text = dockerfile.read_text()

@@ -106,7 +106,7 @@ def _long_form(text: str) -> str:
 
 def test_the_short_form_is_the_long_form(tmp_path: Path):
     """Backward compatibility: the shipped catalogue spelled out renders byte for byte the same."""
-    from conftest import nexusgen
+    from conftest import nexusgen_here
     from nexusgen.engine.output import on_disk
 
     source = (ROOT / "services.yaml").read_text()
@@ -116,7 +116,7 @@ def test_the_short_form_is_the_long_form(tmp_path: Path):
     for name, text in (("short", source), ("long", spelled)):
         (tmp_path / name).mkdir()
         (tmp_path / name / "services.yaml").write_text(text)
-        result = nexusgen("render", "--catalogue", str(tmp_path / name / "services.yaml"), "--out", str(tmp_path / name / "out"))
+        result = nexusgen_here("render", "--catalogue", str(tmp_path / name / "services.yaml"), "--out", str(tmp_path / name / "out"))
         assert result.returncode == 0, result.stderr
         trees[name] = {p: (tmp_path / name / "out" / p).read_bytes() for p in on_disk(tmp_path / name / "out")
                        if not str(p).endswith("manifest.json")}

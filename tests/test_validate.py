@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CATALOGUE, nexusgen
+from conftest import CATALOGUE, nexusgen_here
 from nexusgen import pipeline
 from nexusgen import validate as validators
 from nexusgen.validate import tool as tools
@@ -19,7 +19,7 @@ TOOLS = ("kustomize", "kubernetes-validate", "custom resources", "hadolint", "co
 
 
 def test_rendered_tree_is_clean_under_every_validator(rendered: Path):
-    result = nexusgen("validate", "--out", str(rendered))
+    result = nexusgen_here("validate", "--out", str(rendered))
     assert result.returncode == 0, result.stdout + result.stderr
     rows = result.stdout.splitlines()[1:]
     assert len(rows) == len(TOOLS)
@@ -33,7 +33,7 @@ def test_a_finding_fails_and_is_named(rendered: Path, tmp_path: Path):
     shutil.copytree(rendered, out)
     dockerfile = next(out.glob("docker/*/Dockerfile"))
     dockerfile.write_text(dockerfile.read_text() + "RUN apt-get install -y curl\n")
-    result = nexusgen("validate", "--out", str(out))
+    result = nexusgen_here("validate", "--out", str(out))
     assert result.returncode == 1
     assert "DL3008" in result.stderr  # hadolint: pin versions in apt-get install
     assert [r for r in result.stdout.splitlines() if r.startswith("hadolint") and "FINDINGS" in r]
@@ -56,7 +56,7 @@ def test_a_missing_validator_is_never_a_pass(rendered: Path, monkeypatch):
 
 def test_an_empty_tree_is_not_a_pass(tmp_path: Path):
     (tmp_path / "out").mkdir()
-    result = nexusgen("validate", "--out", str(tmp_path / "out"))
+    result = nexusgen_here("validate", "--out", str(tmp_path / "out"))
     assert result.returncode == 1
     assert "NO FILES" in result.stdout
 

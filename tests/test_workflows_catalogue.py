@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import CATALOGUE, nexusgen, tool
+from conftest import CATALOGUE, nexusgen_here, tool
 from test_workflows import PIPELINES, PLAN, _services_everywhere, ungated_production_jobs
 
 LEDGER = """\
@@ -48,7 +48,7 @@ def edited(tmp_path_factory) -> Path:
         text, count = re.subn(rf"\n  {re.escape(action)}: [^\n]+\n", f"\n  {action}: {sha}\n", text)
         assert count == 1, action
     (root / "services.yaml").write_text(text, encoding="utf-8")
-    result = nexusgen("render", "--catalogue", str(root / "services.yaml"), "--out", str(root / "out"))
+    result = nexusgen_here("render", "--catalogue", str(root / "services.yaml"), "--out", str(root / "out"))
     assert result.returncode == 0, result.stderr
     return root / ".github" / "workflows"
 

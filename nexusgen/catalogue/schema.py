@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from nexusgen.catalogue.model import Catalogue
@@ -9,6 +10,7 @@ from nexusgen.catalogue.model import Catalogue
 SCHEMA_ID = "https://nexusgen.dev/schema/services.schema.json"
 
 
+@functools.cache  # a fact of the code alone: built once per process (callers only read it)
 def catalogue_schema() -> dict:
     schema = _key_patterns(Catalogue.model_json_schema(by_alias=True))
     return {
