@@ -164,6 +164,24 @@ def tool(name: str) -> str:
     return found
 
 
+def kustomize(folder: Path) -> list[dict]:
+    """The documents `kubectl kustomize` builds from ``folder``."""
+    import yaml
+
+    result = subprocess.run([tool("kubectl"), "kustomize", str(folder)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return [d for d in yaml.safe_load_all(result.stdout) if d]
+
+
+@pytest.fixture(scope="session")
+def built(rendered: Path) -> dict[str, list[dict]]:
+    """Each overlay of the shipped render as `kubectl kustomize` builds it, once per session
+    (the tests read it, none changes it)."""
+    from nexusgen.plan import CLUSTER_ENVIRONMENTS
+
+    return {env: kustomize(rendered / "k8s" / "overlays" / env) for env in CLUSTER_ENVIRONMENTS}
+
+
 def free_port() -> int:
     import socket
 

@@ -14,7 +14,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from conftest import CATALOGUE, ROOT, tool
+from conftest import CATALOGUE, ROOT, kustomize, tool
 from nexusgen import catalogue
 from nexusgen.catalogue.model import cpu_cores, memory_bytes
 from nexusgen.plan import CLUSTER_ENVIRONMENTS, SERVICE_UID, SecretRef, build, image_ref
@@ -30,17 +30,6 @@ assert CRD_SCHEMAS is not None, "the operators' CRD schemas (shared/crds) are ne
 NAME = "app.kubernetes.io/name"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 CLUSTER_INFRA = sorted(n for n, i in PLAN.infrastructure.items() if i.group == "infrastructure" and not i.optional)
-
-
-def kustomize(folder: Path) -> list[dict]:
-    result = subprocess.run([tool("kubectl"), "kustomize", str(folder)], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    return [d for d in yaml.safe_load_all(result.stdout) if d]
-
-
-@pytest.fixture(scope="module")
-def built(rendered) -> dict[str, list[dict]]:
-    return {env: kustomize(rendered / "k8s" / "overlays" / env) for env in CLUSTER_ENVIRONMENTS}
 
 
 def objects(docs: list[dict], kind: str) -> dict[tuple[str, str], dict]:

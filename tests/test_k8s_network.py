@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from nexusgen.plan import CLUSTER_ENVIRONMENTS
-from test_k8s import CLUSTER_INFRA, NAME, PLAN, built  # noqa: F401 - built is a fixture
+from test_k8s import CLUSTER_INFRA, NAME, PLAN
 
 NS_LABEL = "kubernetes.io/metadata.name"
 PRIVATE = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "127.0.0.0/8"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from nexusgen.plan import CLUSTER_ENVIRONMENTS
-from test_k8s import NAME, PLAN, built  # noqa: F401 - built is a fixture
+from test_k8s import NAME, PLAN
 
 PLATFORM = PLAN.catalogue.platform
 NS = "kubernetes.io/metadata.name"
@@ -193,7 +193,8 @@ def test_the_output_follows_another_platform(tmp_path):
     import yaml
 
     from conftest import CATALOGUE, nexusgen
-    from test_k8s import check_object, kustomize
+    from conftest import kustomize
+    from test_k8s import check_object
 
     data = yaml.safe_load(CATALOGUE.read_text())
     data["platform"] = {

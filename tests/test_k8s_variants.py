@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import CATALOGUE, nexusgen_here, tool
+from conftest import CATALOGUE, kustomize, nexusgen_here, tool
 from nexusgen.engine.fingerprint import MANIFEST
-from test_k8s import PLAN, check_object, kustomize
+from test_k8s import PLAN, check_object
 
 
 def _render(tmp: Path, name: str, catalogue: dict) -> Path:

@@ -15,7 +15,6 @@ import pytest
 import yaml
 
 from conftest import CATALOGUE, ROOT, examples, tool
-from test_k8s import built  # noqa: F401 - a fixture: each overlay built by kustomize
 from nexusgen import catalogue as catalogue_io
 from nexusgen.families.terraform import hcl
 from nexusgen.families.terraform.aws.facts import image_path
