@@ -33,7 +33,7 @@ documents = st.recursive(
 
 
 def fresh(dump=_libyaml) -> Emitter:
-    return Emitter(dump, styled=lambda value: _style(value) is not None)
+    return Emitter(dump, style=_style)
 
 
 def same_as_libyaml(data: object) -> None:

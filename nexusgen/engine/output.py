@@ -227,16 +227,17 @@ class _Stage:
             if name not in self.generated:
                 self._clashed = True
                 return sha, _CLASH
-        return sha, None if self._clashed else self.temp(name, data)
+        return sha, None if self._clashed else self.temp(name, data, sha)
 
-    def temp(self, name: str, data: bytes) -> str:
-        """A temp file beside ``out/name`` holding ``data``, named after it (``temp_name``)."""
+    def temp(self, name: str, data: bytes, sha: str | None = None) -> str:
+        """A temp file beside ``out/name`` holding ``data``, named after it (``temp_name``;
+        ``sha``: its digest, if known)."""
         folder = name.rpartition("/")[0]
         directory = f"{self.root}/{folder}" if folder else self.root
         if directory not in self._folders:
             os.makedirs(directory, exist_ok=True)
             self._folders.add(directory)
-        tmp = f"{self.root}/{temp_name(name, data)}"
+        tmp = f"{self.root}/{temp_name(name, data, sha)}"
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
         except FileExistsError:  # the same bytes staged for the same file already (or a user's file: kept)

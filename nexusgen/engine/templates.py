@@ -29,9 +29,26 @@ _JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps would build one per c
 _JSON_STR = json.encoder.encode_basestring  # what _JSON does for a str, without the dispatch
 
 
+_LITERALS = {True: "true", False: "false", None: "null"}  # what JSON writes for them
+
+
 def quote(value: object) -> str:
-    """The one quoting filter: a JSON literal, which is also a YAML scalar of exactly that value."""
-    text = _JSON_STR(value) if type(value) is str else _JSON.encode(value)
+    """The one quoting filter: a JSON literal, which is also a YAML scalar of exactly that value.
+
+    The filter of every templated value (220,000 calls at 1,000 services): an int, a bool or
+    None is written as the JSON encoder writes it, and a string the encoder left ASCII without
+    DEL (``str.isascii`` is a flag, not a scan) holds nothing ``_YAML_UNSAFE`` would replace."""
+    kind = type(value)
+    if kind is str:
+        text = _JSON_STR(value)
+        if text.isascii() and "\x7f" not in text:
+            return text
+    elif kind is int:
+        return int.__repr__(value)
+    elif kind is bool or value is None:
+        return _LITERALS[value]
+    else:
+        text = _JSON.encode(value)
     return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

@@ -73,7 +73,7 @@ def _libyaml(data: object) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=10**6)
 
 
-_EMITTER = Emitter(_libyaml, styled=lambda value: _style(value) is not None)
+_EMITTER = Emitter(_libyaml, style=_style)
 
 
 class Whole(str):
