@@ -153,7 +153,8 @@ def _write_locked(out: Path, render: Render, inputs: str) -> WriteResult:
                 os.replace(stage.temp(MANIFEST, final), out / MANIFEST)
                 result.written.append(MANIFEST)
             return result
-        both = Manifest(inputs, {**old.files, **files}).text().encode()  # every file old or new, while renames run
+        every = {**old.files, **files}  # every file old or new, while renames run
+        both = final if every == files else Manifest(inputs, every).text().encode()
         steps = sorted(stage.files.items())
         if old.raw != both:
             steps.insert(0, (MANIFEST, stage.temp(MANIFEST, both)))

@@ -57,15 +57,21 @@ _BLOCKS_LIMIT = 10_000
 
 
 def block(value: object, indent: int = 0) -> str:
-    """A mapping or list as block YAML, indented by ``indent`` spaces after the first line."""
+    """A mapping or list as block YAML, indented by ``indent`` spaces after the first line.
+
+    A small mapping of strings is remembered by its items. Only such mappings are stored, so a
+    hit is one (strings equal strings only); a value no key can hold (a list) is a miss."""
     key = None
     if type(value) is dict and len(value) <= 4:
-        items = tuple(value.items())
-        if all(type(k) is str and type(v) is str for k, v in items):
-            key = (indent, items)
+        key = (indent, *value.items())
+        try:
             text = _BLOCKS.get(key)
-            if text is not None:
-                return text
+        except TypeError:  # an unhashable value: not a mapping of strings
+            text = key = None
+        if text is not None:
+            return text
+        if key is not None and not all(type(k) is str and type(v) is str for k, v in value.items()):
+            key = None
     text = dump_yaml(value).rstrip("\n").replace("\n", "\n" + " " * indent)
     if key is not None and len(_BLOCKS) < _BLOCKS_LIMIT:
         _BLOCKS[key] = text

@@ -155,7 +155,7 @@ class Alert:
     def labels(self) -> dict[str, str]:
         return {"priority": self.priority, "service": self.service, "severity": SEVERITY[self.priority]}
 
-    @property
+    @cached_property  # asked for every test group of the alert
     def eval_minutes(self) -> int:
         return minutes(self.for_) + self.warmup
 
