@@ -23,6 +23,7 @@ from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
 _RESOLVE = Resolver().resolve  # the YAML 1.1 resolver libyaml's caller consults: plain only if it reads back a str
+_IMPLICIT = Resolver.yaml_implicit_resolvers  # its patterns by first character (None: for any), read live
 _STR = "tag:yaml.org,2002:str"
 _FIRST = frozenset("#,[]{}&*!|>'\"%@`")  # indicators that forbid a plain scalar as first character
 _SPACED = frozenset("-?:")  # ... when followed by a space or the end
@@ -194,7 +195,9 @@ class Emitter:
         style = self._style(value)
         if style is not None:
             return f'"{value}"' if style == '"' and '"' not in value and "\\" not in value else None
-        if _block_plain(value) and _RESOLVE(ScalarNode, value, (True, False)) == _STR:
+        if _block_plain(value) and (
+            (value[0] not in _IMPLICIT and None not in _IMPLICIT) or _RESOLVE(ScalarNode, value, (True, False)) == _STR
+        ):  # no implicit pattern for its first character: the resolver would answer str
             return value
         return "'" + value.replace("'", "''") + "'"
 
