@@ -115,17 +115,19 @@ def finish(path: PurePosixPath, text: str, source: str) -> str:
     """Header, LF endings, exactly one trailing newline; then parse the result back, unless the one
     writer wrote all of it (``Whole``: a comment line before it cannot change what it holds)."""
     whole = type(text) is Whole
-    text = text.replace("\r\n", "\n").strip("\n") + "\n"
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    body = text.strip("\n")
     style = comment_style(path)
-    if style is not None:
+    if style is None:
+        text = body + "\n"
+    else:
         header = f"{style[0]}{HEADER.format(source=source)}{style[1]}\n"
-        first, _, rest = text.partition("\n")
-        if first.startswith("# syntax="):  # a Dockerfile parser directive must stay first
-            text = f"{first}\n{header}{rest}"
-        elif first.startswith("#!"):
-            text = f"{first}\n{header}{rest}"
+        if body.startswith(("# syntax=", "#!")):  # a Dockerfile parser directive, a shebang: it stays first
+            first, _, rest = body.partition("\n")
+            text = f"{first}\n{header}{rest}\n" if rest else f"{first}\n{header}"
         else:
-            text = header + text
+            text = f"{header}{body}\n"  # one copy of a file that may be megabytes
     if not whole:
         _parse_back(path, text)
     return text
