@@ -7,6 +7,7 @@ and any doubt, goes to the full command line in ``cli.py``.
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -61,8 +62,18 @@ def _import_cli():
     return run
 
 
+# The cyclic collector's full passes: one in this many of its middle generation's (CPython's
+# default is 10). A run is one short process whose millions of objects are freed by reference
+# counting as each file is written; every full pass walks everything still alive (catalogue,
+# plan, templates), and at 1,000 services the nine passes a render made took 0.6 s of its 5.5 s.
+# The young generations are collected as usual. (README "Benchmark".)
+FULL_COLLECTIONS_EVERY = 1000
+
+
 def main() -> int:
     argv = sys.argv[1:]
+    threshold = gc.get_threshold()
+    gc.set_threshold(threshold[0], threshold[1], FULL_COLLECTIONS_EVERY)
     try:
         if _quick_check(argv):
             return 0
@@ -72,6 +83,8 @@ def main() -> int:
 
         print(INTERRUPTED, file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        gc.set_threshold(*threshold)  # main() called in a longer process (a test) leaves it as it was
 
 
 if __name__ == "__main__":  # pragma: no cover

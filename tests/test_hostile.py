@@ -150,8 +150,8 @@ _KILL_AT = textwrap.dedent(
                 os.kill(os.getpid(), signal.SIGKILL)
     if point == "temp":  # while staging: after `count` files were staged
         real = output._Stage.temp
-        def temp(self, name, data):
-            path = real(self, name, data)
+        def temp(self, name, data, *sha):
+            path = real(self, name, data, *sha)
             stop("temp")
             return path
         output._Stage.temp = temp

@@ -44,12 +44,12 @@ def test_a_disk_error_while_staging_changes_nothing(tmp_path: Path, monkeypatch:
     staged is removed, folders too."""
     real, staged = output._Stage.temp, []
 
-    def temp(self, name: str, data: bytes) -> str:
+    def temp(self, name: str, data: bytes, *sha: str) -> str:
         if name.startswith("k8s/"):
             staged.append(name)
             if len(staged) > 20:
                 raise OSError(errno.ENOSPC, "No space left on device", f"{self.root}/{name}")
-        return real(self, name, data)
+        return real(self, name, data, *sha)
 
     monkeypatch.setattr(output._Stage, "temp", temp)
     out = tmp_path / "out"

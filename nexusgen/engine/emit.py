@@ -5,8 +5,9 @@ value), not in libyaml. Here the layout is written directly: block mappings, blo
 sequences (indentless under a mapping key, as libyaml writes them), ``{}`` and ``[]``.
 Each distinct scalar's text is found once and remembered: a one-line printable ASCII string
 the representer leaves unstyled goes through libyaml's own plain-or-quoted analysis, redone
-here (``_block_plain``) with PyYAML's resolver; any other scalar is written by libyaml
-itself, through ``scalar_dump`` (nexusgen's dumper).
+here (``_block_plain``) with PyYAML's resolver; one it double-quotes (a number's text) holds
+nothing libyaml escapes; an int, a bool and None are plain, as SafeRepresenter writes them;
+any other scalar is written by libyaml itself, through ``scalar_dump`` (nexusgen's dumper).
 
 A document outside these rules (a scalar at the root, a key libyaml would not write as a
 one-line simple key, a scalar whose text depends on its column, a ``|+`` block that libyaml
@@ -22,6 +23,7 @@ from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
 _RESOLVE = Resolver().resolve  # the YAML 1.1 resolver libyaml's caller consults: plain only if it reads back a str
+_IMPLICIT = Resolver.yaml_implicit_resolvers  # its patterns by first character (None: for any), read live
 _STR = "tag:yaml.org,2002:str"
 _FIRST = frozenset("#,[]{}&*!|>'\"%@`")  # indicators that forbid a plain scalar as first character
 _SPACED = frozenset("-?:")  # ... when followed by a space or the end
@@ -42,6 +44,12 @@ def _memo_key(value: object) -> object:
     return (float, repr(value)) if type(value) is float else (type(value), value)
 
 
+# Non-strings SafeRepresenter writes as plain text that reads back as themselves (floats are
+# libyaml's: its text for them is its own, ``.inf``, ``1.0e+17``).
+_PLAIN: dict[type, Callable[[object], str]] = {
+    int: int.__repr__, bool: lambda value: "true" if value else "false", type(None): lambda value: "null"}
+
+
 class Unsupported(Exception):
     """This document needs libyaml's own layout."""
 
@@ -59,13 +67,13 @@ def _block_plain(text: str) -> bool:
 class Emitter:
     """Text of block YAML documents.
 
-    ``scalar_dump(value)`` is libyaml's ``k: <value>`` document; ``styled(text)`` says the
-    representer picks a style for this string (then its text is libyaml's, not guessed here).
+    ``scalar_dump(value)`` is libyaml's ``k: <value>`` document; ``style(text)`` is the style the
+    representer picks for this string (``|`` or ``"``), or None.
     """
 
-    def __init__(self, scalar_dump: Callable[[object], str], styled: Callable[[str], bool]):
+    def __init__(self, scalar_dump: Callable[[object], str], style: Callable[[str], str | None]):
         self._dump = scalar_dump
-        self._styled = styled
+        self._style = style
         self._values: dict[object, str] = {}
         self._keys: dict[object, str] = {}
 
@@ -147,6 +155,9 @@ class Emitter:
         return text
 
     def _value_text(self, value: object) -> str:
+        plain = _PLAIN.get(type(value))
+        if plain is not None:
+            return plain(value)
         text = self._fast(value)
         if text is not None:
             return text
@@ -174,12 +185,20 @@ class Emitter:
         return text
 
     def _fast(self, value: object) -> str | None:
-        """A one-line printable ASCII string the representer leaves unstyled: plain where libyaml
-        allows it and the YAML 1.1 resolver reads a str back, else single-quoted; None otherwise."""
-        if type(value) is not str or not value or not value.isascii() or not value.isprintable() or self._styled(value):
+        """A one-line printable ASCII string: unstyled, plain where libyaml allows it and the YAML
+        1.1 resolver reads a str back, else single-quoted (libyaml's choice when plain is not
+        allowed); double-quoted as it is when the representer asks for that and it holds no ``"``
+        or ``\\`` (nothing else in printable ASCII is escaped, and no line is folded at nexusgen's
+        width); None otherwise."""
+        if type(value) is not str or not value or not value.isascii() or not value.isprintable():
             return None
-        if _block_plain(value):
-            return value if _RESOLVE(ScalarNode, value, (True, False)) == _STR else None
+        style = self._style(value)
+        if style is not None:
+            return f'"{value}"' if style == '"' and '"' not in value and "\\" not in value else None
+        if _block_plain(value) and (
+            (value[0] not in _IMPLICIT and None not in _IMPLICIT) or _RESOLVE(ScalarNode, value, (True, False)) == _STR
+        ):  # no implicit pattern for its first character: the resolver would answer str
+            return value
         return "'" + value.replace("'", "''") + "'"
 
     def _scalar(self, value: object) -> str:

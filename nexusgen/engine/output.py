@@ -153,7 +153,8 @@ def _write_locked(out: Path, render: Render, inputs: str) -> WriteResult:
                 os.replace(stage.temp(MANIFEST, final), out / MANIFEST)
                 result.written.append(MANIFEST)
             return result
-        both = Manifest(inputs, {**old.files, **files}).text().encode()  # every file old or new, while renames run
+        every = {**old.files, **files}  # every file old or new, while renames run
+        both = final if every == files else Manifest(inputs, every).text().encode()
         steps = sorted(stage.files.items())
         if old.raw != both:
             steps.insert(0, (MANIFEST, stage.temp(MANIFEST, both)))
@@ -227,16 +228,17 @@ class _Stage:
             if name not in self.generated:
                 self._clashed = True
                 return sha, _CLASH
-        return sha, None if self._clashed else self.temp(name, data)
+        return sha, None if self._clashed else self.temp(name, data, sha)
 
-    def temp(self, name: str, data: bytes) -> str:
-        """A temp file beside ``out/name`` holding ``data``, named after it (``temp_name``)."""
+    def temp(self, name: str, data: bytes, sha: str | None = None) -> str:
+        """A temp file beside ``out/name`` holding ``data``, named after it (``temp_name``;
+        ``sha``: its digest, if known)."""
         folder = name.rpartition("/")[0]
         directory = f"{self.root}/{folder}" if folder else self.root
         if directory not in self._folders:
             os.makedirs(directory, exist_ok=True)
             self._folders.add(directory)
-        tmp = f"{self.root}/{temp_name(name, data)}"
+        tmp = f"{self.root}/{temp_name(name, data, sha)}"
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
         except FileExistsError:  # the same bytes staged for the same file already (or a user's file: kept)

@@ -23,9 +23,10 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def temp_name(name: str, data: bytes) -> str:
+def temp_name(name: str, data: bytes, sha: str | None = None) -> str:
+    """``sha``: ``digest(data)`` where the caller has it already."""
     folder, _, base = name.rpartition("/")
-    return f"{folder}/" * bool(folder) + f".{base}{TMP_MARK}{digest(data)[:16]}"
+    return f"{folder}/" * bool(folder) + f".{base}{TMP_MARK}{(sha or digest(data))[:16]}"
 
 
 def is_temp(out: Path, rel: str) -> bool:

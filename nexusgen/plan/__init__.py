@@ -112,9 +112,10 @@ class Plan(DependencyGraph, NamedPorts):
         return tuple(name for name in self.services if self.built(name))
 
     def toolchain(self, service: str) -> runtimes.Toolchain:
-        """How a built service's runtime builds, checks and health-checks it (catalogue/runtimes.py)."""
+        """How a built service's runtime builds, checks and health-checks it (catalogue/runtimes.py);
+        resolved once per runtime (every service's Dockerfile, build job and probes ask)."""
         name = self.catalogue.services[service].runtime
-        return runtimes.resolve(name, self.catalogue.runtimes[name])
+        return self.remember(("toolchain", name), lambda: runtimes.resolve(name, self.catalogue.runtimes[name]))
 
     def environment(self, env: str) -> Environment:
         return getattr(self.catalogue.environments, env)

@@ -208,7 +208,12 @@ def secrets_role(project: str, env: str, group: str) -> str:
 
 def secret_paths(plan, env: str) -> dict[str, tuple[str, ...]]:
     """``{group: store paths}`` its namespace's ExternalSecrets read in ``env`` (services, the
-    infrastructure with its exporter, the monitoring stack's secrets)."""
+    infrastructure with its exporter, the monitoring stack's secrets). Derived once per plan and
+    environment: Terraform asks for each environment's roots, module inputs and moves."""
+    return dict(plan.remember(("secret paths", env), lambda: _secret_paths(plan, env)))
+
+
+def _secret_paths(plan, env: str) -> dict[str, tuple[str, ...]]:
     from nexusgen.plan import SecretRef, cluster  # cluster imports this package
 
     out = {}

@@ -123,11 +123,23 @@ def workloads(plan: Plan) -> list[str]:
 
 def groups(plan: Plan) -> list[str]:
     """Groups that become namespaces: those with workloads, and monitoring (scrapes point at it)."""
-    return sorted({plan.group(n) for n in workloads(plan)} | {MONITORING})
+    return list(_members(plan))
 
 
 def members(plan: Plan, group: str) -> list[str]:
-    return [n for n in workloads(plan) if plan.group(n) == group]
+    return list(_members(plan).get(group, ()))
+
+
+def _members(plan: Plan) -> dict[str, tuple[str, ...]]:
+    """Each group's workloads, groups sorted; derived once per plan (asked per group, environment
+    and family: a hundred times over every workload)."""
+    def derive() -> dict[str, tuple[str, ...]]:
+        by_group: dict[str, list[str]] = {MONITORING: []}
+        for name in workloads(plan):
+            by_group.setdefault(plan.group(name), []).append(name)
+        return {group: tuple(by_group[group]) for group in sorted(by_group)}
+
+    return plan.remember("members by group", derive)
 
 
 def monitoring_secrets(plan: Plan) -> list[str]:

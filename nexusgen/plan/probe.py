@@ -70,7 +70,12 @@ def _check(plan: Plan, service: str, probe: Probe, period: int, failures: int, t
 
 def checks(plan: Plan, service: str) -> dict[str, Check | None]:
     """``{liveness, readiness, startup}``; the short form's startup is the liveness probe, every
-    5 s, until ``startup_seconds`` have passed."""
+    5 s, until ``startup_seconds`` have passed. Derived once per plan: the Dockerfile, compose
+    (each caller's ``depends_on`` asks again) and the workload ask."""
+    return dict(plan.remember(("probe checks", service), lambda: _checks(plan, service)))
+
+
+def _checks(plan: Plan, service: str) -> dict[str, Check | None]:
     health = plan.services[service].health
     out = {role: _check(plan, service, getattr(health, role), *DEFAULTS[role]) for role in DEFAULTS}
     if health.startup is not None:

@@ -58,6 +58,7 @@ class _Builder:
         for target in self.targets:
             self.scraped.setdefault(target.component, []).append(target)
         self._peers: dict[str, dict] = {}  # component -> its pods as a peer (read-only, shared by rules)
+        self._served: dict[str, list[tuple[str, int]]] = {}  # component -> its served ports (read-only, shared)
 
     def component(self, name: str) -> dict:
         peer = self._peers.get(name)
@@ -68,7 +69,10 @@ class _Builder:
 
     def served(self, name: str) -> list[tuple[str, int]]:
         """The container ports callers reach (a NetworkPolicy sees the pod's port, not the Service's)."""
-        return _tcp(*sorted({p.container for p in self.plan.served_ports(name)}))
+        ports = self._served.get(name)
+        if ports is None:
+            ports = self._served[name] = _tcp(*sorted({p.container for p in self.plan.served_ports(name)}))
+        return ports
 
     def prometheus(self) -> dict:
         return _pods(cluster.stack_namespace(self.plan, self.env), cluster.PROMETHEUS_LABELS)

@@ -119,7 +119,7 @@ class Series:
             raise TemplateError(f"series {self.key} needs {len(self.head)} minutes, the test runs {length}")
         sign = "-" if self.step < 0 else "+"
         line = f"{num(self.start)}{sign}{num(abs(self.step))}x{rest}"
-        return " ".join([*(num(v) for v in self.head), line])
+        return " ".join([*(num(v) for v in self.head), line]) if self.head else line
 
 
 def series(metric: str, start: float = 0, step: float = 0, **labels: str) -> Series:
@@ -155,7 +155,7 @@ class Alert:
     def labels(self) -> dict[str, str]:
         return {"priority": self.priority, "service": self.service, "severity": SEVERITY[self.priority]}
 
-    @property
+    @cached_property  # asked for every test group of the alert
     def eval_minutes(self) -> int:
         return minutes(self.for_) + self.warmup
 

@@ -42,27 +42,25 @@ def alert_files(plan: Plan) -> list[RuleFile]:
     ]
 
 
-def groups(plan: Plan, stem: str, files: list[RuleFile]) -> list[dict]:
-    """The ``groups:`` of one rule file, as Prometheus and the PrometheusRule CRD both take them."""
-    if stem == RECORDING:
-        return [{"name": f"{plan.project}.{RECORDING}", "rules": recording_rules(plan)}]
+def rule_groups(plan: Plan, files: list[RuleFile]) -> dict[str, list[dict]]:
+    """The ``groups:`` of every rule file by stem, ``recording`` first, then each file with alerts,
+    as Prometheus and the PrometheusRule CRD both take them (built once for the two)."""
     base = plan.catalogue.monitoring.runbook_base_url
-    found = next(f for f in files if f.stem == stem)
-    return [{"name": name, "rules": [a.rule(base) for a in alerts]} for name, alerts in found.groups if alerts]
+    out = {RECORDING: [{"name": f"{plan.project}.{RECORDING}", "rules": recording_rules(plan)}]}
+    for found in files:
+        if found.alerts:
+            out[found.stem] = [{"name": name, "rules": [a.rule(base) for a in alerts]} for name, alerts in found.groups if alerts]
+    return out
 
 
-def stems(files: list[RuleFile]) -> list[str]:
-    return [RECORDING, *(f.stem for f in files if f.alerts)]
-
-
-def prometheus_rule(plan: Plan, stem: str, files: list[RuleFile]) -> dict:
+def prometheus_rule(plan: Plan, stem: str, groups: list[dict]) -> dict:
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
         # kube-prometheus-stack's Prometheus evaluates only rules labelled `release: <release>`.
         "metadata": {"name": f"{plan.project}-{stem}",
                      "labels": {**labels(plan, "alerting"), **cluster.prometheus_selector(plan)}},
-        "spec": {"groups": groups(plan, stem, files)},
+        "spec": {"groups": groups},
     }
 
 

@@ -10,6 +10,7 @@ path) are derived here once from the plan.
 from __future__ import annotations
 
 from pathlib import PurePosixPath
+from types import SimpleNamespace
 
 from nexusgen.catalogue.alert_kinds import ALERT_KINDS
 from nexusgen.plan import Plan, cluster, paths
@@ -24,11 +25,13 @@ PROD = "production"
 RTO_CRITICAL, RTO_FULL, RPO = "15 minutes", "1 hour", "5 minutes"
 
 
-def component(plan: Plan, name: str) -> dict:
-    """What an operator needs to know about one service or infrastructure component."""
+def component(plan: Plan, name: str) -> SimpleNamespace:
+    """What an operator needs to know about one service or infrastructure component, as attributes
+    (the templates read ``c.name`` thousands of times: Jinja tries a dict's keys only after a
+    failed attribute lookup)."""
     svc = plan.services.get(name)
     if svc is None and name not in plan.infrastructure:
-        return {"name": name, "known": False}
+        return SimpleNamespace(name=name, known=False)
     infra = plan.infrastructure.get(name)
     stack = cluster.stack_objects(plan).get(name) if infra and infra.group == cluster.MONITORING else None
     if infra is not None and infra.optional:
@@ -39,21 +42,21 @@ def component(plan: Plan, name: str) -> dict:
         workload = f"{plan.workload_kind(name).lower()}/{name}"
     keys = sorted({(plan.catalogue.secrets[ref].path, plan.catalogue.secrets[ref].exchange)
                    for ref in (svc.secrets.values() if svc else ()) if plan.catalogue.secrets[ref].exchange != "none"})
-    return {
-        "name": name,
-        "known": True,
-        "description": (svc or plan.infrastructure[name]).description,
-        "namespace": (cluster.stack_namespace(plan, PROD) if stack else plan.service_namespace(name, PROD)),
-        "workload": workload,
-        "singleton": bool(svc and svc.scaling.mode == "singleton" and svc.schedule is None),
-        "callers": plan.dependents.get(name, ()),
-        "services": plan.depends_on(name, "service") if svc else (),
-        "infrastructure": plan.depends_on(name, "infrastructure") if svc else (),
-        "external": plan.depends_on(name, "external") if svc else (),
-        "exchange_access": svc.exchange_access if svc else "none",
-        "exchange_keys": keys,
-        "kill_switch": kill_switch(plan, name),
-    }
+    return SimpleNamespace(
+        name=name,
+        known=True,
+        description=(svc or plan.infrastructure[name]).description,
+        namespace=(cluster.stack_namespace(plan, PROD) if stack else plan.service_namespace(name, PROD)),
+        workload=workload,
+        singleton=bool(svc and svc.scaling.mode == "singleton" and svc.schedule is None),
+        callers=plan.dependents.get(name, ()),
+        services=plan.depends_on(name, "service") if svc else (),
+        infrastructure=plan.depends_on(name, "infrastructure") if svc else (),
+        external=plan.depends_on(name, "external") if svc else (),
+        exchange_access=svc.exchange_access if svc else "none",
+        exchange_keys=keys,
+        kill_switch=kill_switch(plan, name),
+    )
 
 
 def kill_switch(plan: Plan, name: str) -> dict | None:
@@ -163,8 +166,10 @@ def managed(plan: Plan) -> dict[str, dict] | None:
 
 def render(plan: Plan, templates: Templates, alerts: list[Alert]) -> dict[PurePosixPath, str]:
     ctx = context(plan)
+    components = ctx["components"]
     for alert in alerts:  # the monitoring stack's own alerts name components that may not be in the catalogue
-        ctx["components"].setdefault(alert.service, component(plan, alert.service))
+        if alert.service not in components:
+            components[alert.service] = component(plan, alert.service)
     by_name: dict[str, list[Alert]] = {}
     for alert in alerts:
         by_name.setdefault(alert.name, []).append(alert)

@@ -38,17 +38,21 @@ def _rule_files(stem: str) -> list[str]:
 
 def alert_tests(plan: Plan, rule_file: RuleFile) -> dict:
     base = plan.catalogue.monitoring.runbook_base_url
-    background = _background(rule_file.alerts)
+    alerts = rule_file.alerts
+    background = _background(alerts)
+    by_name: dict[str, list[Alert]] = {}
+    for alert in alerts:
+        by_name.setdefault(alert.name, []).append(alert)
+    # Only alerts of the same name can answer a test: their healthy series are its background.
+    namesakes = {name: _background(same) for name, same in by_name.items()}
     tests = []
-    for alert in rule_file.alerts:
-        # Only alerts of the same name can answer this test: their healthy series are its background.
-        namesakes = _background([a for a in rule_file.alerts if a.name == alert.name])
+    for alert in alerts:
         for case in alert.cases:
-            tests.append(_group(_over(namesakes, case.series), alert, [alert.expected(case, base)]))
+            tests.append(_group(_over(namesakes[alert.name], case.series), alert, [alert.expected(case, base)]))
         for quiet in alert.quiet:
-            tests.append(_group(_over(namesakes, quiet), alert, []))
-    longest = max(a.eval_minutes for a in rule_file.alerts)
-    silent = sorted({(a.eval_minutes, a.name) for a in rule_file.alerts if not a.always})
+            tests.append(_group(_over(namesakes[alert.name], quiet), alert, []))
+    longest = max(a.eval_minutes for a in alerts)
+    silent = sorted({(a.eval_minutes, a.name) for a in alerts if not a.always})
     tests.append({
         "interval": INTERVAL,
         "input_series": _inputs(background, longest),
