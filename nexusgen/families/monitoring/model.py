@@ -107,10 +107,12 @@ class Series:
     step: float = 0  # per minute
     head: tuple[float, ...] = ()
     absent: bool = False  # in a case: remove this series from the healthy background
+    key: str = field(init=False, repr=False, compare=False)  # the series as promtool names it
 
-    @cached_property  # frozen, so computed once; cached_property writes around __setattr__
-    def key(self) -> str:
-        return self.metric + promql_matchers(dict(self.labels))
+    def __post_init__(self) -> None:
+        # Every series is keyed (30,000 at 1,000 services): set once here, around the frozen __setattr__,
+        # where a cached_property took its lock on each first read.
+        object.__setattr__(self, "key", self.metric + promql_matchers(dict(self.labels)))
 
     def values(self, length: int) -> str:
         """``length`` minutes of samples (length + 1 samples)."""

@@ -20,6 +20,7 @@ from nexusgen.families.monitoring.model import SEVERITY, Alert
 from nexusgen.families.monitoring.services import percent
 
 FOLDER = paths.RUNBOOKS
+WHERE = "monitoring/runbooks/where.md.j2"  # a component in one line: ``c.where``
 OPERATIONS = ("incident-response", "service-restart", "database-failover", "disaster-recovery")
 PROD = "production"
 RTO_CRITICAL, RTO_FULL, RPO = "15 minutes", "1 hour", "5 minutes"
@@ -170,6 +171,8 @@ def render(plan: Plan, templates: Templates, alerts: list[Alert]) -> dict[PurePo
     for alert in alerts:  # the monitoring stack's own alerts name components that may not be in the catalogue
         if alert.service not in components:
             components[alert.service] = component(plan, alert.service)
+    for c in components.values():  # once per component, where a macro wrote it once per alert (8,000 at 1,000 services)
+        c.where = templates.render(WHERE, c=c)
     by_name: dict[str, list[Alert]] = {}
     for alert in alerts:
         by_name.setdefault(alert.name, []).append(alert)
