@@ -10,15 +10,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from conftest import CATALOGUE, ROOT, examples, nexusgen_here, tool
-from nexusgen.catalogue import parse
-from nexusgen.engine.text import Whole, dump_yaml
-from nexusgen.families.monitoring import rules
-from nexusgen.plan import build
-from test_emit import documents, keys
+from conftest import CATALOGUE, ROOT, nexusgen_here, tool
 
 PROM = Path("monitoring/prometheus")
 CLUSTER = Path("k8s/base/observability")
@@ -263,25 +256,3 @@ def test_watchdog_always_fires(rendered: Path):
     """The dead man's switch: an alert that fires all the time, so its absence at the heartbeat monitor is the signal."""
     [watchdog] = [r for r in alert_rules(rendered) if r["alert"] == "Watchdog"]
     assert watchdog["expr"] == "vector(1)"
-
-
-PLAN = build(parse(CATALOGUE.read_bytes(), "services.yaml"))
-# Groups as anything the writer takes: hostile scalars (literal blocks with blank lines, U+2028, keys
-# libyaml writes as "? key" past 128 characters) at any depth.
-any_groups = st.lists(st.dictionaries(st.one_of(keys, st.just("k" * 130)), documents, max_size=4), max_size=3)
-
-
-@settings(max_examples=examples(1000), deadline=None)
-@given(any_groups)
-def test_prometheusrule_text_from_the_rule_file_is_what_the_writer_writes(groups):
-    text = dump_yaml({"groups": groups})
-    derived = rules.prometheus_rule_text(PLAN, "x", groups, text)
-    assert derived == dump_yaml(rules.prometheus_rule(PLAN, "x", groups))
-    assert type(derived) is Whole
-
-
-@pytest.mark.parametrize("value", ["a\n\n\nb\n", "  lead\n\n  x", "a\u2028b\n", "x\n" * 3 + "y"])
-def test_prometheusrule_text_keeps_literal_blocks(value):
-    groups = [{"name": "g", "rules": [{"alert": "A", "annotations": {"description": value}}]}]
-    text = dump_yaml({"groups": groups})
-    assert rules.prometheus_rule_text(PLAN, "x", groups, text) == dump_yaml(rules.prometheus_rule(PLAN, "x", groups))

@@ -16,7 +16,7 @@ from nexusgen.catalogue.reserved import GENERATED_ALERTS, SELF_SCRAPED
 from nexusgen.engine.templates import Templates
 from nexusgen.families.monitoring import runbooks as monitoring_runbooks
 from nexusgen.families.monitoring.dashboards import DATASOURCE, dashboards
-from nexusgen.families.monitoring.rules import RECORDING, alert_files, labels, prometheus_rule_text, rule_groups
+from nexusgen.families.monitoring.rules import RECORDING, alert_files, labels, prometheus_rule, rule_groups
 from nexusgen.families.monitoring.unittests import alert_tests, recording_tests
 
 CLUSTER = paths.OBSERVABILITY
@@ -38,8 +38,8 @@ def render(plan: Plan, templates: Templates) -> dict[PurePosixPath, str]:
     _check_names(plan, alerts)
     out: dict[PurePosixPath, str] = {}
     for stem, groups in rule_groups(plan, files).items():
-        text = out[paths.PROMETHEUS_RULES / f"{stem}.yml"] = dump_yaml({"groups": groups})
-        out[CLUSTER / f"prometheusrule-{stem}.yaml"] = prometheus_rule_text(plan, stem, groups, text)
+        out[paths.PROMETHEUS_RULES / f"{stem}.yml"] = dump_yaml({"groups": groups})
+        out[CLUSTER / f"prometheusrule-{stem}.yaml"] = dump_yaml(prometheus_rule(plan, stem, groups))
     out[paths.PROMETHEUS_TESTS / f"{RECORDING}.yml"] = dump_yaml(recording_tests(plan))
     for rule_file in files:
         if rule_file.alerts:

@@ -8,10 +8,8 @@ tests from evaluating every other service's rules), ``business`` (the catalogue'
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from nexusgen.engine.text import Whole, dump_yaml
 from nexusgen.plan import Plan
 from nexusgen.plan import cluster
 from nexusgen.families.monitoring.business import business_alerts
@@ -56,35 +54,14 @@ def rule_groups(plan: Plan, files: list[RuleFile]) -> dict[str, list[dict]]:
 
 
 def prometheus_rule(plan: Plan, stem: str, groups: list[dict]) -> dict:
-    return {**_head(plan, stem), "spec": {"groups": groups}}
-
-
-def _head(plan: Plan, stem: str) -> dict:
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
         # kube-prometheus-stack's Prometheus evaluates only rules labelled `release: <release>`.
         "metadata": {"name": f"{plan.project}-{stem}",
                      "labels": {**labels(plan, "alerting"), **cluster.prometheus_selector(plan)}},
+        "spec": {"groups": groups},
     }
-
-
-_LINE = re.compile(r"^(?=.)", re.MULTILINE)  # the start of every line that is not empty
-_BREAKS = ("\r", "\x85", "\u2028", "\u2029")  # line breaks libyaml may write raw, besides LF
-
-
-def prometheus_rule_text(plan: Plan, stem: str, groups: list[dict], text: Whole) -> Whole:
-    """``dump_yaml(prometheus_rule(plan, stem, groups))``, from ``text``, the rule file's
-    ``dump_yaml({"groups": groups})``, without writing the groups a second time (1,000 times at
-    1,000 services). The writer lays a mapping out by indentation alone, so the groups under
-    ``spec:`` are the file's lines two columns further in (empty lines stay empty). A text with a
-    line break other than LF, or that libyaml ended with a ``...`` marker, is dumped again instead.
-    ``tests/test_monitoring_rules.py`` holds the two to the same bytes on generated groups."""
-    if text.endswith("\n...\n") or any(mark in text for mark in _BREAKS):
-        return dump_yaml(prometheus_rule(plan, stem, groups))
-    # Empty lines come only from literal blocks; without them one replace does it (ten times the regex's speed).
-    shifted = _LINE.sub("  ", text) if "\n\n" in text else "  " + text[:-1].replace("\n", "\n  ") + "\n"
-    return Whole(f"{dump_yaml(_head(plan, stem))}spec:\n{shifted}")
 
 
 def labels(plan: Plan, component: str) -> dict[str, str]:
