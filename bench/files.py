@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 
 def main() -> None:
-    listing, flag, out = sys.argv[1:4]
-    assert flag == "--out", __doc__
-    entries = [line.split("\t", 1) for line in open(listing, encoding="utf-8").read().splitlines()]
+    if len(sys.argv) != 4 or sys.argv[2] != "--out":
+        raise SystemExit(__doc__)
+    listing, out = sys.argv[1], sys.argv[3]
+    entries = [line.split("\t", 1) for line in Path(listing).read_text(encoding="utf-8").splitlines()]
     staged = []
     made: set[str] = set()
     for size, rel in entries:

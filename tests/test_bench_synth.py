@@ -19,7 +19,6 @@ def test_each_credential_is_derived_once_per_render(tmp_path, monkeypatch):
     """Every family asks for each service's data-store users; the answer is derived once per catalogue,
     or a render grows with the square of the services (140 s at 1,000 services before this test)."""
     from nexusgen.catalogue import datastores
-    from nexusgen.cli import run
 
     made = []
     real = datastores.Credential.__init__
@@ -30,7 +29,7 @@ def test_each_credential_is_derived_once_per_render(tmp_path, monkeypatch):
 
     monkeypatch.setattr(datastores.Credential, "__init__", counted)
     catalogue = synth.write(60, tmp_path / "services.yaml")
-    assert run(["render", "-q", "--catalogue", str(catalogue), "--out", str(tmp_path / "out"),
-                "--github", str(tmp_path / ".github")]) == 0
+    assert nexusgen_here("render", "-q", "--catalogue", str(catalogue), "--out", str(tmp_path / "out"),
+                         "--github", str(tmp_path / ".github")).returncode == 0
     # 120 credentials (60 services, each a user on postgres and on redis), derived once per catalogue
     assert len(made) == 120, f"{len(made)} credentials made for 60 services on 2 stores"

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from conftest import nexusgen_here
-from nexusgen.cli import run
 
 CASES = Path(__file__).parent / "diff"
 NAMES = sorted(p.name for p in CASES.iterdir() if p.is_dir())
@@ -35,8 +34,8 @@ def render_side(folder: Path, catalogue: Path) -> Path:
     folder.mkdir(parents=True)
     shutil.copy(catalogue, folder / "services.yaml")
     # in-process: the diff reads files, how they were written does not matter to it
-    assert run(["render", "-q", "--catalogue", str(folder / "services.yaml"), "--out", str(folder / "out"),
-                "--github", str(folder / ".github")]) == 0
+    assert nexusgen_here("render", "-q", "--catalogue", str(folder / "services.yaml"), "--out", str(folder / "out"),
+                         "--github", str(folder / ".github")).returncode == 0
     return folder / "services.yaml"
 
 

@@ -16,8 +16,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT, examples, tool
-from nexusgen.cli import run
+from conftest import ROOT, examples, nexusgen_here, tool
 from nexusgen.escape import kubernetes_literal, promql_matchers, promql_string
 from nexusgen.engine.text import dump_yaml
 
@@ -92,7 +91,7 @@ def test_kubernetes_literal_round_trips(value: str):
     assert kubelet_expand(kubernetes_literal(value), env) == value
 
 
-def test_kubernetes_command_args_env_and_probes_are_escaped(tmp_path: Path, capsys):
+def test_kubernetes_command_args_env_and_probes_are_escaped(tmp_path: Path):
     """Every field the kubelet expands gets the escape: infrastructure args, exec probes, sidecar env."""
     data = yaml.safe_load((ROOT / "services.yaml").read_text())
     postgres = data["infrastructure"]["postgres"]
@@ -102,7 +101,8 @@ def test_kubernetes_command_args_env_and_probes_are_escaped(tmp_path: Path, caps
     catalogue = tmp_path / "services.yaml"
     catalogue.write_text(dump_yaml(data))
     out = tmp_path / "out"
-    assert run(["render", "-q", "--catalogue", str(catalogue), "--out", str(out)]) == 0, capsys.readouterr().err
+    result = nexusgen_here("render", "-q", "--catalogue", str(catalogue), "--out", str(out))
+    assert result.returncode == 0, result.stderr
     sts = yaml.safe_load((out / "k8s/base/infrastructure/postgres/statefulset.yaml").read_text())
     main, exporter = sts["spec"]["template"]["spec"]["containers"]
     env = {"POSTGRES_PASSWORD": "s3cret"}
@@ -118,13 +118,14 @@ def test_kubernetes_command_args_env_and_probes_are_escaped(tmp_path: Path, caps
 INJECTION = 'ok",result=~".*'
 
 
-def _render_hostile_good(tmp_path: Path, capsys) -> Path:
+def _render_hostile_good(tmp_path: Path) -> Path:
     data = yaml.safe_load((ROOT / "tests" / "cases" / "minimal" / "services.yaml").read_text())
     data["monitoring"]["alerts"][0]["good"] = {"result": INJECTION}
     catalogue = tmp_path / "services.yaml"
     catalogue.write_text(dump_yaml(data))
     out = tmp_path / "out"
-    assert run(["render", "-q", "--catalogue", str(catalogue), "--out", str(out)]) == 0, capsys.readouterr().err
+    result = nexusgen_here("render", "-q", "--catalogue", str(catalogue), "--out", str(out))
+    assert result.returncode == 0, result.stderr
     return out
 
 
@@ -143,8 +144,8 @@ def _promtool_test(tmp_path: Path, rules: Path, expr: str, series: str, samples:
     return subprocess.run([tool("promtool"), "test", "rules", str(path)], capture_output=True, text=True, timeout=120)
 
 
-def test_promql_good_label_means_the_value(tmp_path: Path, capsys):
-    out = _render_hostile_good(tmp_path, capsys)
+def test_promql_good_label_means_the_value(tmp_path: Path):
+    out = _render_hostile_good(tmp_path)
     rules = out / "monitoring/prometheus/rules/business.yml"
     rule = yaml.safe_load(rules.read_text())["groups"][0]["rules"][0]
     expr = rule["expr"]
@@ -168,8 +169,8 @@ def test_promql_good_label_means_the_value(tmp_path: Path, capsys):
     assert wrong.returncode != 0, "the unescaped expression should have misread the good orders"
 
 
-def test_generated_rule_tests_pass_with_a_hostile_good_label(tmp_path: Path, capsys):
-    out = _render_hostile_good(tmp_path, capsys)
+def test_generated_rule_tests_pass_with_a_hostile_good_label(tmp_path: Path):
+    out = _render_hostile_good(tmp_path)
     prom = out / "monitoring/prometheus"
     checked = subprocess.run([tool("promtool"), "check", "rules", str(prom / "rules/business.yml")], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, nexusgen_here
 from nexusgen.catalogue.secret_checks import secret_name
 from nexusgen.catalogue.load import MAX_BYTES
 from nexusgen.catalogue.model import MAX_DURATION
 from nexusgen.catalogue.reserved import MAX_RESTARTS_PER_HOUR
-from nexusgen.cli import run
 from nexusgen.engine.fingerprint import MANIFEST
 from nexusgen.engine.text import dump_yaml
 
@@ -49,14 +48,15 @@ def test_plain_names_are_not_flagged(name: str):
 
 
 @pytest.mark.parametrize("command", ["render", "check"])
-def test_manifest_that_is_a_directory_is_bad_input(tmp_path: Path, capsys, command: str):
+def test_manifest_that_is_a_directory_is_bad_input(tmp_path: Path, command: str):
     (tmp_path / "services.yaml").write_bytes(MINIMAL.read_bytes())
     (tmp_path / "out" / MANIFEST).mkdir(parents=True)
     args = [command, "--catalogue", str(tmp_path / "services.yaml"), "--out", str(tmp_path / "out")]
-    assert run(args) == 2
-    assert f"out/{MANIFEST} is not a regular file (Is a directory)" in capsys.readouterr().err
+    result = nexusgen_here(*args)
+    assert result.returncode == 2
+    assert f"out/{MANIFEST} is not a regular file (Is a directory)" in result.stderr
     if command == "check":
-        assert run([*args, "--full"]) == 2
+        assert nexusgen_here(*args, "--full").returncode == 2
 
 
 # --- worst cases of the size limit under a 1 GiB address space -------------------------------

@@ -3,7 +3,7 @@
 Strings are built from a hostile alphabet (newlines, ``$``, ``${{``, ``$(``, quotes, backslashes,
 ``<!--``, ``-->``, NUL, bidirectional controls, Mermaid keywords) and put into one field of the
 minimal catalogue at a time; the fields come from the catalogue's JSON Schema (every string that
-is not an enum). The render (in-process, ``nexusgen.cli.run``) must exit 2 with every line located,
+is not an enum). The render (in-process, ``nexusgen_here``) must exit 2 with every line located,
 or exit 0 with every YAML/JSON file parsing, the Dockerfiles holding the same instructions, and
 the value arriving exactly where it is used: compose (after ``$$`` -> ``$``), Kubernetes (after
 the kubelet's expansion), the Dockerfile's exec form, and PromQL matchers (as Prometheus parses them).
@@ -21,9 +21,8 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT, examples
+from conftest import ROOT, examples, nexusgen_here
 from nexusgen.catalogue.load import load_bytes
-from nexusgen.cli import run
 from nexusgen.engine.text import dump_yaml
 from test_escape import kubelet_expand
 from test_patterns import STRING_FIELDS, _first, put
@@ -74,13 +73,8 @@ def _render(tmp_path: Path, data: dict) -> tuple[int, str, Path]:
     catalogue = tmp_path / "services.yaml"
     catalogue.write_text(dump_yaml(data))
     out = tmp_path / "out"
-    import contextlib
-    import io
-
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        code = run(["render", "-q", "--catalogue", str(catalogue), "--out", str(out)])
-    return code, err.getvalue(), out
+    result = nexusgen_here("render", "-q", "--catalogue", str(catalogue), "--out", str(out))
+    return result.returncode, result.stderr, out
 
 
 @pytest.fixture(scope="module")

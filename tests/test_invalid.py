@@ -1,8 +1,8 @@
 """Invalid catalogues: tests/invalid/<name>/services.yaml fails with exactly tests/invalid/<name>/expected.txt.
 
 Each case must exit 2, print its located messages and nothing like a traceback, and leave
-an existing out/ byte-for-byte as it was. Cases run in-process (``cli.run``, the command line
-less the start-up); one runs through the real executable too, with the same text.
+an existing out/ byte-for-byte as it was. Cases run in-process (``nexusgen_here``, through the
+executable's entry point); one runs through the real executable too, with the same text.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, nexusgen
-from nexusgen.cli import run
+from conftest import ROOT, nexusgen, nexusgen_here
 
 CASES = sorted(p for p in (ROOT / "tests" / "invalid").iterdir() if p.is_dir())
 
@@ -22,14 +21,13 @@ def _snapshot(root: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_invalid_catalogue(case: Path, tmp_path: Path, update_goldens: bool, capsys):
+def test_invalid_catalogue(case: Path, tmp_path: Path, update_goldens: bool):
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("a file the failed render must not touch\n")
     before = _snapshot(out)
-    capsys.readouterr()
-    code = run(["render", "--catalogue", str(case / "services.yaml"), "--out", str(out)])
-    stdout, stderr = capsys.readouterr()
+    result = nexusgen_here("render", "--catalogue", str(case / "services.yaml"), "--out", str(out))
+    code, stdout, stderr = result.returncode, result.stdout, result.stderr
     expected_file = case / "expected.txt"
     if update_goldens:
         expected_file.write_text(stderr)

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CATALOGUE, sweep, tree
-from nexusgen.cli import run
+from conftest import CATALOGUE, nexusgen_here, sweep, tree
 from nexusgen.engine import output
 from nexusgen.engine.fingerprint import MANIFEST, in_sync
 from nexusgen.engine.output import TMP_MARK, temp_name
@@ -24,7 +23,7 @@ def seed(tmp_path_factory) -> Path:
     """The shipped catalogue and its render, to copy per test."""
     root = tmp_path_factory.mktemp("seed")
     shutil.copy(CATALOGUE, root / "services.yaml")
-    assert run(["render", "-q", "--catalogue", str(root / "services.yaml"), "--out", str(root / "out")]) == 0
+    assert nexusgen(root, "render", "-q")[0] == 0
     return root
 
 
@@ -34,11 +33,10 @@ def project(seed: Path, tmp_path: Path) -> Path:
     return tmp_path / "p"
 
 
-def nexusgen(project: Path, capsys, *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = run([*args, "--catalogue", str(project / "services.yaml"), "--out", str(project / "out")])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+def nexusgen(project: Path, *args: str) -> tuple[int, str, str]:
+    """``nexusgen <args>`` on the project, in-process: (exit code, stdout, stderr)."""
+    result = nexusgen_here(*args, "--catalogue", str(project / "services.yaml"), "--out", str(project / "out"))
+    return result.returncode, result.stdout, result.stderr
 
 
 def snapshot(out: Path) -> dict[str, tuple[str, bytes]]:
@@ -96,13 +94,13 @@ TREES = {
 
 
 @pytest.mark.parametrize("case", TREES)
-def test_check_passes_exactly_when_render_writes_nothing(project: Path, capsys, case: str):
+def test_check_passes_exactly_when_render_writes_nothing(project: Path, case: str):
     TREES[case](project)
     before = snapshot(project / "out")
     fast = in_sync(project / "services.yaml", project / "out", None)
-    full, _, report = nexusgen(project, capsys, "check", "--full")
+    full, _, report = nexusgen(project, "check", "--full")
     assert full in (0, 1), report
-    rendered, stdout, _ = nexusgen(project, capsys, "render")
+    rendered, stdout, _ = nexusgen(project, "render")
     assert rendered == 0
     wrote_nothing = snapshot(project / "out") == before
     assert (full == 0) == wrote_nothing, f"{case}: check said {full}, render wrote {'nothing' if wrote_nothing else stdout}"
@@ -110,7 +108,7 @@ def test_check_passes_exactly_when_render_writes_nothing(project: Path, capsys, 
     said_nothing = stdout.startswith("0 written (manifest included), 0 removed, ") and "leftover" not in stdout
     assert said_nothing == wrote_nothing, stdout
     # and render leaves a tree both answers call in sync, unless a file it never made stays
-    assert nexusgen(project, capsys, "check", "--full")[0] == 0
+    assert nexusgen(project, "check", "--full")[0] == 0
     assert (in_sync(project / "services.yaml", project / "out", None) is not None) == (case not in ("unknown file", "user file named like a temp file"))
 
 
@@ -142,33 +140,33 @@ LINKS = {
 
 @pytest.mark.parametrize("case", sweep(list(LINKS)))  # every kind in `make test`
 @pytest.mark.parametrize("command", ["render", "check", "check --full"])
-def test_a_link_inside_out_is_refused_and_never_followed(project: Path, capsys, case: str, command: str):
+def test_a_link_inside_out_is_refused_and_never_followed(project: Path, case: str, command: str):
     elsewhere = _elsewhere(project)
     rel = LINKS[case](project, elsewhere)
     (project / "services.yaml").write_text((project / "services.yaml").read_text().replace("{http: 8000,", "{http: 8100,", 1))
     before, outside = snapshot(project / "out"), snapshot(elsewhere)
-    code, stdout, stderr = nexusgen(project, capsys, *command.split())
+    code, stdout, stderr = nexusgen(project, *command.split())
     assert code == 2, stderr
     assert stderr.startswith(f"nexusgen: {project / 'out' / rel} is a symbolic link"), stderr
     assert "TOP-SECRET" not in stdout + stderr
     assert snapshot(project / "out") == before and snapshot(elsewhere) == outside
 
 
-def test_out_itself_a_link_is_refused(project: Path, capsys):
+def test_out_itself_a_link_is_refused(project: Path):
     (project / "real").mkdir()
     shutil.rmtree(project / "out")
     (project / "out").symlink_to(project / "real")
     for command in ("render", "check"):
-        code, _, stderr = nexusgen(project, capsys, command)
+        code, _, stderr = nexusgen(project, command)
         assert code == 2 and f"{project / 'out'} is a symbolic link" in stderr
     assert list((project / "real").iterdir()) == []
 
 
-def test_a_local_only_link_is_left_alone(project: Path, capsys):
+def test_a_local_only_link_is_left_alone(project: Path):
     """compose/.env and compose/secrets/ are the developer's: never read, so a link there is fine."""
     (project / "out" / "compose" / ".env").symlink_to(_elsewhere(project) / "secret.txt")
-    assert nexusgen(project, capsys, "check", "--full")[0] == 0
-    assert nexusgen(project, capsys, "render")[0] == 0
+    assert nexusgen(project, "check", "--full")[0] == 0
+    assert nexusgen(project, "render")[0] == 0
 
 
 # --- a failure among the renames --------------------------------------------------------------
@@ -180,7 +178,7 @@ def _change_catalogue(project: Path) -> None:
 
 
 @pytest.mark.parametrize("fail_at", sweep([0, 1, 3, -1]))  # the manifest naming both; files; the final manifest
-def test_a_failing_rename_says_what_is_true_and_the_next_render_heals(project: Path, capsys, monkeypatch, fail_at: int):
+def test_a_failing_rename_says_what_is_true_and_the_next_render_heals(project: Path, monkeypatch, fail_at: int):
     _orphan(project)  # so that the manifest naming old and new files is not the final one
     old = tree(project / "out")
     _change_catalogue(project)
@@ -195,7 +193,7 @@ def test_a_failing_rename_says_what_is_true_and_the_next_render_heals(project: P
         real(src, dst)
 
     monkeypatch.setattr(output.os, "replace", replace)
-    code, _, stderr = nexusgen(project, capsys, "render")
+    code, _, stderr = nexusgen(project, "render")
     monkeypatch.undo()
     assert code == 2 and "Operation not permitted" in stderr and "Traceback" not in stderr
     after = tree(project / "out")
@@ -205,24 +203,24 @@ def test_a_failing_rename_says_what_is_true_and_the_next_render_heals(project: P
     else:
         assert "the render stopped after" in stderr and "`nexusgen render` finishes the job" in stderr
         assert "unchanged" not in stderr
-        assert nexusgen(project, capsys, "check")[0] == 1
+        assert nexusgen(project, "check")[0] == 1
     if fail_at == -1:
         assert "the render stopped after 14 of 14 changed files" in stderr or "stopped after" in stderr
         assert not (project / "out" / "old").exists(), "all new: only the final manifest is missing"
     new_dir = project / "reference"
-    assert run(["render", "-q", "--catalogue", str(project / "services.yaml"), "--out", str(new_dir)]) == 0
+    assert nexusgen_here("render", "-q", "--catalogue", str(project / "services.yaml"), "--out", str(new_dir)).returncode == 0
     new = tree(new_dir)
     for name, data in after.items():
         if name != MANIFEST:
             assert data in (old.get(name), new.get(name)), f"{name} is neither old nor new"
-    assert nexusgen(project, capsys, "render")[0] == 0
+    assert nexusgen(project, "render")[0] == 0
     assert tree(project / "out") == new
 
 
 # --- temp files: only nexusgen's own are removed -----------------------------------------------
 
 
-def test_only_provable_temp_files_are_removed(project: Path, capsys):
+def test_only_provable_temp_files_are_removed(project: Path):
     out = project / "out"
     mine = {
         "notes.nexusgen-tmp.txt": b"a user's notes\n",
@@ -233,11 +231,11 @@ def test_only_provable_temp_files_are_removed(project: Path, capsys):
         (out / name).write_bytes(data)
     leftover = temp_name("k8s/base/namespace.yaml", b"a half-finished render\n")
     (out / leftover).write_bytes(b"a half-finished render\n")
-    code, _, report = nexusgen(project, capsys, "check")
+    code, _, report = nexusgen(project, "check")
     assert code == 1 and f"leftover: {out / leftover}" in report
     for name in mine:
         assert f"warning: {out / name} is not generated by nexusgen" in report
-    code, stdout, _ = nexusgen(project, capsys, "render")
+    code, stdout, _ = nexusgen(project, "render")
     assert code == 0 and "1 leftover temp files of an interrupted render removed" in stdout
     assert not (out / leftover).exists()
     for name, data in mine.items():
@@ -247,45 +245,45 @@ def test_only_provable_temp_files_are_removed(project: Path, capsys):
 # --- what check and render print ---------------------------------------------------------------
 
 
-def test_render_counts_every_file_it_wrote_the_manifest_included(project: Path, capsys, tmp_path: Path):
-    code, stdout, _ = nexusgen(project, capsys, "render")
+def test_render_counts_every_file_it_wrote_the_manifest_included(project: Path, tmp_path: Path):
+    code, stdout, _ = nexusgen(project, "render")
     assert stdout.startswith("0 written (manifest included), 0 removed")
     generated = len(tree(project / "out")) - 1
-    code, stdout, _ = run(["render", "--out", str(tmp_path / "fresh"), "--catalogue", str(project / "services.yaml")]), *capsys.readouterr()
+    stdout = nexusgen_here("render", "--out", str(tmp_path / "fresh"), "--catalogue", str(project / "services.yaml")).stdout
     assert stdout.startswith(f"{generated + 1} written (manifest included), 0 removed, {generated} generated files")
     (project / "out" / "README.md").write_text("edited\n")
-    code, stdout, _ = nexusgen(project, capsys, "render")
+    code, stdout, _ = nexusgen(project, "render")
     assert stdout.startswith("1 written (manifest included)"), "the manifest's bytes did not change"
     _change_catalogue(project)
     before = tree(project / "out")
-    code, stdout, _ = nexusgen(project, capsys, "render")
+    code, stdout, _ = nexusgen(project, "render")
     after = tree(project / "out")
     assert stdout.startswith(f"{sum(after[n] != before.get(n) for n in after)} written (manifest included)")
 
 
-def test_a_one_line_catalogue_change_gives_a_report_on_one_screen(project: Path, capsys):
+def test_a_one_line_catalogue_change_gives_a_report_on_one_screen(project: Path):
     catalogue = project / "services.yaml"
     text = catalogue.read_text()
     assert "        max_replicas: 12\n" in text, "the production override of the gateway"
     catalogue.write_text(text.replace("        max_replicas: 12\n", "        max_replicas: 16\n", 1))
-    code, _, report = nexusgen(project, capsys, "check")
+    code, _, report = nexusgen(project, "check")
     lines = report.splitlines()
     assert code == 1
     assert len(lines) < 30, report
     assert lines[-1].startswith("run `nexusgen render`") and "`nexusgen check --diff`" in lines[-1]
     assert "changed: " + str(project / "out" / "k8s" / "overlays" / "production") in report
     assert all(line.count(" +") == 1 for line in lines if line.strip().startswith("changed: ")), "a short stat per file"
-    code, _, full = nexusgen(project, capsys, "check", "--diff")
+    code, _, full = nexusgen(project, "check", "--diff")
     assert code == 1 and full.count("+++ ") == sum("changed: " in line for line in full.splitlines())
 
 
-def test_identical_hunks_are_shown_once_with_their_files(project: Path, capsys):
+def test_identical_hunks_are_shown_once_with_their_files(project: Path):
     out = project / "out"
     runbooks = sorted((out / "monitoring" / "runbooks").glob("*.md"))[:4]
     assert len(runbooks) == 4
     for path in runbooks:
         path.write_text(path.read_text() + "the same stray line\n")
-    code, _, report = nexusgen(project, capsys, "check")
+    code, _, report = nexusgen(project, "check")
     assert code == 1
     assert report.count("-the same stray line") == 1
     assert f"in monitoring/runbooks/{runbooks[0].name}, monitoring/runbooks/{runbooks[1].name} and 2 more:" in report

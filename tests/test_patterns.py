@@ -15,11 +15,10 @@ from typing import Any
 
 import pytest
 
-from conftest import CATALOGUE, ROOT, sweep
+from conftest import CATALOGUE, ROOT, nexusgen_here, sweep
 from nexusgen.catalogue.load import format_loc, load_bytes
 from nexusgen.catalogue.model import Thresholds
 from nexusgen.catalogue.schema import catalogue_schema
-from nexusgen.cli import run
 from nexusgen.engine.text import dump_yaml
 
 SHA = "sha256:" + "a" * 64
@@ -187,7 +186,7 @@ def test_the_schema_lists_the_pattern_fields():
 
 
 @pytest.mark.parametrize("template", sweep([path for path, _ in FIELDS]), ids=".".join)
-def test_trailing_newline_is_refused(template: tuple[str, ...], tmp_path: Path, capsys):
+def test_trailing_newline_is_refused(template: tuple[str, ...], tmp_path: Path):
     is_key = template[-1] == "<key>"
     for data in _corpus():
         loc = _first(data, template)
@@ -198,8 +197,7 @@ def test_trailing_newline_is_refused(template: tuple[str, ...], tmp_path: Path, 
     bad, bad_loc = put(data, loc, loc[-1] + "\n" if is_key else _value_at(data, loc) + "\n", is_key)
     catalogue = tmp_path / "services.yaml"
     catalogue.write_text(dump_yaml(bad))
-    code = run(["render", "--catalogue", str(catalogue), "--out", str(tmp_path / "out")])
-    err = capsys.readouterr().err
+    code, err = _render(catalogue, tmp_path / "out")
     assert code == 2, err
     where = format_loc(bad_loc)
     located = [line for line in err.splitlines() if line.startswith("services.yaml:") and f": {where}: " in line]
@@ -207,23 +205,27 @@ def test_trailing_newline_is_refused(template: tuple[str, ...], tmp_path: Path, 
     assert not (tmp_path / "out").exists()
 
 
-def test_the_everything_catalogue_is_valid(tmp_path: Path, capsys):
+def test_the_everything_catalogue_is_valid(tmp_path: Path):
     catalogue = tmp_path / "services.yaml"
     catalogue.write_text(dump_yaml(_everything()))
-    code = run(["render", "--catalogue", str(catalogue), "--out", str(tmp_path / "out")])
-    assert code == 0, capsys.readouterr().err
+    code, err = _render(catalogue, tmp_path / "out")
+    assert code == 0, err
 
 
 # --- the other rules of issue 20 that hold for a whole class of fields, found the same way -------
 
 
-def _refused_at(data: dict, loc: tuple, value: Any, tmp_path: Path, capsys, key: bool = False) -> None:
+def _render(catalogue: Path, out: Path) -> tuple[int, str]:
+    result = nexusgen_here("render", "--catalogue", str(catalogue), "--out", str(out))
+    return result.returncode, result.stderr
+
+
+def _refused_at(data: dict, loc: tuple, value: Any, tmp_path: Path, key: bool = False) -> None:
     """``value`` at ``loc`` (or, with ``key``, as the name of the key at ``loc``) is exit 2, located there."""
     bad, loc = put(data, loc, value, key)
     catalogue = tmp_path / "services.yaml"
     catalogue.write_text(dump_yaml(bad))
-    code = run(["render", "--catalogue", str(catalogue), "--out", str(tmp_path / "out")])
-    err = capsys.readouterr().err
+    code, err = _render(catalogue, tmp_path / "out")
     assert code == 2, f"{format_loc(loc)} = {value!r}: {err}"
     assert f": {format_loc(loc)}: " in err, f"not located at {format_loc(loc)}:\n{err}"
 
@@ -244,9 +246,9 @@ def _located(template: tuple[str, ...]) -> tuple[dict, tuple]:
 
 @pytest.mark.parametrize("template", sweep(PATH_FIELDS), ids=".".join)
 @pytest.mark.parametrize("value", ["/..", "/.", "/../etc", "/a/./b", "/a//b"])
-def test_container_paths_have_no_dot_segments(template, value, tmp_path: Path, capsys):
+def test_container_paths_have_no_dot_segments(template, value, tmp_path: Path):
     data, loc = _located(template)
-    _refused_at(data, loc, value, tmp_path, capsys)
+    _refused_at(data, loc, value, tmp_path)
 
 
 def test_path_fields_are_the_container_and_file_paths():
@@ -257,9 +259,9 @@ def test_path_fields_are_the_container_and_file_paths():
 
 @pytest.mark.parametrize("template", sweep(NUMBER_FIELDS), ids=".".join)
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")], ids=["nan", "inf", "-inf"])
-def test_numbers_are_finite(template, value, tmp_path: Path, capsys):
+def test_numbers_are_finite(template, value, tmp_path: Path):
     data, loc = _located(template)
-    _refused_at(data, loc, value, tmp_path, capsys)
+    _refused_at(data, loc, value, tmp_path)
 
 
 HIDDEN = ["\x00", "\u202e", "\x1b", "\u2066", "\u200f", "\u061c", "\x7f", "\x85"]
@@ -267,13 +269,13 @@ HIDDEN = ["\x00", "\u202e", "\x1b", "\u2066", "\u200f", "\u061c", "\x7f", "\x85"
 
 @pytest.mark.parametrize(("template", "char"), sweep([(t, HIDDEN[i % len(HIDDEN)]) for i, t in enumerate(STRING_FIELDS)]),
                          ids=lambda case: ".".join(case) if isinstance(case, tuple) else repr(case))
-def test_hidden_characters_are_refused_in_every_string(template, char, tmp_path: Path, capsys):
+def test_hidden_characters_are_refused_in_every_string(template, char, tmp_path: Path):
     """One rule in the loader covers every string; each field gets one of the characters in turn."""
     data, loc = _located(template)
     if template[-1] == "<key>":
-        _refused_at(data, loc, f"{loc[-1]}{char}", tmp_path, capsys, key=True)
+        _refused_at(data, loc, f"{loc[-1]}{char}", tmp_path, key=True)
     else:
-        _refused_at(data, loc, f"x{char}y", tmp_path, capsys)
+        _refused_at(data, loc, f"x{char}y", tmp_path)
 
 
 def test_string_fields_include_free_text():

@@ -12,6 +12,7 @@ from functools import cached_property
 from nexusgen.catalogue import ports
 from nexusgen.catalogue.model import ENVIRONMENTS, METRICS
 
+
 @dataclass(frozen=True)
 class PortFact:
     """One named port of a service: what every artifact that names a port reads."""
